@@ -1,0 +1,85 @@
+"""numnet: neural networks from first principles, in NumPy.
+
+The engine (:class:`Tensor`, ``backward``, ``no_grad``), layers (:mod:`numnet.nn`),
+optimizers (:mod:`numnet.optim`) and more, with PyTorch's names.
+"""
+
+from numnet import ops as _ops
+from numnet.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from numnet.creation import (
+    arange,
+    eye,
+    from_numpy,
+    full,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from numnet.random import manual_seed
+from numnet.tensor import Tensor, bool_, float32, float64, int64
+
+__version__ = "0.1.0"
+
+abs = _ops.abs
+exp = _ops.exp
+log = _ops.log
+sqrt = _ops.sqrt
+clamp = _ops.clamp
+clip = _ops.clamp
+maximum = _ops.maximum
+minimum = _ops.minimum
+matmul = _ops.matmul
+sigmoid = _ops.sigmoid
+tanh = _ops.tanh
+relu = _ops.relu
+softmax = _ops.softmax
+log_softmax = _ops.log_softmax
+logsumexp = _ops.logsumexp
+flatten = _ops.flatten
+reshape = _ops.reshape
+permute = _ops.permute
+
+
+def where(condition, input, other):
+    """``input`` where ``condition`` else ``other`` (``torch.where``)."""
+    return _ops.where(condition, input, other)
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Concatenate a sequence of tensors along ``dim`` (``torch.cat``)."""
+    return _ops.cat(*tensors, dim=dim)
+
+
+concatenate = cat
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Stack a sequence of same-shape tensors along a new axis ``dim`` (``torch.stack``)."""
+    return _ops.stack(*tensors, dim=dim)
+
+
+def sum(x, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    return _ops.sum(x, dim=dim, keepdim=keepdim)
+
+
+def mean(x, dim=None, keepdim: bool = False) -> Tensor:
+    return _ops.mean(x, dim=dim, keepdim=keepdim)
+
+
+def transpose(x, dim0: int, dim1: int) -> Tensor:
+    return x.transpose(dim0, dim1)
+
+
+__all__ = [
+    "Tensor", "abs", "arange", "cat", "clamp", "clip", "concatenate", "enable_grad", "exp",
+    "eye", "flatten", "float32", "float64", "from_numpy", "full", "int64", "bool_",
+    "is_grad_enabled", "linspace", "log", "log_softmax", "logsumexp", "manual_seed", "matmul",
+    "maximum", "mean", "minimum", "no_grad", "ones", "ones_like", "permute", "rand", "randn",
+    "relu", "reshape", "set_grad_enabled", "sigmoid", "softmax", "sqrt", "stack", "sum", "tanh",
+    "tensor", "transpose", "where", "zeros", "zeros_like",
+]

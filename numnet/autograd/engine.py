@@ -1,0 +1,204 @@
+"""The backward walk: an iterative topological sort, then one reverse loop.
+
+Seed 004 ("Automatic differentiation") describes reverse mode as walking the
+computational graph from the output back to the parameters, multiplying each
+node's incoming adjoint by its local Jacobian. Every primitive supplies that
+product as a vector-Jacobian product (VJP, see :mod:`numnet.autograd.registry`);
+this module only orders the nodes and routes the adjoints:
+
+1. sort the graph below the root (children after parents in reverse order),
+   iteratively, so graphs of any depth work without recursion limits;
+2. visit the nodes from the root down; each node's adjoint is complete when it is
+   visited, because every consumer of the node was visited before it;
+3. call the node's VJP, undo broadcasting once (:func:`unbroadcast`) and add
+   the results into the parents' adjoints; leaves accumulate into ``.grad``.
+
+Calling ``backward`` twice on one graph
+---------------------------------------
+Like PyTorch, the graph is freed after a backward pass (the VJP closures and the
+arrays they hold are released), and a second ``backward`` through the same graph
+raises ``RuntimeError`` unless the first call passed ``retain_graph=True``.
+Gradients of leaves *accumulate* across backward calls, as in PyTorch: call
+``optimizer.zero_grad()`` (or set ``.grad = None``) between steps.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import ContextDecorator
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numnet.tensor import Tensor
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside :class:`no_grad` (per thread)."""
+    return getattr(_state, "enabled", True)
+
+
+class set_grad_enabled(ContextDecorator):
+    """Context manager / decorator that turns graph recording on or off."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._prev: list[bool] = []
+
+    def __enter__(self):
+        self._prev.append(is_grad_enabled())
+        _state.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self._prev.pop()
+        return False
+
+
+class no_grad(set_grad_enabled):
+    """Disable graph recording: results of ops never require grad (evaluation, updates)."""
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Re-enable graph recording inside a :class:`no_grad` block."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+FREED = object()  # marks a node whose VJP was released by a previous backward pass
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting.
+
+    Math: if ``y = broadcast(x)`` copies ``x`` along some axes, then
+    ``∂L/∂x = Σ_{copied axes} ∂L/∂y``. This is the only place in numnet where
+    broadcasting is undone; primitives return gradients of the broadcast shape.
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra < 0:
+        return np.broadcast_to(grad, shape).copy()
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
+    )
+    out = grad.sum(axis=axes, keepdims=True) if axes else grad
+    if extra:
+        out = out.reshape(out.shape[extra:])
+    return out.reshape(shape)
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """Nodes reachable from ``root`` through recorded ops, parents after children.
+
+    Iterative depth-first post-order (no recursion limit).
+    """
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for parent in node._parents:
+            if parent.requires_grad and id(parent) not in seen:
+                stack.append((parent, False))
+    return order
+
+
+def backward(
+    root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool = False
+) -> None:
+    """Accumulate ``∂root/∂leaf`` (times ``grad``) into every leaf's ``.grad``.
+
+    Parameters
+    ----------
+    root : Tensor
+        The output to differentiate, usually a scalar loss.
+    grad : ndarray, optional
+        The adjoint ``δroot``; required unless ``root`` has a single element.
+    retain_graph : bool
+        Keep the graph so that ``backward`` can be called on it again.
+    """
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward() called on a tensor that does not require grad: no input of the "
+            "computation had requires_grad=True (or it ran under numnet.no_grad())"
+        )
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward() on a non-scalar tensor of shape {root.shape} needs a gradient "
+                "argument of the same shape (e.g. loss.sum().backward() or "
+                "out.backward(numnet.ones_like(out)))"
+            )
+        grad = np.ones_like(root.data)
+        owned = True
+    else:
+        grad = np.asarray(grad.data if hasattr(grad, "data") else grad, dtype=root.dtype)
+        if grad.shape != root.shape:
+            raise ValueError(
+                f"backward(): gradient shape {grad.shape} does not match tensor shape {root.shape}"
+            )
+        owned = False
+
+    order = _topological_order(root)
+    # adjoints[id(node)] = [array, owned]; an owned array may be updated in place.
+    adjoints: dict[int, list] = {id(root): [grad, owned]}
+    for node in reversed(order):
+        entry = adjoints.pop(id(node), None)
+        if entry is None:
+            continue
+        g, g_owned = entry
+        vjp = node._vjp
+        if vjp is None:  # a leaf: accumulate like PyTorch
+            if node.grad is None:
+                node.grad = g if g_owned else g.copy()
+            else:
+                node.grad = node.grad + g
+            continue
+        if vjp is FREED:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time: the graph's buffers "
+                "were freed by the first backward(). Pass retain_graph=True to the first "
+                "call if you need to backward twice."
+            )
+        if node._retains_grad:
+            node.grad = g.copy() if node.grad is None else node.grad + g
+        parents = node._parents
+        needs = tuple(p.requires_grad for p in parents)
+        parent_grads = vjp(g, needs)
+        if not retain_graph:
+            node._vjp = FREED
+        returned = [id(pg) for pg in parent_grads if pg is not None]
+        for parent, pg in zip(parents, parent_grads):
+            if pg is None or not parent.requires_grad:
+                continue
+            # A fresh array (not the incoming adjoint, not a view, not returned twice)
+            # belongs to the engine and may be accumulated into in place.
+            fresh = pg is not g and pg.base is None and returned.count(id(pg)) == 1
+            reduced = unbroadcast(pg, parent.data.shape)
+            if reduced is not pg:
+                pg, fresh = reduced, True
+            if pg.dtype != parent.data.dtype:
+                pg, fresh = pg.astype(parent.data.dtype), True
+            slot = adjoints.get(id(parent))
+            if slot is None:
+                adjoints[id(parent)] = [pg, fresh]
+            elif slot[1]:
+                slot[0] += pg
+            else:
+                adjoints[id(parent)] = [slot[0] + pg, True]

@@ -1,0 +1,117 @@
+"""The primitive registry: every op's forward and vector-Jacobian product, side by side.
+
+A *primitive* is a NumPy function that returns its output together with a closure
+computing the vector-Jacobian product (VJP) ``δx_i = (∂y/∂x_i)ᵀ δy`` for each of its
+inputs. Writing the two next to each other keeps each gradient rule beside the
+formula it differentiates (seed 000 "Backward pass", seed 004 "reverse mode")::
+
+    @primitive("exp", family="elementwise")
+    def exp(x):
+        y = np.exp(x)
+
+        def vjp(g, needs):
+            return (g * y,)  # d exp(x) = exp(x) dx
+
+        return y, vjp
+
+``vjp(g, needs)`` receives the adjoint ``g`` of the output (same shape as the output)
+and a tuple of booleans saying which inputs need a gradient; it returns one array per
+input (``None`` where not needed). Gradients may have the *broadcast* shape: the
+engine sums them back to each input's shape in one place
+(:func:`numnet.autograd.engine.unbroadcast`).
+
+Non-differentiable primitives (comparisons, ``argmax``, ``sign``...) are registered
+with ``differentiable=False`` and return only their output.
+
+Calling the decorated function applies the primitive to :class:`~numnet.Tensor` s (or
+array-likes), records the graph node when gradients are needed, and returns a Tensor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from numnet.autograd.engine import is_grad_enabled
+
+
+@dataclass(frozen=True)
+class Primitive:
+    """A registered op: its name, family (the ``ops`` module) and NumPy forward."""
+
+    name: str
+    family: str
+    forward: Callable[..., Any]
+    differentiable: bool = True
+
+
+PRIMITIVES: dict[str, Primitive] = {}
+
+
+def primitive(name: str, *, family: str, differentiable: bool = True):
+    """Register ``fn`` as primitive ``name`` and return its Tensor-level wrapper.
+
+    Positional arguments of the wrapper are the op's tensor inputs (Tensors, arrays or
+    Python scalars); keyword arguments are passed to the forward unchanged.
+    """
+
+    def decorate(fn: Callable[..., Any]):
+        if name in PRIMITIVES:
+            raise RuntimeError(f"primitive {name!r} is registered twice")
+        prim = Primitive(name, family, fn, differentiable)
+        PRIMITIVES[name] = prim
+
+        def apply_primitive(*inputs, **kwargs):
+            return apply(prim, inputs, kwargs)
+
+        apply_primitive.__name__ = fn.__name__
+        apply_primitive.__qualname__ = fn.__qualname__
+        apply_primitive.__doc__ = fn.__doc__
+        apply_primitive.__module__ = fn.__module__
+        apply_primitive.primitive = prim
+        return apply_primitive
+
+    return decorate
+
+
+def _float_dtype(tensors) -> np.dtype | None:
+    """The one floating dtype among ``tensors``; mixing float32 and float64 is an error."""
+    found = None
+    for t in tensors:
+        dt = t.data.dtype
+        if dt.kind == "f":
+            if found is None:
+                found = dt
+            elif dt != found:
+                raise TypeError(
+                    f"mixed floating dtypes {found} and {dt}: numnet does not upcast "
+                    "silently; convert explicitly with .float() or .double()"
+                )
+    return found
+
+
+def apply(prim: Primitive, inputs: tuple, kwargs: dict):
+    """Run ``prim`` on ``inputs`` and, when needed, record the graph node."""
+    from numnet.tensor import Tensor
+
+    tensors = [x for x in inputs if isinstance(x, Tensor)]
+    dtype = _float_dtype(tensors)
+    if len(tensors) != len(inputs):
+        inputs = tuple(
+            x if isinstance(x, Tensor) else Tensor._constant(x, dtype) for x in inputs
+        )
+    arrays = [x.data for x in inputs]
+    record = (
+        prim.differentiable
+        and is_grad_enabled()
+        and any(x.requires_grad for x in inputs)
+    )
+    if not prim.differentiable:
+        return Tensor._wrap(prim.forward(*arrays, **kwargs))
+    out, vjp = prim.forward(*arrays, **kwargs)
+    if not record:
+        return Tensor._wrap(out)
+    return Tensor._node(out, inputs, vjp, prim.name)

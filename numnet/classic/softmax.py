@@ -1,0 +1,143 @@
+"""Multiclass (softmax) logistic regression by gradient descent (seeds 001, 003)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numnet.classic._validation import (
+    RandomState,
+    check_classes,
+    check_fitted,
+    check_random_state,
+    check_X,
+    check_X_y,
+)
+from numnet.classic.logistic import check_gd_params
+
+__all__ = ["SoftmaxRegression", "log_softmax"]
+
+
+def log_softmax(S: np.ndarray) -> np.ndarray:
+    """``log softmax`` along the last axis, shifted by the per-row maximum for stability."""
+    shifted = S - S.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+class SoftmaxRegression:
+    """``P(Y=k | x) = exp(wₖ·x + bₖ) / Σⱼ exp(wⱼ·x + bⱼ)`` fitted by gradient descent.
+
+    Math
+    ----
+    With one-hot targets ``zₙₖ`` and scores ``sₙ = W xₙ + b``, the cross-entropy
+
+    ``ℒ(W, b) = -Σₙ Σₖ zₙₖ log softmax(sₙ)ₖ + λ‖W‖²``
+
+    (divided by N when ``reduction="mean"``) has the gradient (seed 003,
+    "Softmax + Cross-entropy") ``∇_{wₖ} = Σₙ (softmax(sₙ)ₖ - zₙₖ) xₙ + 2λwₖ`` and
+    ``∇_{bₖ} = Σₙ (softmax(sₙ)ₖ - zₙₖ)``. With two classes it is the sigmoid model with
+    ``w = w₁ - w₀`` (seed 003, "Softmax: Comments").
+
+    Parameters
+    ----------
+    lr, max_iter, alpha, reduction, tol, init, random_state
+        As in :class:`~numnet.classic.LogisticRegression` (``init="normal"`` draws ``W``).
+
+    Attributes
+    ----------
+    coef_ : ndarray, shape (K, D)
+        ``W``, one row per class, in the dtype of ``X``.
+    intercept_ : ndarray, shape (K,)
+        ``b``.
+    classes_ : ndarray, shape (K,)
+        The sorted class labels (any values, K ≥ 2).
+    loss_curve_ : list of float
+    n_iter_ : int
+
+    Notes
+    -----
+    Softmax is over-parameterized (adding a vector to every ``wₖ`` changes nothing);
+    the L2 penalty, or ``init="zeros"`` without penalty, picks the solution whose
+    ``wₖ`` sum to zero, as scikit-learn does.
+
+    References
+    ----------
+    Seed 003, "Softmax"; seed 001, softmax output layer; seed 004, "Softmax".
+    """
+
+    def __init__(
+        self,
+        *,
+        lr: float = 0.1,
+        max_iter: int = 1000,
+        alpha: float = 0.0,
+        reduction: str = "mean",
+        tol: float = 1e-6,
+        init: str = "zeros",
+        random_state: RandomState = None,
+    ) -> None:
+        self.lr = lr
+        self.max_iter = max_iter
+        self.alpha = alpha
+        self.reduction = reduction
+        self.tol = tol
+        self.init = init
+        self.random_state = random_state
+
+    def fit(self, X, y) -> SoftmaxRegression:
+        """Minimize the cross-entropy by gradient descent.
+
+        Parameters
+        ----------
+        X : array-like, shape (N, D)
+        y : array-like, shape (N,)
+            Any labels, at least two distinct values.
+        """
+        check_gd_params(self)
+        X, y = check_X_y(X, y)
+        self.classes_, y_index = check_classes(y)
+        dtype, (N, D), K = X.dtype, X.shape, self.classes_.shape[0]
+        Z = np.zeros((N, K), dtype=dtype)
+        Z[np.arange(N), y_index] = 1
+        if self.init == "normal":
+            W = check_random_state(self.random_state).standard_normal((K, D)).astype(dtype)
+        else:
+            W = np.zeros((K, D), dtype=dtype)
+        b = np.zeros(K, dtype=dtype)
+        scale = dtype.type(1.0 / N if self.reduction == "mean" else 1.0)
+        lam, lr = dtype.type(self.alpha), dtype.type(self.lr)
+
+        self.loss_curve_, self.n_iter_ = [], 0
+        for _ in range(int(self.max_iter) + 1):
+            log_p = log_softmax(X @ W.T + b)
+            loss = -float(scale) * float(np.sum(Z * log_p, dtype=np.float64))
+            self.loss_curve_.append(loss + float(lam) * float(np.sum(W * W)))
+            delta = scale * (np.exp(log_p) - Z)  # ∂ℒ/∂s = softmax(s) - z
+            grad_W = delta.T @ X + 2 * lam * W
+            grad_b = delta.sum(axis=0)
+            grad_max = max(np.abs(grad_W).max(), np.abs(grad_b).max())
+            if self.n_iter_ == self.max_iter or grad_max < self.tol:
+                break
+            W = W - lr * grad_W
+            b = b - lr * grad_b
+            self.n_iter_ += 1
+        self.coef_, self.intercept_ = W, b
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """The scores ``S = X Wᵀ + b``, shape (N, K)."""
+        check_fitted(self)
+        X = check_X(X, n_features=self.coef_.shape[1])
+        return X @ self.coef_.T.astype(X.dtype, copy=False) + self.intercept_.astype(X.dtype)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """``softmax(S)``, shape (N, K); rows sum to 1."""
+        return np.exp(log_softmax(self.decision_function(X)))
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class, shape (N,)."""
+        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+
+    def score(self, X, y) -> float:
+        """The accuracy."""
+        X, y = check_X_y(X, y)
+        return float(np.mean(self.predict(X) == y))

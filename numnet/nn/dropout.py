@@ -1,0 +1,39 @@
+"""``Dropout`` (inverted): active in ``train()`` mode, the identity in ``eval()``."""
+
+from __future__ import annotations
+
+from numnet.nn import functional as F
+from numnet.nn.module import Module
+from numnet.random import as_generator
+
+
+class Dropout(Module):
+    """Zero each entry with probability ``p`` during training and scale by ``1/(1-p)``.
+
+    Parameters
+    ----------
+    p : float in [0, 1]
+    generator : int | numpy.random.Generator | None
+        Source of the masks (kept on the module, so a seeded model is reproducible;
+        its state is saved by training checkpoints).
+    """
+
+    def __init__(self, p: float = 0.5, *, generator=None) -> None:
+        if not 0 <= p <= 1:
+            raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+        self.p = float(p)
+        self._generator = as_generator(generator)
+
+    @property
+    def generator(self):
+        return self._generator
+
+    @generator.setter
+    def generator(self, value) -> None:
+        self._generator = as_generator(value)
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training, self._generator)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

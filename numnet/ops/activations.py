@@ -1,0 +1,130 @@
+"""Activation functions φ with their derivatives φ' written in terms of the output.
+
+Seed 000's backward pass multiplies the adjoint by ``φ'(z)``:
+``δs = δy ⊙ φ'(z)``. For the lecture activations the derivative is cheapest from
+the output ``y = φ(z)`` (as in scikit-learn's ``DERIVATIVES``):
+
+====================  ===============================  ===========================
+activation            forward ``y = φ(z)``              derivative ``φ'(z)``
+====================  ===============================  ===========================
+sigmoid               ``1 / (1 + e^{-z})``             ``y (1 - y)``
+tanh                  ``tanh z``                       ``1 - y²``
+relu                  ``max(0, z)``                    ``1{y > 0}``
+leaky_relu            ``max(αz, z)``                   ``1`` if ``z > 0`` else ``α``
+softplus              ``log(1 + e^z)``                 ``σ(z) = 1 - e^{-y}``
+arctan                ``arctan z``                     ``1 / (1 + z²)``
+====================  ===============================  ===========================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numnet.autograd.registry import primitive
+
+
+def stable_sigmoid(z: np.ndarray) -> np.ndarray:
+    """``σ(z) = 1/(1+e^{-z})`` without overflow: ``e^{-|z|}`` is always ≤ 1."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
+
+
+@primitive("sigmoid", family="activations")
+def sigmoid(z):
+    """Logistic function (seed 002). Math: ``φ'(z) = σ(z)(1 - σ(z))``."""
+    y = stable_sigmoid(z)
+
+    def vjp(g, needs):
+        return (g * y * (1 - y),)  # dσ = σ(1 - σ)
+
+    return y, vjp
+
+
+@primitive("tanh", family="activations")
+def tanh(z):
+    """Hyperbolic tangent. Math: ``φ'(z) = 1 - tanh²(z)``."""
+    y = np.tanh(z)
+
+    def vjp(g, needs):
+        return (g * (1 - y * y),)  # d tanh = 1 - tanh²
+
+    return y, vjp
+
+
+@primitive("relu", family="activations")
+def relu(z):
+    """Rectified linear unit ``max(0, z)``. Math: ``φ'(z) = 1{z > 0}`` (0 at z = 0)."""
+    y = np.maximum(z, 0)
+
+    def vjp(g, needs):
+        return (g * (y > 0),)  # d relu = 1{y > 0}
+
+    return y, vjp
+
+
+@primitive("leaky_relu", family="activations")
+def leaky_relu(z, *, negative_slope=0.01):
+    """``z`` for ``z > 0``, ``α z`` otherwise. Math: ``φ'(z) = 1`` or ``α``."""
+    slope = np.asarray(negative_slope, dtype=z.dtype)
+    positive = z > 0
+    y = np.where(positive, z, slope * z)
+
+    def vjp(g, needs):
+        return (np.where(positive, g, slope * g),)  # d leaky = 1 or α
+
+    return y, vjp
+
+
+@primitive("softplus", family="activations")
+def softplus(z):
+    """``log(1 + e^z)`` as ``max(z, 0) + log1p(e^{-|z|})`` (no overflow).
+
+    Math: ``φ'(z) = σ(z)``.
+    """
+    y = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+    def vjp(g, needs):
+        return (g * stable_sigmoid(z),)  # d softplus = σ
+
+    return y, vjp
+
+
+@primitive("arctan", family="activations")
+def arctan(z):
+    """``arctan z`` (seed 002's smooth threshold). Math: ``φ'(z) = 1 / (1 + z²)``."""
+
+    def vjp(g, needs):
+        return (g / (1 + z * z),)  # d arctan = 1/(1+z²)
+
+    return np.arctan(z), vjp
+
+
+@primitive("straight_through_heaviside", family="activations")
+def straight_through_heaviside(z):
+    """``1{z ≥ 0}`` forward; backward uses the identity (straight-through estimator).
+
+    The true derivative of a step is 0 almost everywhere, which stops learning; the
+    straight-through estimator (Bengio et al., 2013) passes the adjoint through as if
+    the unit were the identity.
+    """
+    y = (z >= 0).astype(z.dtype)
+
+    def vjp(g, needs):
+        return (g,)
+
+    return y, vjp
+
+
+@primitive("straight_through_sign", family="activations")
+def straight_through_sign(z):
+    """``sign(z)`` (``+1`` at 0) forward; backward ``δz = δy ⊙ 1{|z| ≤ 1}``.
+
+    The straight-through estimator of Hubara et al. (2016): the gradient of
+    ``hardtanh``, i.e. the identity inside ``[-1, 1]`` and 0 outside.
+    """
+    y = np.where(z >= 0, 1, -1).astype(z.dtype)
+
+    def vjp(g, needs):
+        return (g * (np.abs(z) <= 1),)
+
+    return y, vjp

@@ -1,0 +1,188 @@
+"""Elementwise primitives: arithmetic, exp/log/sqrt/abs, clamp, maximum/minimum, where.
+
+Each VJP multiplies the incoming adjoint ``g`` by the op's derivative. Results may
+have the broadcast shape; the engine sums them back to each input's shape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numnet.autograd.registry import primitive
+
+
+@primitive("add", family="elementwise")
+def add(a, b):
+    """``a + b``. Math: ``δa = δy``, ``δb = δy``."""
+
+    def vjp(g, needs):
+        return g, g
+
+    return a + b, vjp
+
+
+@primitive("sub", family="elementwise")
+def sub(a, b):
+    """``a - b``. Math: ``δa = δy``, ``δb = -δy``."""
+
+    def vjp(g, needs):
+        return g, (-g if needs[1] else None)
+
+    return a - b, vjp
+
+
+@primitive("mul", family="elementwise")
+def mul(a, b):
+    """``a * b``. Math: ``δa = δy ⊙ b``, ``δb = δy ⊙ a``."""
+
+    def vjp(g, needs):
+        return (g * b if needs[0] else None), (g * a if needs[1] else None)
+
+    return a * b, vjp
+
+
+@primitive("div", family="elementwise")
+def div(a, b):
+    """``a / b``. Math: ``δa = δy / b``, ``δb = -δy ⊙ a / b²``."""
+    y = a / b
+
+    def vjp(g, needs):
+        ga = g / b if needs[0] else None
+        gb = -g * y / b if needs[1] else None
+        return ga, gb
+
+    return y, vjp
+
+
+@primitive("neg", family="elementwise")
+def neg(x):
+    """``-x``. Math: ``δx = -δy``."""
+
+    def vjp(g, needs):
+        return (-g,)
+
+    return -x, vjp
+
+
+@primitive("pow", family="elementwise")
+def pow(x, p):
+    """``x ** p``. Math: ``δx = δy ⊙ p x^{p-1}``, ``δp = δy ⊙ x^p log x``."""
+    y = np.power(x, p)
+
+    def vjp(g, needs):
+        gx = g * p * np.power(x, p - 1) if needs[0] else None
+        gp = None
+        if needs[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gp = g * y * np.where(x > 0, np.log(np.where(x > 0, x, 1)), 0)
+        return gx, gp
+
+    return y, vjp
+
+
+@primitive("exp", family="elementwise")
+def exp(x):
+    """``e^x``. Math: ``δx = δy ⊙ e^x`` (reuses the output)."""
+    y = np.exp(x)
+
+    def vjp(g, needs):
+        return (g * y,)
+
+    return y, vjp
+
+
+@primitive("log", family="elementwise")
+def log(x):
+    """Natural logarithm. Math: ``δx = δy / x``."""
+    def vjp(g, needs):
+        return (g / x,)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(x), vjp
+
+
+@primitive("sqrt", family="elementwise")
+def sqrt(x):
+    """``√x``. Math: ``δx = δy / (2√x)``."""
+    y = np.sqrt(x)
+
+    def vjp(g, needs):
+        return (g / (2 * y),)
+
+    return y, vjp
+
+
+@primitive("abs", family="elementwise")
+def abs(x):
+    """``|x|``. Math: ``δx = δy ⊙ sign(x)`` (0 at x = 0, a subgradient)."""
+
+    def vjp(g, needs):
+        return (g * np.sign(x),)
+
+    return np.abs(x), vjp
+
+
+@primitive("clamp", family="elementwise")
+def clamp(x, *, min=None, max=None):
+    """Clip ``x`` to ``[min, max]``. Math: ``δx = δy`` where not clipped, else 0."""
+    if min is None and max is None:
+        raise ValueError("clamp() needs at least one of min and max")
+    y = np.clip(x, min, max)
+
+    def vjp(g, needs):
+        inside = np.ones(x.shape, dtype=bool)
+        if min is not None:
+            inside &= x >= min
+        if max is not None:
+            inside &= x <= max
+        return (g * inside,)
+
+    return y, vjp
+
+
+@primitive("maximum", family="elementwise")
+def maximum(a, b):
+    """Elementwise ``max(a, b)``. Math: the adjoint goes to the larger input (split on ties)."""
+    y = np.maximum(a, b)
+
+    def vjp(g, needs):
+        wa = np.where(a == b, 0.5, a > b).astype(g.dtype)
+        return (g * wa if needs[0] else None), (g * (1 - wa) if needs[1] else None)
+
+    return y, vjp
+
+
+@primitive("minimum", family="elementwise")
+def minimum(a, b):
+    """Elementwise ``min(a, b)``. Math: the adjoint goes to the smaller input (split on ties)."""
+    y = np.minimum(a, b)
+
+    def vjp(g, needs):
+        wa = np.where(a == b, 0.5, a < b).astype(g.dtype)
+        return (g * wa if needs[0] else None), (g * (1 - wa) if needs[1] else None)
+
+    return y, vjp
+
+
+@primitive("where", family="elementwise")
+def where(condition, a, b):
+    """``a`` where ``condition`` else ``b``. Math: ``δa = δy ⊙ c``, ``δb = δy ⊙ (1 - c)``."""
+    cond = condition.astype(bool, copy=False)
+
+    def vjp(g, needs):
+        zero = np.zeros((), dtype=g.dtype)
+        ga = np.where(cond, g, zero) if needs[1] else None
+        gb = np.where(cond, zero, g) if needs[2] else None
+        return None, ga, gb
+
+    return np.where(cond, a, b), vjp
+
+
+@primitive("cast", family="elementwise")
+def cast(x, *, dtype):
+    """Change the dtype. Math: ``δx = δy`` cast back to ``x``'s dtype."""
+
+    def vjp(g, needs):
+        return (g.astype(x.dtype),)
+
+    return x.astype(dtype), vjp

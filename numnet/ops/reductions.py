@@ -1,0 +1,116 @@
+"""Reductions: sum, mean, amax/amin, logsumexp (primitives) and var (composed).
+
+``dim`` may be an int, a tuple of ints or ``None`` (all axes); ``keepdim`` keeps the
+reduced axes with size 1, as in PyTorch. The VJPs put the reduced axes back with
+``np.expand_dims`` and let broadcasting spread the adjoint.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numnet.autograd.registry import primitive
+
+
+def _axes(dim, ndim: int) -> tuple[int, ...]:
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    out = []
+    for d in dims:
+        d = int(d)
+        if not -ndim <= d < max(ndim, 1):
+            raise IndexError(f"dim {d} is out of range for a tensor with {ndim} dimensions")
+        out.append(d % ndim if ndim else 0)
+    return tuple(sorted(set(out)))
+
+
+def _expand(g: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
+    return g if keepdim else np.expand_dims(g, axes)
+
+
+@primitive("sum", family="reductions")
+def sum(x, *, dim=None, keepdim=False):
+    """``Σ x`` over ``dim``. Math: ``δx = δy`` broadcast over the summed axes."""
+    axes = _axes(dim, x.ndim)
+
+    def vjp(g, needs):
+        return (np.broadcast_to(_expand(g, axes, keepdim), x.shape),)
+
+    return np.sum(x, axis=axes, keepdims=keepdim), vjp
+
+
+@primitive("mean", family="reductions")
+def mean(x, *, dim=None, keepdim=False):
+    """Mean over ``dim``. Math: ``δx = δy / n`` with ``n`` the number of averaged entries."""
+    axes = _axes(dim, x.ndim)
+    n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
+
+    def vjp(g, needs):
+        return (np.broadcast_to(_expand(g, axes, keepdim) / n, x.shape),)
+
+    return np.mean(x, axis=axes, keepdims=keepdim), vjp
+
+
+def _extreme(x, y, axes, keepdim, g):
+    """Route the adjoint to the positions holding the extreme, split evenly on ties."""
+    yk = y if keepdim else np.expand_dims(y, axes)
+    mask = x == yk
+    count = mask.sum(axis=axes, keepdims=True)
+    return np.where(mask, _expand(g, axes, keepdim) / count.astype(x.dtype), 0).astype(x.dtype)
+
+
+@primitive("amax", family="reductions")
+def amax(x, *, dim=None, keepdim=False):
+    """Largest value over ``dim``. Math: ``δx_i = δy`` at the arg-max (ties share it)."""
+    axes = _axes(dim, x.ndim)
+    if x.size == 0:
+        raise ValueError("max() of an empty tensor")
+    y = np.max(x, axis=axes, keepdims=keepdim)
+
+    def vjp(g, needs):
+        return (_extreme(x, y, axes, keepdim, g),)
+
+    return y, vjp
+
+
+@primitive("amin", family="reductions")
+def amin(x, *, dim=None, keepdim=False):
+    """Smallest value over ``dim``. Math: ``δx_i = δy`` at the arg-min (ties share it)."""
+    axes = _axes(dim, x.ndim)
+    if x.size == 0:
+        raise ValueError("min() of an empty tensor")
+    y = np.min(x, axis=axes, keepdims=keepdim)
+
+    def vjp(g, needs):
+        return (_extreme(x, y, axes, keepdim, g),)
+
+    return y, vjp
+
+
+@primitive("logsumexp", family="reductions")
+def logsumexp(x, *, dim, keepdim=False):
+    """``log Σ_i e^{x_i}`` computed as ``m + log Σ e^{x_i - m}``, ``m = max x`` (stable).
+
+    Math: ``δx = δy ⊙ softmax(x)``.
+    """
+    axes = _axes(dim, x.ndim)
+    m = np.max(x, axis=axes, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
+    e = np.exp(x - m)
+    s = np.sum(e, axis=axes, keepdims=True)
+    with np.errstate(divide="ignore"):
+        yk = np.log(s) + m
+
+    def vjp(g, needs):
+        return (_expand(g, axes, keepdim) * (e / s),)
+
+    return (yk if keepdim else np.squeeze(yk, axis=axes)), vjp
+
+
+def var(x, *, dim=None, keepdim=False, unbiased=True):
+    """Variance over ``dim`` (composed: ``Σ (x - x̄)² / (n - 1)``, or ``/ n`` if not unbiased)."""
+    axes = _axes(dim, x.ndim)
+    n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
+    centred = x - mean(x, dim=axes, keepdim=True)
+    return sum(centred * centred, dim=axes, keepdim=keepdim) / max(n - int(unbiased), 1)

@@ -1,0 +1,437 @@
+"""``numnet.Tensor``: an ndarray that remembers how it was computed.
+
+A Tensor holds ``data`` (a NumPy array, float32 unless asked otherwise), ``grad``
+(an array of the same shape, or ``None``), ``requires_grad``, its ``_parents`` (a
+tuple) and the VJP that pushes a gradient back to them. Arithmetic on Tensors calls
+the primitives in :mod:`numnet.ops`; ``loss.backward()`` runs
+:func:`numnet.autograd.engine.backward`.
+
+Dtypes: floating data is stored as float32 by default (``dtype=numnet.float64`` on
+request); integer and boolean data keep their kind (labels, masks). Python scalars
+and NumPy arrays combined with a Tensor take the Tensor's float dtype. Mixing float32
+and float64 Tensors raises ``TypeError`` instead of upcasting silently.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from numnet.autograd.engine import backward as _backward
+
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int64 = np.dtype(np.int64)
+bool_ = np.dtype(np.bool_)
+
+MaxMin = namedtuple("MaxMin", ["values", "indices"])
+
+
+def _to_array(data, dtype=None) -> np.ndarray:
+    """Floating data -> float32 (unless ``dtype``), integers -> int64, booleans kept."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.asarray(data, dtype=dtype)
+    arr = np.asarray(data)
+    if arr.dtype.kind == "f":
+        return arr.astype(np.float32, copy=False)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64, copy=False)
+    if arr.dtype.kind == "b":
+        return arr
+    raise TypeError(f"cannot make a Tensor from data of dtype {arr.dtype}")
+
+
+class Tensor:
+    """A multi-dimensional array with reverse-mode automatic differentiation.
+
+    Parameters
+    ----------
+    data : array_like
+        Values. Floating data becomes float32 unless ``dtype`` says otherwise
+        (a float64 ndarray is converted to float32 too: pass ``dtype=numnet.float64``
+        to keep double precision).
+    dtype : numpy dtype, optional
+    requires_grad : bool
+        Record operations on this tensor so that ``backward()`` fills ``.grad``.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_parents", "_vjp", "_op", "_retains_grad",
+                 "__weakref__")
+    __array_ufunc__ = None  # make ndarray (op) Tensor defer to Tensor's reflected ops
+    __array_priority__ = 1000
+
+    def __init__(self, data, *, dtype=None, requires_grad: bool = False) -> None:
+        self.data = _to_array(data, dtype)
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"only floating-point tensors can require gradients (got dtype {self.data.dtype})"
+            )
+        self.grad: np.ndarray | None = None
+        self.requires_grad = bool(requires_grad)
+        self._parents: tuple[Tensor, ...] = ()
+        self._vjp = None
+        self._op: str | None = None
+        self._retains_grad = False
+
+    # -- construction helpers used by the registry -------------------------------------
+    @classmethod
+    def _wrap(cls, array: np.ndarray) -> Tensor:
+        t = cls.__new__(cls)
+        t.data = array if isinstance(array, np.ndarray) else np.asarray(array)
+        t.grad = None
+        t.requires_grad = False
+        t._parents = ()
+        t._vjp = None
+        t._op = None
+        t._retains_grad = False
+        return t
+
+    @classmethod
+    def _node(cls, array: np.ndarray, parents: tuple, vjp, op: str) -> Tensor:
+        t = cls._wrap(array)
+        t.requires_grad = True
+        t._parents = tuple(parents)
+        t._vjp = vjp
+        t._op = op
+        return t
+
+    @classmethod
+    def _constant(cls, value, dtype) -> Tensor:
+        """A non-Tensor operand (scalar or array) of an op whose float dtype is ``dtype``.
+
+        Numbers take the op's float dtype, so ``x * 2`` and ``x * np.float64(2)`` stay
+        float32 for a float32 ``x``; booleans keep their kind (masks).
+        """
+        arr = np.asarray(value)
+        if arr.dtype.kind in "fiu":
+            if dtype is not None:
+                arr = arr.astype(dtype, copy=False)
+            elif arr.dtype.kind == "f":
+                arr = arr.astype(np.float32, copy=False)
+            else:
+                arr = arr.astype(np.int64, copy=False)
+        elif arr.dtype.kind != "b":
+            raise TypeError(f"unsupported operand of type {type(value).__name__}")
+        return cls._wrap(arr)
+
+    # -- basic properties ------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors created by the user rather than by a recorded op."""
+        return self._vjp is None
+
+    @property
+    def grad_fn(self) -> str | None:
+        """Name of the primitive that produced this tensor (``None`` for leaves)."""
+        return self._op
+
+    def size(self, dim: int | None = None):
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, precision=4, separator=", ", prefix="tensor(")
+        extra = ""
+        if self.data.dtype != np.float32:
+            extra += f", dtype={self.data.dtype}"
+        if self._op is not None:
+            extra += f", grad_fn={self._op}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.data)
+
+    __hash__ = object.__hash__
+
+    def item(self):
+        """The single value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared memory, like ``torch.Tensor.numpy``)."""
+        return self.data
+
+    def detach(self) -> Tensor:
+        """A tensor sharing ``data`` but cut from the graph."""
+        return Tensor._wrap(self.data)
+
+    def clone(self) -> Tensor:
+        return _ops.mul(self, 1.0) if self.requires_grad else Tensor._wrap(self.data.copy())
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError("only floating-point tensors can require gradients")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after ``backward()``."""
+        self._retains_grad = True
+
+    def astype(self, dtype) -> Tensor:
+        """Convert the dtype (differentiable between float dtypes)."""
+        return _ops.cast(self, dtype=np.dtype(dtype))
+
+    to = astype
+
+    def float(self) -> Tensor:
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(np.float64)
+
+    def long(self) -> Tensor:
+        return Tensor._wrap(self.data.astype(np.int64))
+
+    def zero_(self) -> Tensor:
+        self.data[...] = 0
+        return self
+
+    # -- autodiff ------------------------------------------------------------------------
+    def backward(self, gradient=None, *, retain_graph: bool = False) -> None:
+        """Accumulate the gradient of this tensor into the ``.grad`` of every leaf.
+
+        Gradients accumulate across calls (as in PyTorch); the graph is freed after
+        the call, so a second ``backward`` through it raises ``RuntimeError`` unless
+        ``retain_graph=True`` was passed the first time.
+        """
+        _backward(self, gradient, retain_graph=retain_graph)
+
+    # -- arithmetic ------------------------------------------------------------------------
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(other, self)
+
+    def __sub__(self, other):
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.sub(other, self)
+
+    def __mul__(self, other):
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.div(other, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __pow__(self, exponent):
+        return _ops.pow(self, exponent)
+
+    def __rpow__(self, base):
+        return _ops.pow(base, self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __lt__(self, other):
+        return _ops.lt(self, other)
+
+    def __le__(self, other):
+        return _ops.le(self, other)
+
+    def __gt__(self, other):
+        return _ops.gt(self, other)
+
+    def __ge__(self, other):
+        return _ops.ge(self, other)
+
+    def __eq__(self, other):  # elementwise, like NumPy and PyTorch
+        return _ops.eq(self, other)
+
+    def __ne__(self, other):
+        return _ops.ne(self, other)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index=index)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    # -- methods mirroring torch.Tensor --------------------------------------------------
+    def sum(self, dim=None, keepdim: bool = False):
+        return _ops.sum(self, dim=dim, keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim: bool = False):
+        return _ops.mean(self, dim=dim, keepdim=keepdim)
+
+    def var(self, dim=None, keepdim: bool = False, unbiased: bool = True):
+        return _ops.var(self, dim=dim, keepdim=keepdim, unbiased=unbiased)
+
+    def std(self, dim=None, keepdim: bool = False, unbiased: bool = True):
+        return _ops.sqrt(self.var(dim=dim, keepdim=keepdim, unbiased=unbiased))
+
+    def max(self, dim=None, keepdim: bool = False):
+        """Largest value; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
+        if dim is None:
+            return _ops.amax(self)
+        return MaxMin(_ops.amax(self, dim=dim, keepdim=keepdim),
+                      _ops.argmax(self, dim=dim, keepdim=keepdim))
+
+    def min(self, dim=None, keepdim: bool = False):
+        """Smallest value; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
+        if dim is None:
+            return _ops.amin(self)
+        return MaxMin(_ops.amin(self, dim=dim, keepdim=keepdim),
+                      _ops.argmin(self, dim=dim, keepdim=keepdim))
+
+    def amax(self, dim=None, keepdim: bool = False):
+        return _ops.amax(self, dim=dim, keepdim=keepdim)
+
+    def amin(self, dim=None, keepdim: bool = False):
+        return _ops.amin(self, dim=dim, keepdim=keepdim)
+
+    def argmax(self, dim=None, keepdim: bool = False):
+        return _ops.argmax(self, dim=dim, keepdim=keepdim)
+
+    def argmin(self, dim=None, keepdim: bool = False):
+        return _ops.argmin(self, dim=dim, keepdim=keepdim)
+
+    def logsumexp(self, dim, keepdim: bool = False):
+        return _ops.logsumexp(self, dim=dim, keepdim=keepdim)
+
+    def reshape(self, *shape):
+        return _ops.reshape(self, shape=_shape_arg(shape))
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def transpose(self, dim0: int, dim1: int):
+        axes = list(range(self.ndim))
+        axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+        return _ops.permute(self, dims=tuple(axes))
+
+    def permute(self, *dims):
+        return _ops.permute(self, dims=_shape_arg(dims))
+
+    @property
+    def T(self):
+        return _ops.permute(self, dims=tuple(reversed(range(self.ndim))))
+
+    def unsqueeze(self, dim: int):
+        return _ops.unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        return _ops.squeeze(self, dim)
+
+    def expand(self, *shape):
+        return _ops.broadcast_to(self, shape=_shape_arg(shape))
+
+    def exp(self):
+        return _ops.exp(self)
+
+    def log(self):
+        return _ops.log(self)
+
+    def sqrt(self):
+        return _ops.sqrt(self)
+
+    def abs(self):
+        return _ops.abs(self)
+
+    def clamp(self, min=None, max=None):
+        return _ops.clamp(self, min=min, max=max)
+
+    clip = clamp
+
+    def pow(self, exponent):
+        return _ops.pow(self, exponent)
+
+    def matmul(self, other):
+        return _ops.matmul(self, other)
+
+    def sigmoid(self):
+        return _ops.sigmoid(self)
+
+    def tanh(self):
+        return _ops.tanh(self)
+
+    def relu(self):
+        return _ops.relu(self)
+
+    def softmax(self, dim: int = -1):
+        return _ops.softmax(self, dim=dim)
+
+    def log_softmax(self, dim: int = -1):
+        return _ops.log_softmax(self, dim=dim)
+
+
+def _shape_arg(args) -> tuple[int, ...]:
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(int(a) for a in args[0])
+    return tuple(int(a) for a in args)
+
+
+from numnet import ops as _ops  # noqa: E402  (ops import Tensor from this module)
