@@ -42,6 +42,8 @@ def matmul(a, b):
     y = np.matmul(a, b)
 
     def vjp(g, needs):
+        if a.ndim == 1 and b.ndim == 1:  # inner product: δa = δy b, δb = δy a
+            return (g * b if needs[0] else None), (g * a if needs[1] else None)
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g2 = g

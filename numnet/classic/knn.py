@@ -1,0 +1,111 @@
+"""k-nearest neighbours: the baseline of seed 002's feature-design figure (K = 11)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numnet.classic._validation import check_classes, check_fitted, check_X, check_X_y
+
+__all__ = ["KNeighborsClassifier", "pairwise_sq_distances"]
+
+
+def pairwise_sq_distances(A: np.ndarray, B: np.ndarray, *, B_sq: np.ndarray | None = None):
+    """Squared Euclidean distances ``‖aᵢ - bⱼ‖² = ‖aᵢ‖² - 2 aᵢ·bⱼ + ‖bⱼ‖²``, shape (|A|, |B|).
+
+    One matrix product instead of an ``(|A|, |B|, D)`` difference tensor; negative
+    round-off is clipped to 0. ``B_sq`` (the ``‖bⱼ‖²``) can be passed to avoid
+    recomputing it chunk after chunk.
+    """
+    if B_sq is None:
+        B_sq = np.einsum("nd,nd->n", B, B)
+    A_sq = np.einsum("nd,nd->n", A, A)
+    D2 = A @ B.T
+    D2 *= -2
+    D2 += A_sq[:, None]
+    D2 += B_sq[None, :]
+    return np.maximum(D2, 0, out=D2)
+
+
+class KNeighborsClassifier:
+    """Majority vote among the K training samples closest in Euclidean distance.
+
+    Parameters
+    ----------
+    n_neighbors : int
+        K (11 in seed 002's figure).
+    max_memory : int
+        Bytes allowed for one block of the distance matrix: test points are processed
+        in chunks of ``max_memory // (16 · N_train)`` rows, so memory stays bounded
+        whatever the number of test points.
+
+    Attributes
+    ----------
+    classes_ : ndarray, shape (K_classes,)
+    n_features_in_ : int
+
+    Notes
+    -----
+    Ties between classes go to the smallest label; the neighbours are ordered by
+    distance with ``argpartition`` then ``argsort`` over the K kept (as scikit-learn's
+    brute-force search does).
+
+    References
+    ----------
+    T. Cover and P. Hart. Nearest neighbor pattern classification, 1967.
+    Seed 002, "3.3. Linear separability and feature design".
+    """
+
+    def __init__(self, n_neighbors: int = 11, *, max_memory: int = 64 * 2**20) -> None:
+        self.n_neighbors = n_neighbors
+        self.max_memory = max_memory
+
+    def fit(self, X, y) -> KNeighborsClassifier:
+        """Store the training set (K-NN has nothing else to learn)."""
+        X, y = check_X_y(X, y)
+        self.classes_, self._y_index = check_classes(y)
+        k = int(self.n_neighbors)
+        if not 1 <= k <= X.shape[0]:
+            raise ValueError(f"n_neighbors must be in [1, {X.shape[0]}], got {self.n_neighbors}")
+        self._X, self._X_sq = X, np.einsum("nd,nd->n", X, X)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def kneighbors(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """Distances and indices of the K nearest training samples, nearest first.
+
+        Returns
+        -------
+        distances : ndarray, shape (N, K)
+        indices : ndarray of int, shape (N, K)
+        """
+        check_fitted(self, "_X")
+        X = check_X(X, n_features=self.n_features_in_)
+        X = X.astype(np.result_type(X, self._X), copy=False)
+        k, n_train = int(self.n_neighbors), self._X.shape[0]
+        chunk = max(1, int(self.max_memory) // (16 * n_train))  # distances + argpartition
+        distances = np.empty((X.shape[0], k), dtype=X.dtype)
+        indices = np.empty((X.shape[0], k), dtype=np.intp)
+        for start in range(0, X.shape[0], chunk):
+            D2 = pairwise_sq_distances(X[start : start + chunk], self._X, B_sq=self._X_sq)
+            part = np.argpartition(D2, k - 1, axis=1)[:, :k]
+            d_part = np.take_along_axis(D2, part, axis=1)
+            order = np.argsort(d_part, axis=1, kind="stable")
+            indices[start : start + chunk] = np.take_along_axis(part, order, axis=1)
+            distances[start : start + chunk] = np.sqrt(np.take_along_axis(d_part, order, axis=1))
+        return distances, indices
+
+    def predict_proba(self, X) -> np.ndarray:
+        """The fraction of the K neighbours in each class, shape (N, K_classes)."""
+        _, indices = self.kneighbors(X)
+        votes = self._y_index[indices]  # (N, K) class indices
+        counts = (votes[:, :, None] == np.arange(self.classes_.shape[0])).sum(axis=1)
+        return counts / votes.shape[1]
+
+    def predict(self, X) -> np.ndarray:
+        """The majority class among the K neighbours (smallest label on ties), shape (N,)."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def score(self, X, y) -> float:
+        """The accuracy."""
+        X, y = check_X_y(X, y)
+        return float(np.mean(self.predict(X) == y))
