@@ -13,8 +13,7 @@ _F32 = np.float32
 def tensor(data, *, dtype=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (floats become float32 unless ``dtype``)."""
     src = data.data if isinstance(data, Tensor) else data
-    return Tensor(np.array(src, dtype=dtype, copy=True), dtype=dtype,
-                  requires_grad=requires_grad)
+    return Tensor(np.array(src, dtype=dtype, copy=True), dtype=dtype, requires_grad=requires_grad)
 
 
 def from_numpy(array: np.ndarray, *, requires_grad: bool = False) -> Tensor:
@@ -25,18 +24,21 @@ def from_numpy(array: np.ndarray, *, requires_grad: bool = False) -> Tensor:
 
 
 def zeros(*shape, dtype=_F32, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.zeros(_shape_arg(shape), dtype=dtype), dtype=dtype,
-                  requires_grad=requires_grad)
+    return Tensor(
+        np.zeros(_shape_arg(shape), dtype=dtype), dtype=dtype, requires_grad=requires_grad
+    )
 
 
 def ones(*shape, dtype=_F32, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.ones(_shape_arg(shape), dtype=dtype), dtype=dtype,
-                  requires_grad=requires_grad)
+    return Tensor(np.ones(_shape_arg(shape), dtype=dtype), dtype=dtype, requires_grad=requires_grad)
 
 
 def full(shape, fill_value, *, dtype=_F32, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.full(_shape_arg((shape,)), fill_value, dtype=dtype), dtype=dtype,
-                  requires_grad=requires_grad)
+    return Tensor(
+        np.full(_shape_arg((shape,)), fill_value, dtype=dtype),
+        dtype=dtype,
+        requires_grad=requires_grad,
+    )
 
 
 def zeros_like(t: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -65,12 +67,16 @@ def linspace(start, end, steps: int, *, dtype=_F32) -> Tensor:
 def randn(*shape, generator=None, dtype=_F32, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from ``generator`` (seed, Generator, or numnet's default)."""
     rng = as_generator(generator)
-    return Tensor(rng.standard_normal(_shape_arg(shape), dtype=dtype), dtype=dtype,
-                  requires_grad=requires_grad)
+    return Tensor(
+        rng.standard_normal(_shape_arg(shape), dtype=dtype),
+        dtype=dtype,
+        requires_grad=requires_grad,
+    )
 
 
 def rand(*shape, generator=None, dtype=_F32, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1) from ``generator``."""
     rng = as_generator(generator)
-    return Tensor(rng.random(_shape_arg(shape), dtype=dtype), dtype=dtype,
-                  requires_grad=requires_grad)
+    return Tensor(
+        rng.random(_shape_arg(shape), dtype=dtype), dtype=dtype, requires_grad=requires_grad
+    )

@@ -58,8 +58,16 @@ class Tensor:
         Record operations on this tensor so that ``backward()`` fills ``.grad``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_vjp", "_op", "_retains_grad",
-                 "__weakref__")
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "_parents",
+        "_vjp",
+        "_op",
+        "_retains_grad",
+        "__weakref__",
+    )
     __array_ufunc__ = None  # make ndarray (op) Tensor defer to Tensor's reflected ops
     __array_priority__ = 1000
 
@@ -335,15 +343,17 @@ class Tensor:
         """Largest value; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
         if dim is None:
             return _ops.amax(self)
-        return MaxMin(_ops.amax(self, dim=dim, keepdim=keepdim),
-                      _ops.argmax(self, dim=dim, keepdim=keepdim))
+        return MaxMin(
+            _ops.amax(self, dim=dim, keepdim=keepdim), _ops.argmax(self, dim=dim, keepdim=keepdim)
+        )
 
     def min(self, dim=None, keepdim: bool = False):
         """Smallest value; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
         if dim is None:
             return _ops.amin(self)
-        return MaxMin(_ops.amin(self, dim=dim, keepdim=keepdim),
-                      _ops.argmin(self, dim=dim, keepdim=keepdim))
+        return MaxMin(
+            _ops.amin(self, dim=dim, keepdim=keepdim), _ops.argmin(self, dim=dim, keepdim=keepdim)
+        )
 
     def amax(self, dim=None, keepdim: bool = False):
         return _ops.amax(self, dim=dim, keepdim=keepdim)

@@ -12,8 +12,6 @@ from numnet import Tensor
 from numnet.testing import float64_tensor as t64
 from numnet.testing import gradcheck
 
-
-
 floats = st.floats(-30, 30, allow_nan=False, width=64)
 
 
@@ -31,16 +29,18 @@ def test_sigmoid_derivative_is_sigma_one_minus_sigma(z):
 @given(hnp.arrays(np.float64, st.integers(1, 20), elements=floats))
 def test_tanh_is_rescaled_sigmoid(z):
     # seed 002/003: tanh(z) = 2 σ(2z) - 1
-    np.testing.assert_allclose(F.tanh(t64(z)).data, 2 * F.sigmoid(t64(2 * z)).data - 1,
-                               atol=1e-12)
+    np.testing.assert_allclose(F.tanh(t64(z)).data, 2 * F.sigmoid(t64(2 * z)).data - 1, atol=1e-12)
 
 
 @settings(max_examples=30, deadline=None)
-@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(2, 6)), elements=floats),
-       st.floats(-1e3, 1e3))
+@given(
+    hnp.arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(2, 6)), elements=floats),
+    st.floats(-1e3, 1e3),
+)
 def test_softmax_unchanged_by_adding_a_constant(z, c):
-    np.testing.assert_allclose(F.softmax(t64(z), dim=1).data, F.softmax(t64(z + c), dim=1).data,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        F.softmax(t64(z), dim=1).data, F.softmax(t64(z + c), dim=1).data, atol=1e-12
+    )
 
 
 def test_two_class_softmax_is_sigmoid_of_logit_difference():
@@ -53,12 +53,14 @@ def test_two_class_softmax_is_sigmoid_of_logit_difference():
 def test_stack_of_linear_layers_is_one_affine_map():
     # seeds 002/003: without activations, W2 (W1 x + b1) + b2 = (W2 W1) x + (W2 b1 + b2)
     rng = np.random.default_rng(1)
-    net = numnet.nn.Sequential(numnet.nn.Linear(4, 6, generator=rng),
-                               numnet.nn.Linear(6, 3, generator=rng)).double()
+    net = numnet.nn.Sequential(
+        numnet.nn.Linear(4, 6, generator=rng), numnet.nn.Linear(6, 3, generator=rng)
+    ).double()
     W1, b1, W2, b2 = (p.data for p in net.parameters())
     x = rng.standard_normal((10, 4))
-    np.testing.assert_allclose(net(t64(x, False)).data, x @ (W2 @ W1).T + (W2 @ b1 + b2),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        net(t64(x, False)).data, x @ (W2 @ W1).T + (W2 @ b1 + b2), rtol=1e-12
+    )
 
 
 def test_softplus_derivative_is_sigmoid():
@@ -109,17 +111,21 @@ def test_bce_on_probabilities_is_clamped_not_log_zero():
 def test_loss_values_by_hand():
     z = Tensor([[2.0, 0.0], [0.0, 0.0]])
     # row 0: -log(e^2/(e^2+1)) = log(1 + e^-2); row 1: log 2
-    np.testing.assert_allclose(F.cross_entropy(z, Tensor([0, 1])).item(),
-                               (np.log1p(np.exp(-2)) + np.log(2)) / 2, rtol=1e-6)
+    np.testing.assert_allclose(
+        F.cross_entropy(z, Tensor([0, 1])).item(), (np.log1p(np.exp(-2)) + np.log(2)) / 2, rtol=1e-6
+    )
     np.testing.assert_allclose(F.mse_loss(Tensor([1.0, 3.0]), Tensor([0.0, 0.0])).item(), 5.0)
     np.testing.assert_allclose(
         F.hinge_loss(Tensor([2.0, 0.5, -1.0]), Tensor([1.0, 1.0, 1.0]), reduction="none").data,
-        [0.0, 0.5, 2.0])
+        [0.0, 0.5, 2.0],
+    )
     np.testing.assert_allclose(
-        F.hinge_loss(Tensor([0.5, -1.0]), Tensor([1.0, -1.0]), margin=0.0).item(), 0.0)
+        F.hinge_loss(Tensor([0.5, -1.0]), Tensor([1.0, -1.0]), margin=0.0).item(), 0.0
+    )
     probs = Tensor([[0.25, 0.75]])
-    np.testing.assert_allclose(F.cross_entropy(Tensor([[0.0, 0.0]]), probs).item(), np.log(2),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        F.cross_entropy(Tensor([[0.0, 0.0]]), probs).item(), np.log(2), rtol=1e-6
+    )
 
 
 def test_cross_entropy_soft_targets_equal_hard_for_one_hot():
@@ -142,8 +148,10 @@ def test_cross_entropy_spatial_and_gradcheck():
 @pytest.mark.parametrize("loss", [F.mse_loss, F.binary_cross_entropy_with_logits])
 def test_losses_gradcheck(loss):
     rng = np.random.default_rng(5)
-    assert gradcheck(lambda a, b: loss(a, b), [t64(rng.uniform(0.1, 0.9, (3, 2))),
-                                               t64(rng.uniform(0.1, 0.9, (3, 2)))])
+    assert gradcheck(
+        lambda a, b: loss(a, b),
+        [t64(rng.uniform(0.1, 0.9, (3, 2))), t64(rng.uniform(0.1, 0.9, (3, 2)))],
+    )
 
 
 def test_bce_and_hinge_gradcheck():

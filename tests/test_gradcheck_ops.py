@@ -41,8 +41,7 @@ CASES = {
     "mul": [(ops.mul, [t(3, 4), t(1, 4)])],
     "div": [(ops.div, [t(3, 4), t(3, 4, positive=True)])],
     "neg": [(ops.neg, [t(5)])],
-    "pow": [(lambda x: ops.pow(x, 3.0), [t(4)]),
-            (ops.pow, [t(3, positive=True), t(3)])],
+    "pow": [(lambda x: ops.pow(x, 3.0), [t(4)]), (ops.pow, [t(3, positive=True), t(3)])],
     "exp": [(ops.exp, [t(2, 3)])],
     "log": [(ops.log, [t(2, 3, positive=True)])],
     "sqrt": [(ops.sqrt, [t(2, 3, positive=True)])],
@@ -52,28 +51,35 @@ CASES = {
     "minimum": [(ops.minimum, [t(3, 4), t(3, 1)])],
     "where": [(lambda a, b: ops.where(a.data > 0, a, b), [t(3, 4), t(3, 4)])],
     "cast": [(lambda x: ops.cast(x, dtype=np.float64) * 2, [t(3)])],
-    "sum": [(lambda x: ops.sum(x, dim=1), [t(2, 3, 4)]),
-            (lambda x: ops.sum(x, dim=(0, 2), keepdim=True), [t(2, 3, 4)]),
-            (lambda x: ops.sum(x), [t(3, 2)])],
-    "mean": [(lambda x: ops.mean(x, dim=-1), [t(2, 5)]),
-             (lambda x: ops.mean(x, dim=0, keepdim=True), [t(2, 5)])],
+    "sum": [
+        (lambda x: ops.sum(x, dim=1), [t(2, 3, 4)]),
+        (lambda x: ops.sum(x, dim=(0, 2), keepdim=True), [t(2, 3, 4)]),
+        (lambda x: ops.sum(x), [t(3, 2)]),
+    ],
+    "mean": [
+        (lambda x: ops.mean(x, dim=-1), [t(2, 5)]),
+        (lambda x: ops.mean(x, dim=0, keepdim=True), [t(2, 5)]),
+    ],
     "amax": [(lambda x: ops.amax(x, dim=1), [t(3, 5)]), (lambda x: ops.amax(x), [t(4, 2)])],
     "amin": [(lambda x: ops.amin(x, dim=0, keepdim=True), [t(3, 5)])],
     "logsumexp": [(lambda x: ops.logsumexp(x, dim=1), [t(3, 5)])],
-    "matmul": [(ops.matmul, [t(3, 4), t(4, 2)]),
-               (ops.matmul, [t(2, 3, 4), t(4, 5)]),
-               (ops.matmul, [t(2, 1, 3, 4), t(3, 4, 2)]),
-               (ops.matmul, [t(4), t(4, 2)]),
-               (ops.matmul, [t(3, 4), t(4)]),
-               (ops.matmul, [t(4), t(4)])],
-    "linear": [(ops.linear, [t(5, 3), t(4, 3), t(4)]),
-               (ops.linear, [t(2, 5, 3), t(4, 3)])],
+    "matmul": [
+        (ops.matmul, [t(3, 4), t(4, 2)]),
+        (ops.matmul, [t(2, 3, 4), t(4, 5)]),
+        (ops.matmul, [t(2, 1, 3, 4), t(3, 4, 2)]),
+        (ops.matmul, [t(4), t(4, 2)]),
+        (ops.matmul, [t(3, 4), t(4)]),
+        (ops.matmul, [t(4), t(4)]),
+    ],
+    "linear": [(ops.linear, [t(5, 3), t(4, 3), t(4)]), (ops.linear, [t(2, 5, 3), t(4, 3)])],
     "reshape": [(lambda x: ops.reshape(x, shape=(3, -1)), [t(2, 3, 2)])],
     "permute": [(lambda x: ops.permute(x, dims=(2, 0, 1)), [t(2, 3, 4)])],
     "broadcast_to": [(lambda x: ops.broadcast_to(x, shape=(2, 3, 4)), [t(3, 1)])],
-    "getitem": [(lambda x: ops.getitem(x, index=(slice(1, None), [0, 2, 2])), [t(3, 4)]),
-                (lambda x: ops.getitem(x, index=(Ellipsis, None, 1)), [t(2, 3)]),
-                (lambda x: ops.getitem(x, index=np.array([True, False, True])), [t(3, 2)])],
+    "getitem": [
+        (lambda x: ops.getitem(x, index=(slice(1, None), [0, 2, 2])), [t(3, 4)]),
+        (lambda x: ops.getitem(x, index=(Ellipsis, None, 1)), [t(2, 3)]),
+        (lambda x: ops.getitem(x, index=np.array([True, False, True])), [t(3, 2)]),
+    ],
     "cat": [(lambda a, b: ops.cat(a, b, dim=1), [t(2, 3), t(2, 2)])],
     "stack": [(lambda a, b: ops.stack(a, b, dim=1), [t(2, 3), t(2, 3)])],
     "sigmoid": [(ops.sigmoid, [t(3, 4, low=-6, high=6)])],
@@ -84,24 +90,39 @@ CASES = {
     "arctan": [(ops.arctan, [t(3, 4)])],
     "straight_through_heaviside": [],  # surrogate gradient: checked in test_straight_through
     "straight_through_sign": [],
-    "log_softmax": [(lambda x: ops.log_softmax(x, dim=1), [t(3, 5)]),
-                    (lambda x: ops.log_softmax(x, dim=0), [t(3, 5)])],
+    "log_softmax": [
+        (lambda x: ops.log_softmax(x, dim=1), [t(3, 5)]),
+        (lambda x: ops.log_softmax(x, dim=0), [t(3, 5)]),
+    ],
     "cross_entropy_logits": [
         (lambda z, r=r: ops.cross_entropy_logits(z, LAB, reduction=r), [t(4, 3)])
         for r in ("mean", "sum", "none")
     ],
     "cross_entropy_soft": [
-        (lambda z, p, r=r: ops.cross_entropy_soft(z, p, reduction=r),
-         [t(4, 3), t(4, 3, positive=True)])
+        (
+            lambda z, p, r=r: ops.cross_entropy_soft(z, p, reduction=r),
+            [t(4, 3), t(4, 3, positive=True)],
+        )
         for r in ("mean", "sum", "none")
     ],
-    "binary_cross_entropy_logits": [(ops.binary_cross_entropy_logits,
-                                     [t(6, low=-5, high=5), t(6, low=0, high=1)])],
+    "binary_cross_entropy_logits": [
+        (ops.binary_cross_entropy_logits, [t(6, low=-5, high=5), t(6, low=0, high=1)])
+    ],
 }
 
 # Primitives whose derivative is zero almost everywhere: they record no graph.
-NON_DIFFERENTIABLE = {"lt", "le", "gt", "ge", "eq", "ne", "argmax", "argmin",
-                      "heaviside_step", "sign_step"}
+NON_DIFFERENTIABLE = {
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "eq",
+    "ne",
+    "argmax",
+    "argmin",
+    "heaviside_step",
+    "sign_step",
+}
 
 
 def test_every_primitive_has_a_gradcheck_entry():
@@ -152,8 +173,9 @@ def test_straight_through():
 # -- broadcasting: property tests over random compatible shapes ---------------------------
 @st.composite
 def broadcast_pair(draw):
-    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3,
-                                                     max_side=3))
+    shapes = draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3)
+    )
     return shapes.input_shapes
 
 

@@ -42,8 +42,7 @@ def test_two_layer_mlp_fits_noisy_sine():
     rng = np.random.default_rng(0)
     x = rng.uniform(-np.pi, np.pi, (256, 1)).astype(np.float32)
     y = (np.sin(x) + 0.1 * rng.standard_normal(x.shape)).astype(np.float32)
-    mlp = nn.Sequential(nn.Linear(1, 32, generator=rng), nn.Tanh(),
-                        nn.Linear(32, 1, generator=rng))
+    mlp = nn.Sequential(nn.Linear(1, 32, generator=rng), nn.Tanh(), nn.Linear(32, 1, generator=rng))
     train(mlp, x, y, F.mse_loss, 0.05, 2000)
     grid = np.linspace(-np.pi, np.pi, 200, dtype=np.float32)[:, None]
     fit_mse = float(np.mean((mlp(numnet.Tensor(grid)).data - np.sin(grid)) ** 2))

@@ -24,8 +24,15 @@ class TwoLayer(nn.Module):
 
 def test_parameter_names_are_deterministic():
     names = [n for n, _ in TwoLayer().named_parameters()]
-    assert names == ["scale", "layers.0.weight", "layers.0.bias", "layers.1.weight",
-                     "layers.1.bias", "heads.a.weight", "heads.a.bias"]
+    assert names == [
+        "scale",
+        "layers.0.weight",
+        "layers.0.bias",
+        "layers.1.weight",
+        "layers.1.bias",
+        "heads.a.weight",
+        "heads.a.bias",
+    ]
     seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Dropout(0.5), nn.Linear(3, 1))
     assert list(seq.state_dict()) == ["0.weight", "0.bias", "3.weight", "3.bias"]
     assert seq.num_parameters() == 2 * 3 + 3 + 3 + 1
@@ -45,8 +52,9 @@ def test_linear_shapes_init_and_values():
     assert np.abs(lin.weight.data).max() <= bound
     assert abs(lin.weight.data.std() - bound / math.sqrt(3)) < 0.002  # U(-a,a): std a/√3
     x = np.random.default_rng(0).standard_normal((5, 400)).astype(np.float32)
-    np.testing.assert_allclose(lin(numnet.Tensor(x)).data, x @ lin.weight.data.T + lin.bias.data,
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        lin(numnet.Tensor(x)).data, x @ lin.weight.data.T + lin.bias.data, rtol=1e-5
+    )
     with pytest.raises(ValueError, match="positive"):
         nn.Linear(0, 3)
 
@@ -86,7 +94,9 @@ def test_load_state_dict_errors():
     bad = dict(state)
     del bad["1.bias"]
     bad["2.weight"] = np.zeros((1, 3))
-    with pytest.raises(KeyError, match=r"missing keys: \['1.bias'\].*unexpected keys: \['2.weight'\]"):
+    with pytest.raises(
+        KeyError, match=r"missing keys: \['1.bias'\].*unexpected keys: \['2.weight'\]"
+    ):
         m.load_state_dict(bad)
     bad = dict(state)
     bad["0.weight"] = np.zeros((4, 2))
@@ -119,10 +129,14 @@ def test_repr():
     [
         (lambda w: nn.init.xavier_uniform_(w, generator=0), math.sqrt(2 / (300 + 200))),
         (lambda w: nn.init.xavier_normal_(w, generator=0), math.sqrt(2 / (300 + 200))),
-        (lambda w: nn.init.kaiming_uniform_(w, nonlinearity="relu", generator=0),
-         math.sqrt(2 / 300)),
-        (lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu", generator=0),
-         math.sqrt(2 / 300)),
+        (
+            lambda w: nn.init.kaiming_uniform_(w, nonlinearity="relu", generator=0),
+            math.sqrt(2 / 300),
+        ),
+        (
+            lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu", generator=0),
+            math.sqrt(2 / 300),
+        ),
         (lambda w: nn.init.uniform_fan_in_(w, generator=0), 1 / 300 / math.sqrt(3)),
         (lambda w: nn.init.normal_(w, 0, 0.05, generator=0), 0.05),
     ],

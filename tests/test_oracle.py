@@ -7,12 +7,19 @@ import numnet
 from numnet import nn
 from numnet.testing import mlp_backprop
 
-MODULES = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "arctan": nn.Arctan,
-           "identity": nn.Identity}
+MODULES = {
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "arctan": nn.Arctan,
+    "identity": nn.Identity,
+}
 
 
-@pytest.mark.parametrize("acts", [["tanh", "tanh", "identity"], ["relu", "sigmoid", "identity"],
-                                  ["arctan", "relu", "tanh"]])
+@pytest.mark.parametrize(
+    "acts",
+    [["tanh", "tanh", "identity"], ["relu", "sigmoid", "identity"], ["arctan", "relu", "tanh"]],
+)
 def test_engine_matches_seed_backprop(acts):
     rng = np.random.default_rng(0)
     sizes = [5, 7, 6, 3]
@@ -45,8 +52,9 @@ def test_hand_worked_example():
     # L = ½ (y - 4)²:  z1 = 1, y1 = 1, y = 3·1 + 1 = 4 -> make the target 2:
     # δy = y - t = 2; δW2 = δy · y1 = 2; δb2 = 2; δy1 = W2 δy = 6; δW1 = δy1 · x = 12; δb1 = 6
     W1, b1, W2, b2 = (np.array([[0.5]]), np.array([0.0]), np.array([[3.0]]), np.array([1.0]))
-    y, dW, db = mlp_backprop([W1, W2], [b1, b2], ["identity", "identity"], np.array([[2.0]]),
-                             lambda yL: yL - 2.0)
+    y, dW, db = mlp_backprop(
+        [W1, W2], [b1, b2], ["identity", "identity"], np.array([[2.0]]), lambda yL: yL - 2.0
+    )
     assert y[0, 0] == 4.0
     assert dW[1][0, 0] == 2.0 and db[1][0] == 2.0
     assert dW[0][0, 0] == 12.0 and db[0][0] == 6.0

@@ -18,8 +18,18 @@ def test_float32_by_default_and_float64_on_request():
 
 def test_scalars_and_arrays_do_not_upcast():
     x = Tensor([1.0, 2.0], requires_grad=True)
-    for y in (x * 2, x * 2.5, 2.0 - x, x / np.float64(3), x + np.array([1.0, 2.0]), x**2,
-              numnet.exp(x), x.mean(), numnet.maximum(x, 0.0), x @ np.ones(2)):
+    for y in (
+        x * 2,
+        x * 2.5,
+        2.0 - x,
+        x / np.float64(3),
+        x + np.array([1.0, 2.0]),
+        x**2,
+        numnet.exp(x),
+        x.mean(),
+        numnet.maximum(x, 0.0),
+        x @ np.ones(2),
+    ):
         assert y.dtype == np.float32, y
     (x * np.float64(3)).sum().backward()
     assert x.grad.dtype == np.float32
@@ -172,8 +182,7 @@ def test_reductions_values():
     np.testing.assert_array_equal(indices.data, [1, 2])
     assert x.min().item() == 1.0
     np.testing.assert_allclose(x.var(dim=1).data, [4.0, 4.0])
-    np.testing.assert_allclose(x.logsumexp(dim=1).data,
-                               np.log(np.exp(x.data).sum(1)), rtol=1e-6)
+    np.testing.assert_allclose(x.logsumexp(dim=1).data, np.log(np.exp(x.data).sum(1)), rtol=1e-6)
 
 
 def test_max_gradient_split_on_ties():

@@ -119,9 +119,7 @@ def _topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
-def backward(
-    root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool = False
-) -> None:
+def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool = False) -> None:
     """Accumulate ``∂root/∂leaf`` (times ``grad``) into every leaf's ``.grad``.
 
     Parameters

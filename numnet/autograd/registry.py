@@ -100,15 +100,9 @@ def apply(prim: Primitive, inputs: tuple, kwargs: dict):
     tensors = [x for x in inputs if isinstance(x, Tensor)]
     dtype = _float_dtype(tensors)
     if len(tensors) != len(inputs):
-        inputs = tuple(
-            x if isinstance(x, Tensor) else Tensor._constant(x, dtype) for x in inputs
-        )
+        inputs = tuple(x if isinstance(x, Tensor) else Tensor._constant(x, dtype) for x in inputs)
     arrays = [x.data for x in inputs]
-    record = (
-        prim.differentiable
-        and is_grad_enabled()
-        and any(x.requires_grad for x in inputs)
-    )
+    record = prim.differentiable and is_grad_enabled() and any(x.requires_grad for x in inputs)
     if not prim.differentiable:
         return Tensor._wrap(prim.forward(*arrays, **kwargs))
     out, vjp = prim.forward(*arrays, **kwargs)

@@ -220,8 +220,9 @@ def cross_entropy(input, target, reduction: str = "mean") -> Tensor:
             f"probabilities of shape {input.shape})"
         )
     labels = _class_targets(input, target, "cross_entropy")
-    return ops.cross_entropy_logits(input, Tensor._wrap(labels.astype(np.int64, copy=False)),
-                                    reduction=reduction)
+    return ops.cross_entropy_logits(
+        input, Tensor._wrap(labels.astype(np.int64, copy=False)), reduction=reduction
+    )
 
 
 def nll_loss(input, target, reduction: str = "mean") -> Tensor:

@@ -32,8 +32,15 @@ class Linear(Module):
         Same distribution.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
-                 generator=None, dtype=np.float32) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        *,
+        generator=None,
+        dtype=np.float32,
+    ) -> None:
         if in_features <= 0 or out_features <= 0:
             raise ValueError(
                 f"Linear needs positive sizes, got in_features={in_features}, "
@@ -54,8 +61,10 @@ class Linear(Module):
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class Identity(Module):

@@ -94,6 +94,7 @@ def exp(x):
 @primitive("log", family="elementwise")
 def log(x):
     """Natural logarithm. Math: ``δx = δy / x``."""
+
     def vjp(g, needs):
         return (g / x,)
 

@@ -19,8 +19,9 @@ from numnet.autograd.registry import primitive
 
 def _check_matmul(a: np.ndarray, b: np.ndarray, what: str = "matmul") -> None:
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"{what}: both operands need at least 1 dimension, got shapes "
-                         f"{a.shape} and {b.shape}")
+        raise ValueError(
+            f"{what}: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}"
+        )
     ka = a.shape[-1]
     kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if ka != kb:

@@ -42,8 +42,7 @@ def permute(x, *, dims):
 @primitive("broadcast_to", family="shape")
 def broadcast_to(x, *, shape):
     """Repeat ``x`` along axes of size 1 (``torch.Tensor.expand``). Math: ``δx = Σ δy``."""
-    shape = tuple(x.shape[i - (len(shape) - x.ndim)] if s == -1 else s
-                  for i, s in enumerate(shape))
+    shape = tuple(x.shape[i - (len(shape) - x.ndim)] if s == -1 else s for i, s in enumerate(shape))
 
     def vjp(g, needs):
         return (g,)  # the engine sums the broadcast axes back
@@ -80,7 +79,9 @@ def getitem(x, *, index):
     try:
         y = x[index]
     except IndexError as exc:
-        raise IndexError(f"index {index!r} is invalid for a tensor of shape {x.shape}: {exc}")
+        raise IndexError(
+            f"index {index!r} is invalid for a tensor of shape {x.shape}: {exc}"
+        ) from exc
 
     def vjp(g, needs):
         gx = np.zeros_like(x)

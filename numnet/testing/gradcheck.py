@@ -157,5 +157,6 @@ def gradcheck(
 
 def float64_tensor(array, requires_grad: bool = True) -> Tensor:
     """A float64 tensor (the precision finite differences need)."""
-    return Tensor(np.asarray(array, dtype=np.float64), dtype=np.float64,
-                  requires_grad=requires_grad)
+    return Tensor(
+        np.asarray(array, dtype=np.float64), dtype=np.float64, requires_grad=requires_grad
+    )

@@ -1,0 +1,328 @@
+"""Image classification data sets stored as IDX file pairs: MNIST and Fashion-MNIST.
+
+Shapes: ``data`` is ``(N, H, W)`` uint8 (``(N, 28, 28)`` for MNIST), ``targets`` is
+``(N,)`` int64; :meth:`IDXDataset.arrays` gives model-ready ``X`` of shape ``(N, H*W)``
+or ``(N, 1, H, W)`` with pixels scaled to [0, 1].
+
+Where the files are looked for, with ``root`` resolved by :func:`numnet.data.data_root`
+(argument, ``$NUMNET_DATA``, ``~/.cache/numnet``): first ``root/<folder>`` (``mnist``
+or ``fashion-mnist``), then ``root`` itself. Each file may be gzip-compressed
+(``train-images-idx3-ubyte.gz``) or not (``train-images-idx3-ubyte``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from numnet.data._files import is_gzip, md5_bytes, md5_file
+from numnet.data.download import ChecksumError, DownloadError, download
+from numnet.data.idx import decode_idx, read_idx_bytes
+from numnet.data.root import data_root
+
+__all__ = ["MNIST", "FashionMNIST", "IDXDataset", "load_fashion_mnist", "load_mnist"]
+
+#: file name -> (accepted MD5s of the gzip file, accepted MD5s of the decompressed bytes)
+Checksums = Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]
+
+
+def _load_verified(path: Path, checksums: tuple[tuple[str, ...], tuple[str, ...]] | None):
+    """Read an IDX file; if checksums are given, verify them first.
+
+    The decompressed MD5 is checked when known; the file MD5 only applies to a gzip
+    file. A file none of the known digests can apply to is read unverified.
+    """
+    content = read_idx_bytes(path)
+    if checksums is not None:
+        file_ok, content_ok = checksums
+        gz = is_gzip(path)
+        if content_ok or (file_ok and gz):
+            content_md5 = md5_bytes(content)
+            if content_md5 not in content_ok and not (gz and md5_file(path) in file_ok):
+                raise ChecksumError(
+                    f"{path}: MD5 of the decompressed content is {content_md5}, expected "
+                    f"{' or '.join(content_ok or file_ok)}: the file is corrupt or not the "
+                    "expected data. Delete it (download=True fetches it again) or pass "
+                    "verify=False."
+                )
+    return decode_idx(content, source=str(path))
+
+
+class IDXDataset:
+    """A labelled image set from an IDX images file and an IDX labels file.
+
+    Parameters
+    ----------
+    root : path-like
+        Directory holding the files (relative file names are resolved against it).
+    images_file, labels_file : str
+        File names; gzip is detected from the content.
+
+    Attributes
+    ----------
+    data : numpy.ndarray
+        Images, ``(N, H, W)`` (or whatever the IDX file holds, first axis ``N``).
+    targets : numpy.ndarray
+        Labels, ``(N,)`` int64.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a file is missing.
+    numnet.data.IDXFormatError
+        If a file is not valid IDX.
+    ValueError
+        If labels are not 1-D integers or the two files disagree on ``N``.
+    """
+
+    def __init__(self, root: str | os.PathLike, images_file: str, labels_file: str) -> None:
+        root = Path(root)
+        self._set(root / images_file, root / labels_file, None, None)
+
+    def _set(self, images_path: Path, labels_path: Path, image_md5s, label_md5s) -> None:
+        images = _load_verified(images_path, image_md5s)
+        labels = _load_verified(labels_path, label_md5s)
+        if labels.ndim != 1 or labels.dtype.kind not in "iu":
+            raise ValueError(
+                f"{labels_path}: labels must be a 1-D integer array, got {labels.dtype} "
+                f"of shape {labels.shape}"
+            )
+        if images.ndim < 2 or len(images) != len(labels):
+            raise ValueError(
+                f"{images_path} holds images of shape {images.shape} but {labels_path} "
+                f"holds {len(labels)} labels: they must agree on the number of samples"
+            )
+        self.images_path, self.labels_path = images_path, labels_path
+        self.data: np.ndarray = images
+        self.targets: np.ndarray = labels.astype(np.int64)
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, index):
+        """``(image, label)``: an ``(H, W)`` array and an ``int`` for an integer index,
+        ``(images, labels)`` arrays for a slice or an index array."""
+        if isinstance(index, (int, np.integer)):
+            return self.data[index], int(self.targets[index])
+        return self.data[index], self.targets[index]
+
+    def arrays(
+        self, flatten: bool = True, scale: bool = True, dtype: np.dtype | type = np.float32
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Model-ready ``(X, y)``.
+
+        Parameters
+        ----------
+        flatten : bool
+            ``X`` of shape ``(N, H*W)`` if true, else ``(N, 1, H, W)`` (a channel axis
+            is added to 3-D image data).
+        scale : bool
+            Divide uint8 pixels by 255 so that ``X`` lies in [0, 1]; other dtypes are
+            only cast.
+        dtype : numpy dtype
+            Floating dtype of ``X``.
+
+        Returns
+        -------
+        X : numpy.ndarray
+            ``(N, H*W)`` or ``(N, 1, H, W)``, ``dtype``; a new array.
+        y : numpy.ndarray
+            ``(N,)`` int64 labels (a copy).
+        """
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"dtype must be a floating dtype, got {dtype}")
+        if scale and self.data.dtype == np.uint8:
+            X = np.multiply(self.data, dtype.type(1 / 255), dtype=dtype)
+        else:
+            X = self.data.astype(dtype)
+        n = len(X)
+        X = X.reshape(n, -1) if flatten else (X[:, None] if X.ndim == 3 else X)
+        return X, self.targets.copy()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(n={len(self)}, images={str(self.images_path)!r})"
+
+
+class MNIST(IDXDataset):
+    """MNIST handwritten digits: 60,000 training and 10,000 test 28x28 images, labels 0-9.
+
+    Parameters
+    ----------
+    root : path-like or None
+        Data root (see :func:`numnet.data.data_root`); files are looked for in
+        ``root/mnist`` and then in ``root``.
+    train : bool
+        Training split if true, else the test split.
+    download : bool
+        Download missing files into ``root/mnist`` from the mirrors.
+    verify : bool
+        Check the files' MD5 (of the decompressed content, or of the gzip file).
+
+    Raises
+    ------
+    FileNotFoundError
+        If files are missing and ``download`` is false; the message says where to put them.
+    numnet.data.DownloadError
+        If downloading fails; the message says where to put the files by hand.
+    numnet.data.ChecksumError
+        If a file fails verification.
+
+    References
+    ----------
+    Y. LeCun, L. Bottou, Y. Bengio, P. Haffner, "Gradient-based learning applied to
+    document recognition", Proc. IEEE 86(11), 1998.
+    """
+
+    folder: ClassVar[str] = "mnist"
+    mirrors: ClassVar[tuple[str, ...]] = (
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "https://storage.googleapis.com/cvdf-datasets/mnist/",
+        "http://yann.lecun.com/exdb/mnist/",
+    )
+    files: ClassVar[dict[str, tuple[str, str]]] = {
+        "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+        "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+    }
+    checksums: ClassVar[Checksums] = {
+        "train-images-idx3-ubyte.gz": (
+            ("f68b3c2dcbeaaa9fbdd348bbdeb94873", "c7dfcf1bfd3481a40f7b3aedbdbd083c"),
+            ("6bbc9ace898e44ae57da46a324031adb",),
+        ),
+        "train-labels-idx1-ubyte.gz": (
+            ("d53e105ee54ea40749a09fcbcd1e9432",),
+            ("a25bea736e30d166cdddb491f175f624",),
+        ),
+        "t10k-images-idx3-ubyte.gz": (
+            ("9fb629c4189551a2d022fa330f9573f3",),
+            ("2646ac647ad5339dbf082846283269ea",),
+        ),
+        "t10k-labels-idx1-ubyte.gz": (
+            ("ec29112dd5afa0611ce80d1b7f02629c",),
+            ("27ae3e4e09519cfbb04c329615203637",),
+        ),
+    }
+    classes: ClassVar[tuple[str, ...]] = tuple(str(i) for i in range(10))
+
+    def __init__(
+        self,
+        root: str | os.PathLike | None = None,
+        train: bool = True,
+        download: bool = False,
+        *,
+        verify: bool = True,
+    ) -> None:
+        self.root = data_root(root)
+        self.train = bool(train)
+        self.split = "train" if self.train else "test"
+        names = self.files[self.split]
+        paths = self._find(names)
+        if paths is None:
+            if not download:
+                raise FileNotFoundError(
+                    f"{type(self).__name__} ({self.split}) not found in "
+                    f"{self.root / self.folder} or {self.root}. "
+                    f"Pass download=True, or {self._where_to_put()}"
+                )
+            paths = [self._download(name) for name in names]
+        sums = [self.checksums[name] if verify else None for name in names]
+        self._set(paths[0], paths[1], *sums)
+        if self.data.shape[1:] != (28, 28) or self.data.dtype != np.uint8:
+            raise ValueError(
+                f"{paths[0]}: expected uint8 images of shape (N, 28, 28), got "
+                f"{self.data.dtype} {self.data.shape}"
+            )
+        if len(self.targets) and not 0 <= self.targets.min() <= self.targets.max() < 10:
+            raise ValueError(f"{paths[1]}: labels must lie in 0..9")
+
+    def _find(self, names: tuple[str, ...]) -> list[Path] | None:
+        """The paths of ``names`` (``.gz`` or not) in the first directory holding all."""
+        for directory in (self.root / self.folder, self.root):
+            found = []
+            for name in names:
+                stem = name.removesuffix(".gz")
+                variants = (name, stem, stem.replace("-idx", ".idx"))
+                found += [p for p in (directory / v for v in variants) if p.is_file()][:1]
+            if len(found) == len(names):
+                return found
+        return None
+
+    def _where_to_put(self) -> str:
+        names = ", ".join(n for pair in self.files.values() for n in pair)
+        return (
+            f"copy {names} (gzip-compressed or not) into {self.root / self.folder}, or "
+            "point root= or $NUMNET_DATA at the directory that holds them."
+        )
+
+    def _download(self, name: str) -> Path:
+        dest = self.root / self.folder / name
+        file_md5s, content_md5s = self.checksums[name]
+        try:
+            return download(
+                [mirror + name for mirror in self.mirrors],
+                dest,
+                md5_file=file_md5s,
+                md5_decompressed=content_md5s,
+            )
+        except DownloadError as exc:
+            raise type(exc)(f"{exc}\nTo use {type(self).__name__} offline, "
+                            f"{self._where_to_put()}") from exc
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(split={self.split!r}, n={len(self)}, root={str(self.root)!r})"
+
+
+class FashionMNIST(MNIST):
+    """Fashion-MNIST: Zalando article images in MNIST's format and sizes, 10 classes.
+
+    Same parameters as :class:`MNIST`; files are looked for in ``root/fashion-mnist``
+    and then in ``root``. Only the gzip files' MD5s are known, so uncompressed files
+    are read unverified (their shape and labels are still checked).
+
+    References
+    ----------
+    H. Xiao, K. Rasul, R. Vollgraf, "Fashion-MNIST: a novel image dataset for
+    benchmarking machine learning algorithms", arXiv:1708.07747, 2017.
+    """
+
+    folder: ClassVar[str] = "fashion-mnist"
+    mirrors: ClassVar[tuple[str, ...]] = (
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    )
+    checksums: ClassVar[Checksums] = {
+        "train-images-idx3-ubyte.gz": (("8d4fb7e6c68d591d4c3dfef9ec88bf0d",), ()),
+        "train-labels-idx1-ubyte.gz": (("25c81989df183df01b3e8a0aad5dffbe",), ()),
+        "t10k-images-idx3-ubyte.gz": (("bef4ecab320f06d8554ea6380940ec79",), ()),
+        "t10k-labels-idx1-ubyte.gz": (("bb300cfdad3c16e7a12a480ee83cd310",), ()),
+    }
+    classes: ClassVar[tuple[str, ...]] = (
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    )  # fmt: skip
+
+
+def load_mnist(
+    root: str | os.PathLike | None = None, *, flatten: bool = True, download: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MNIST as ``(X_train, y_train, X_test, y_test)``: float32 pixels in [0, 1], int64 labels.
+
+    ``X`` is ``(N, 784)`` if ``flatten`` else ``(N, 1, 28, 28)``; ``N`` is 60,000 and
+    10,000. See :class:`MNIST` for ``root`` and ``download``.
+    """
+    X_train, y_train = MNIST(root, train=True, download=download).arrays(flatten=flatten)
+    X_test, y_test = MNIST(root, train=False, download=download).arrays(flatten=flatten)
+    return X_train, y_train, X_test, y_test
+
+
+def load_fashion_mnist(
+    root: str | os.PathLike | None = None, *, flatten: bool = True, download: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fashion-MNIST as ``(X_train, y_train, X_test, y_test)``, like :func:`load_mnist`."""
+    X_train, y_train = FashionMNIST(root, train=True, download=download).arrays(flatten=flatten)
+    X_test, y_test = FashionMNIST(root, train=False, download=download).arrays(flatten=flatten)
+    return X_train, y_train, X_test, y_test
