@@ -46,13 +46,15 @@ def test_updates_within_bound_on_random_separable_sets(seed, d, gap, scale):
     X, y, w_true, b_true = separable(seed, d=d, gap=gap, scale=scale)
     if len(np.unique(y)) < 2:
         return
-    p = Perceptron(max_epochs=10_000).fit(X, y)
+    # the constant feature scales with the data, so the bound is scale-invariant (seed 002)
+    c = scale
+    p = Perceptron(max_epochs=10_000, intercept_scaling=c).fit(X, y)
     assert p.converged_
     assert p.score(X, y) == 1.0
-    R = radius(X)
+    R = radius(X, intercept_scaling=c)
     # any separator gives a valid bound; the max-margin one gives the tightest
-    gamma_true = margin(X, y, w_true, b_true)
-    gamma_star = max_margin(X, y)[2]
+    gamma_true = margin(X, y, w_true, b_true, intercept_scaling=c)
+    gamma_star = max_margin(X, y, intercept_scaling=c)[2]
     assert gamma_star >= gamma_true * (1 - 1e-9) > 0
     assert p.n_updates_ <= perceptron_bound(R, gamma_star) <= perceptron_bound(R, gamma_true)
 
@@ -109,7 +111,7 @@ def test_float32_stays_float32_and_predicts_pm1():
 
 
 def test_max_margin_is_the_hard_margin_svm():
-    """The LDP solution against scikit-learn's hard-margin SVC (large C)."""
+    """The LDP solution against a hard-margin (large C) SVM through the origin of (x, 1)."""
     svm = pytest.importorskip("sklearn.svm")
     X, y, _, _ = separable(11, n=50, d=2, gap=0.2)
     w, b, gamma = max_margin(X, y)
@@ -117,10 +119,10 @@ def test_max_margin_is_the_hard_margin_svm():
     # with a constant feature c, the homogeneous problem is an SVM with intercept_scaling c;
     # a large c makes the bias nearly unpenalized, so compare with SVC on (x, c)
     Xa = np.hstack([X, np.ones((X.shape[0], 1))])
-    ref = svm.SVC(kernel="linear", C=1e8, tol=1e-10)
-    # homogeneous: the separator through the origin of (x, 1); emulate with no intercept by
-    # centring is not possible, so check optimality instead: no feasible w has a smaller norm
-    del ref
+    ref = svm.LinearSVC(loss="hinge", C=1e6, fit_intercept=False, tol=1e-12, max_iter=10**6)
+    ref.fit(Xa, y)
+    np.testing.assert_allclose(ref.coef_[0], np.r_[w, b], rtol=1e-3, atol=1e-4)
+    # and no feasible neighbour of the solution has a smaller norm
     rng = np.random.default_rng(0)
     w_tilde = np.r_[w, b]
     for _ in range(200):

@@ -57,7 +57,8 @@ class LinearBinaryClassifier:
 
     def predict(self, X) -> np.ndarray:
         """The label ``classes_[1]`` where ``w·x + b ≥ 0``, else ``classes_[0]``, shape (N,)."""
-        return self.classes_[(self.decision_function(X) >= 0).astype(np.intp)]
+        positive = self.decision_function(X) >= 0
+        return self.classes_[positive.astype(np.intp)]
 
     def score(self, X, y) -> float:
         """The accuracy, i.e. the fraction of ``y`` predicted right (1 - error rate)."""

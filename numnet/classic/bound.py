@@ -59,6 +59,8 @@ def margin(X, y, coef, intercept: float = 0.0, *, intercept_scaling: float = 1.0
     w = np.asarray(coef, dtype=np.float64).reshape(-1)
     if w.shape[0] != X.shape[1]:
         raise ValueError(f"coef has {w.shape[0]} entries but X has {X.shape[1]} features")
+    if float(intercept_scaling) <= 0:
+        raise ValueError(f"intercept_scaling must be > 0, got {intercept_scaling}")
     norm = np.sqrt(w @ w + (float(intercept) / float(intercept_scaling)) ** 2)
     if norm == 0:
         raise ValueError("the separator (w, b) is zero: its margin is undefined")

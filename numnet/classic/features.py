@@ -97,7 +97,8 @@ class RandomPairProducts:
     ----------
     pairs_ : ndarray of int, shape (n_products, 2)
         The ``(i, j)`` of each product, drawn uniformly among the pairs of distinct
-        features (with replacement across products).
+        features (with replacement across products). Draws are nested: with the same
+        seed, the first k pairs of ``n_products = n ≥ k`` are those of ``n_products = k``.
     n_features_in_ : int
     """
 
@@ -116,10 +117,12 @@ class RandomPairProducts:
             raise ValueError(f"n_products must be a non-negative integer, got {self.n_products}")
         if F < 2 and n > 0:
             raise ValueError("pair products need at least two input features")
-        rng = check_random_state(self.random_state)
-        i = rng.integers(0, F, size=n)
-        j = (i + rng.integers(1, F, size=n)) % F if n else i  # uniform over j ≠ i
-        self.pairs_ = np.stack([i, j], axis=1).astype(np.intp)
+        # one row of two uniforms per product, so the draws are nested: the first k
+        # pairs of n ≥ k products are the k pairs drawn from the same seed
+        u = check_random_state(self.random_state).random((n, 2))
+        i = np.minimum((u[:, 0] * F).astype(np.intp), F - 1)
+        shift = 1 + np.minimum((u[:, 1] * (F - 1)).astype(np.intp), F - 2)
+        self.pairs_ = np.stack([i, (i + shift) % F], axis=1)  # uniform over j ≠ i
         self.n_features_in_ = F
         return self
 

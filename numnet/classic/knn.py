@@ -103,7 +103,8 @@ class KNeighborsClassifier:
 
     def predict(self, X) -> np.ndarray:
         """The majority class among the K neighbours (smallest label on ties), shape (N,)."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        best = np.argmax(self.predict_proba(X), axis=1)
+        return self.classes_[best]
 
     def score(self, X, y) -> float:
         """The accuracy."""

@@ -113,6 +113,8 @@ class Perceptron(LinearBinaryClassifier):
         """
         if int(self.max_epochs) < 1:
             raise ValueError(f"max_epochs must be >= 1, got {self.max_epochs}")
+        if self.fit_intercept and not float(self.intercept_scaling) > 0:
+            raise ValueError(f"intercept_scaling must be > 0, got {self.intercept_scaling}")
         X, y = check_X_y(X, y)
         self.classes_, y_pm = check_binary_labels(y, allowed=((-1, 1),))
         y_pm = y_pm.astype(X.dtype)

@@ -135,7 +135,8 @@ class SoftmaxRegression:
 
     def predict(self, X) -> np.ndarray:
         """The most probable class, shape (N,)."""
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+        best = np.argmax(self.decision_function(X), axis=1)
+        return self.classes_[best]
 
     def score(self, X, y) -> float:
         """The accuracy."""

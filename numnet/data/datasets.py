@@ -13,139 +13,16 @@ or ``fashion-mnist``), then ``root`` itself. Each file may be gzip-compressed
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 
-from numnet.data._files import is_gzip, md5_bytes, md5_file
-from numnet.data.download import ChecksumError, DownloadError, download
-from numnet.data.idx import decode_idx, read_idx_bytes
+from numnet.data.download import DownloadError, download
+from numnet.data.idx_dataset import Checksums, IDXDataset
 from numnet.data.root import data_root
 
 __all__ = ["MNIST", "FashionMNIST", "IDXDataset", "load_fashion_mnist", "load_mnist"]
-
-#: file name -> (accepted MD5s of the gzip file, accepted MD5s of the decompressed bytes)
-Checksums = Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]
-
-
-def _load_verified(path: Path, checksums: tuple[tuple[str, ...], tuple[str, ...]] | None):
-    """Read an IDX file; if checksums are given, verify them first.
-
-    The decompressed MD5 is checked when known; the file MD5 only applies to a gzip
-    file. A file none of the known digests can apply to is read unverified.
-    """
-    content = read_idx_bytes(path)
-    if checksums is not None:
-        file_ok, content_ok = checksums
-        gz = is_gzip(path)
-        if content_ok or (file_ok and gz):
-            content_md5 = md5_bytes(content)
-            if content_md5 not in content_ok and not (gz and md5_file(path) in file_ok):
-                raise ChecksumError(
-                    f"{path}: MD5 of the decompressed content is {content_md5}, expected "
-                    f"{' or '.join(content_ok or file_ok)}: the file is corrupt or not the "
-                    "expected data. Delete it (download=True fetches it again) or pass "
-                    "verify=False."
-                )
-    return decode_idx(content, source=str(path))
-
-
-class IDXDataset:
-    """A labelled image set from an IDX images file and an IDX labels file.
-
-    Parameters
-    ----------
-    root : path-like
-        Directory holding the files (relative file names are resolved against it).
-    images_file, labels_file : str
-        File names; gzip is detected from the content.
-
-    Attributes
-    ----------
-    data : numpy.ndarray
-        Images, ``(N, H, W)`` (or whatever the IDX file holds, first axis ``N``).
-    targets : numpy.ndarray
-        Labels, ``(N,)`` int64.
-
-    Raises
-    ------
-    FileNotFoundError
-        If a file is missing.
-    numnet.data.IDXFormatError
-        If a file is not valid IDX.
-    ValueError
-        If labels are not 1-D integers or the two files disagree on ``N``.
-    """
-
-    def __init__(self, root: str | os.PathLike, images_file: str, labels_file: str) -> None:
-        root = Path(root)
-        self._set(root / images_file, root / labels_file, None, None)
-
-    def _set(self, images_path: Path, labels_path: Path, image_md5s, label_md5s) -> None:
-        images = _load_verified(images_path, image_md5s)
-        labels = _load_verified(labels_path, label_md5s)
-        if labels.ndim != 1 or labels.dtype.kind not in "iu":
-            raise ValueError(
-                f"{labels_path}: labels must be a 1-D integer array, got {labels.dtype} "
-                f"of shape {labels.shape}"
-            )
-        if images.ndim < 2 or len(images) != len(labels):
-            raise ValueError(
-                f"{images_path} holds images of shape {images.shape} but {labels_path} "
-                f"holds {len(labels)} labels: they must agree on the number of samples"
-            )
-        self.images_path, self.labels_path = images_path, labels_path
-        self.data: np.ndarray = images
-        self.targets: np.ndarray = labels.astype(np.int64)
-
-    def __len__(self) -> int:
-        return len(self.targets)
-
-    def __getitem__(self, index):
-        """``(image, label)``: an ``(H, W)`` array and an ``int`` for an integer index,
-        ``(images, labels)`` arrays for a slice or an index array."""
-        if isinstance(index, (int, np.integer)):
-            return self.data[index], int(self.targets[index])
-        return self.data[index], self.targets[index]
-
-    def arrays(
-        self, flatten: bool = True, scale: bool = True, dtype: np.dtype | type = np.float32
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Model-ready ``(X, y)``.
-
-        Parameters
-        ----------
-        flatten : bool
-            ``X`` of shape ``(N, H*W)`` if true, else ``(N, 1, H, W)`` (a channel axis
-            is added to 3-D image data).
-        scale : bool
-            Divide uint8 pixels by 255 so that ``X`` lies in [0, 1]; other dtypes are
-            only cast.
-        dtype : numpy dtype
-            Floating dtype of ``X``.
-
-        Returns
-        -------
-        X : numpy.ndarray
-            ``(N, H*W)`` or ``(N, 1, H, W)``, ``dtype``; a new array.
-        y : numpy.ndarray
-            ``(N,)`` int64 labels (a copy).
-        """
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"dtype must be a floating dtype, got {dtype}")
-        if scale and self.data.dtype == np.uint8:
-            X = np.multiply(self.data, dtype.type(1 / 255), dtype=dtype)
-        else:
-            X = self.data.astype(dtype)
-        n = len(X)
-        X = X.reshape(n, -1) if flatten else (X[:, None] if X.ndim == 3 else X)
-        return X, self.targets.copy()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(n={len(self)}, images={str(self.images_path)!r})"
 
 
 class MNIST(IDXDataset):
@@ -269,11 +146,14 @@ class MNIST(IDXDataset):
                 md5_decompressed=content_md5s,
             )
         except DownloadError as exc:
-            raise type(exc)(f"{exc}\nTo use {type(self).__name__} offline, "
-                            f"{self._where_to_put()}") from exc
+            raise type(exc)(
+                f"{exc}\nTo use {type(self).__name__} offline, {self._where_to_put()}"
+            ) from exc
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(split={self.split!r}, n={len(self)}, root={str(self.root)!r})"
+        return (
+            f"{type(self).__name__}(split={self.split!r}, n={len(self)}, root={str(self.root)!r})"
+        )
 
 
 class FashionMNIST(MNIST):

@@ -180,7 +180,10 @@ def download(
             except urllib.error.URLError as exc:
                 only_mismatches = False
                 failures.append(f"{prefix}: {exc.reason}")
-            except (_Retryable, OSError, http.client.HTTPException) as exc:
+            except _Retryable as exc:
+                only_mismatches = False
+                failures.append(f"{prefix}: {exc.args[0]}")
+            except (OSError, http.client.HTTPException) as exc:
                 only_mismatches = False
                 failures.append(f"{prefix}: {type(exc).__name__}: {exc}")
 

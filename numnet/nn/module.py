@@ -16,14 +16,30 @@ import numpy as np
 from numnet.nn.parameter import Parameter
 
 
+MODULE_CLASSES: dict[str, type] = {}
+
+
 class Module:
     """Base class of every layer and model.
 
     Subclasses set parameters and sub-modules as attributes in ``__init__`` and
     implement ``forward``; calling the module calls ``forward``.
+
+    The constructor arguments are remembered (``_init_args``), so a model built from
+    numnet's layers can be described as a JSON config (:func:`numnet.nn.config.to_config`)
+    and rebuilt without pickling anything.
     """
 
     training: bool = True
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        MODULE_CLASSES[f"{cls.__module__}.{cls.__qualname__}"] = cls
+
+    def __new__(cls, *args, **kwargs):
+        obj = super().__new__(cls)
+        obj._init_args = (args, kwargs)
+        return obj
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")

@@ -1,0 +1,247 @@
+"""Saving and loading: safetensors weights + a JSON architecture, never pickle.
+
+A numnet model file is a standard ``.safetensors`` file: the tensors are the model's
+``state_dict`` under PyTorch's names (``0.weight`` of shape ``(out, in)``...), so
+``torch.nn.Sequential`` with the same layers loads them with ``load_state_dict``.
+The header's metadata holds ``format = numnet``, ``format_version`` and the
+architecture as JSON (:mod:`numnet.nn.config`). Files are written atomically
+(temporary file, then rename). Loading parses the header, checks every offset and
+size, and builds only numnet's own layer classes: it never executes stored code.
+
+Training checkpoints use the same container: :func:`save_checkpoint` stores any
+nested structure of dicts/lists/numbers/strings/ndarrays, arrays as tensors and the
+rest as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from numnet.data._files import atomic_writer
+from numnet.nn.config import from_config, to_config
+from numnet.nn.module import Module
+
+FORMAT = "numnet"
+FORMAT_VERSION = 1
+_MAX_HEADER = 100 * 1024 * 1024
+
+
+class ModelFileError(ValueError):
+    """A model or checkpoint file is missing, corrupt, truncated or of the wrong kind."""
+
+
+def _safetensors():
+    try:
+        from safetensors.numpy import save
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("saving and loading need safetensors: pip install 'numnet[io]'") from exc
+    return save
+
+
+def write_safetensors(path, tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> Path:
+    """Write ``tensors`` with string ``metadata`` to ``path`` atomically."""
+    save = _safetensors()
+    arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
+    blob = save(arrays, metadata=metadata)
+    with atomic_writer(path) as fh:
+        fh.write(blob)
+    return Path(path)
+
+
+def read_safetensors(path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Read a safetensors file, validating its structure; returns (tensors, metadata).
+
+    Raises
+    ------
+    ModelFileError
+        Naming the file and what is wrong (missing, pickle, truncated, corrupt header).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such file")
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        if head[:1] == b"\x80" or head[:2] == b"PK":
+            raise ModelFileError(
+                f"{path}: this is a pickle or a PyTorch .pt/.pth archive; numnet never unpickles "
+                "files (unpickling can execute code). Convert it to safetensors first."
+            )
+        if len(head) < 8:
+            raise ModelFileError(f"{path}: truncated ({size} bytes): not a safetensors file")
+        (n,) = struct.unpack("<Q", head)
+        if n > min(size - 8, _MAX_HEADER):
+            raise ModelFileError(
+                f"{path}: header length {n} exceeds the file size {size}: truncated or not a "
+                "safetensors file"
+            )
+        try:
+            header = json.loads(fh.read(n).decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelFileError(f"{path}: corrupt safetensors header ({exc})") from exc
+        if not isinstance(header, dict):
+            raise ModelFileError(f"{path}: corrupt safetensors header (not a JSON object)")
+        metadata = header.pop("__metadata__", None) or {}
+        payload = fh.read()
+    tensors = {}
+    dtypes = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4",
+              "I16": "<i2", "I8": "i1", "U8": "u1", "BOOL": "?"}
+    for name, info in header.items():
+        try:
+            dtype = np.dtype(dtypes[info["dtype"]])
+            shape = tuple(int(s) for s in info["shape"])
+            start, end = (int(o) for o in info["data_offsets"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"{path}: corrupt entry for tensor {name!r}: {info!r:.200}") from exc
+        expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if not (0 <= start <= end <= len(payload)) or end - start != expected:
+            raise ModelFileError(
+                f"{path}: tensor {name!r} needs bytes {start}..{end} ({expected} expected) but "
+                f"the data section has {len(payload)} bytes: truncated or corrupt"
+            )
+        arr = np.frombuffer(payload, dtype=dtype, count=expected // dtype.itemsize, offset=start)
+        tensors[name] = arr.reshape(shape).astype(dtype.newbyteorder("="), copy=True)
+    return tensors, metadata
+
+
+# -- models -------------------------------------------------------------------------------
+def save(model: Module, path, *, metadata: dict | None = None) -> Path:
+    """Save ``model``'s weights and architecture to a ``.safetensors`` file (atomically).
+
+    Parameters
+    ----------
+    model : Module built from numnet layers (its constructor arguments must be JSON-able)
+    path : path-like
+    metadata : dict, optional
+        Extra JSON-able information stored in the header (e.g. training settings).
+    """
+    config = to_config(model)
+    meta = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "config": json.dumps(config),
+        "user": json.dumps(metadata or {}),
+    }
+    return write_safetensors(path, model.state_dict(), meta)
+
+
+def load(path, *, classes: dict[str, type] | None = None) -> Module:
+    """Rebuild a model saved by :func:`save` and load its weights.
+
+    Raises
+    ------
+    ModelFileError
+        Missing/corrupt/truncated file, a pickle, a file of another format or version,
+        or weights that do not fit the stored architecture.
+    """
+    tensors, meta = read_safetensors(path)
+    _check_format(path, meta, "model")
+    try:
+        model = from_config(json.loads(meta["config"]), classes=classes)
+    except (KeyError, json.JSONDecodeError, TypeError) as exc:
+        raise ModelFileError(f"{path}: corrupt architecture config ({exc})") from exc
+    dtypes = {a.dtype for a in tensors.values() if a.dtype.kind == "f"}
+    if dtypes == {np.dtype(np.float64)}:
+        model.double()
+    try:
+        model.load_state_dict(tensors)
+    except (KeyError, ValueError) as exc:
+        raise ModelFileError(f"{path}: weights do not match the architecture: {exc}") from exc
+    return model
+
+
+def load_metadata(path) -> dict:
+    """The user metadata and format information stored with a model."""
+    _, meta = read_safetensors(path)
+    _check_format(path, meta, "model")
+    return {"format_version": int(meta["format_version"]), "config": json.loads(meta["config"]),
+            **json.loads(meta.get("user", "{}"))}
+
+
+def save_state_dict(state: dict[str, np.ndarray], path) -> Path:
+    """Save a bare state dict (e.g. for a model defined in your own code)."""
+    return write_safetensors(path, {k: np.asarray(v) for k, v in state.items()},
+                             {"format": FORMAT, "format_version": str(FORMAT_VERSION)})
+
+
+def load_state_dict(path) -> dict[str, np.ndarray]:
+    """Load a state dict from any safetensors file (numnet's or PyTorch's)."""
+    tensors, _ = read_safetensors(path)
+    return tensors
+
+
+def _check_format(path, meta: dict, kind: str) -> None:
+    if meta.get("format") != FORMAT or ("config" not in meta and kind == "model"):
+        raise ModelFileError(f"{path}: not a numnet {kind} file (no numnet metadata)")
+    version = int(meta.get("format_version", -1))
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: format version {version} is newer than this numnet supports "
+            f"({FORMAT_VERSION}); upgrade numnet"
+        )
+
+
+# -- checkpoints of arbitrary nested state --------------------------------------------------
+def _flatten(obj, prefix: str, tensors: dict):
+    if isinstance(obj, np.ndarray):
+        key = prefix or "_"
+        tensors[key] = obj
+        return {"__tensor__": key}
+    if isinstance(obj, dict):
+        bad = [k for k in obj if not isinstance(k, (str, int))]
+        if bad:
+            raise TypeError(f"checkpoint dict keys must be str or int, got {bad[0]!r}")
+        return {"__dict__": [[k, _flatten(v, f"{prefix}.{k}" if prefix else str(k), tensors)]
+                             for k, v in obj.items()]}
+    if isinstance(obj, (list, tuple)):
+        items = [_flatten(v, f"{prefix}.{i}", tensors) for i, v in enumerate(obj)]
+        return {"__tuple__": items} if isinstance(obj, tuple) else items
+    if isinstance(obj, (np.integer, np.floating, np.bool_)):
+        return obj.item()
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    raise TypeError(f"cannot store a {type(obj).__name__} in a checkpoint (at {prefix!r})")
+
+
+def _unflatten(obj, tensors: dict):
+    if isinstance(obj, list):
+        return [_unflatten(v, tensors) for v in obj]
+    if isinstance(obj, dict):
+        if "__tensor__" in obj:
+            return tensors[obj["__tensor__"]]
+        if "__tuple__" in obj:
+            return tuple(_unflatten(v, tensors) for v in obj["__tuple__"])
+        if "__dict__" in obj:
+            return {k: _unflatten(v, tensors) for k, v in obj["__dict__"]}
+        raise ValueError(f"malformed checkpoint entry {obj!r:.200}")
+    return obj
+
+
+def save_checkpoint(state: dict, path) -> Path:
+    """Save nested training state (arrays, numbers, strings, dicts, lists) atomically."""
+    tensors: dict[str, np.ndarray] = {}
+    structure = _flatten(state, "", tensors)
+    meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "kind": "checkpoint",
+            "state": json.dumps(structure)}
+    return write_safetensors(path, tensors, meta)
+
+
+def load_checkpoint(path) -> dict:
+    """Load what :func:`save_checkpoint` saved (exact arrays and values)."""
+    tensors, meta = read_safetensors(path)
+    if meta.get("format") != FORMAT or meta.get("kind") != "checkpoint":
+        raise ModelFileError(f"{path}: not a numnet checkpoint")
+    try:
+        return _unflatten(json.loads(meta["state"]), tensors)
+    except (KeyError, json.JSONDecodeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: corrupt checkpoint ({exc})") from exc
+
+
+__all__ = [
+    "ModelFileError", "load", "load_checkpoint", "load_metadata", "load_state_dict", "save",
+    "save_checkpoint", "save_state_dict", "read_safetensors", "write_safetensors",
+]

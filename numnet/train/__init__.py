@@ -1,0 +1,20 @@
+"""Training: ``fit`` / ``evaluate`` / ``predict``, ``History`` and callbacks."""
+
+from numnet.train.callbacks import (
+    Callback,
+    CSVLogger,
+    EarlyStopping,
+    EpochPrinter,
+    JSONLogger,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    ProgressBar,
+)
+from numnet.train.history import History
+from numnet.train.loop import TrainingDivergedError, accuracy_count, evaluate, fit, predict
+
+__all__ = [
+    "CSVLogger", "Callback", "EarlyStopping", "EpochPrinter", "History", "JSONLogger",
+    "LearningRateScheduler", "ModelCheckpoint", "ProgressBar", "TrainingDivergedError",
+    "accuracy_count", "evaluate", "fit", "predict",
+]
