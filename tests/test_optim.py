@@ -66,8 +66,9 @@ def ref_sgd(lr, steps=STEPS, weight_decay=0.0, lrs=None):
     return np.array(out)
 
 
-def ref_sgd_momentum_pytorch(lr, mu, steps=STEPS, weight_decay=0.0, dampening=0.0,
-                             nesterov=False, lrs=None):
+def ref_sgd_momentum_pytorch(
+    lr, mu, steps=STEPS, weight_decay=0.0, dampening=0.0, nesterov=False, lrs=None
+):
     """v₁ = g₁, v_t = μ v_{t−1} + (1−τ) g_t;  w ← w − η v  (nesterov: w ← w − η(g + μv))"""
     w, v, out = W0.copy(), None, []
     for t in range(1, steps + 1):
@@ -207,8 +208,7 @@ def test_momentum_conventions_differ_when_lr_changes():
     sched = lambda opt: StepLR(opt, step_size=3, gamma=0.1)  # noqa: E731
     torch_style = run(lambda ps: SGD(ps, lr=0.1, momentum=0.9), sched=sched)
     seed_style = run(lambda ps: SGD(ps, lr=0.1, momentum=0.9, convention="seed"), sched=sched)
-    np.testing.assert_allclose(torch_style, ref_sgd_momentum_pytorch(0.1, 0.9, lrs=lrs),
-                               rtol=RTOL)
+    np.testing.assert_allclose(torch_style, ref_sgd_momentum_pytorch(0.1, 0.9, lrs=lrs), rtol=RTOL)
     np.testing.assert_allclose(seed_style, ref_sgd_momentum_seed(0.1, 0.9, lrs=lrs), rtol=RTOL)
     np.testing.assert_allclose(torch_style[:3], seed_style[:3], rtol=1e-13)
     # step 4: PyTorch scales the whole velocity by the new lr, the seed keeps old steps
@@ -445,8 +445,9 @@ def test_load_state_dict_mismatch_errors():
     opt.step()
     sd = opt.state_dict()
     with pytest.raises(ValueError, match="parameter groups"):
-        Adam([{"params": [Parameter(np.ones(2))]}, {"params": [Parameter(np.ones(2))]}]) \
-            .load_state_dict(sd)
+        Adam(
+            [{"params": [Parameter(np.ones(2))]}, {"params": [Parameter(np.ones(2))]}]
+        ).load_state_dict(sd)
     with pytest.raises(ValueError, match="parameters"):
         Adam([Parameter(np.ones(2)), Parameter(np.ones(2))]).load_state_dict(sd)
     with pytest.raises(ValueError, match="shape"):
@@ -532,8 +533,7 @@ def _p():
         (lambda: SGD([_p()], lr=0.1, nesterov=True), "nesterov"),
         (lambda: SGD([_p()], lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "nesterov"),
         (lambda: SGD([_p()], lr=0.1, dampening=2.0), "dampening"),
-        (lambda: SGD([_p()], lr=0.1, momentum=0.9, dampening=0.1, convention="seed"),
-         "dampening"),
+        (lambda: SGD([_p()], lr=0.1, momentum=0.9, dampening=0.1, convention="seed"), "dampening"),
         (lambda: SGD([_p()], lr=0.1, weight_decay=-1e-4), "weight_decay"),
         (lambda: SGD([_p()], lr=0.1, convention="keras"), "convention"),
         (lambda: SGD([{"params": [_p()], "lr": -1.0}], lr=0.1), "lr"),

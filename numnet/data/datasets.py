@@ -84,6 +84,8 @@ class MNIST(IDXDataset):
         ),
     }
     classes: ClassVar[tuple[str, ...]] = tuple(str(i) for i in range(10))
+    #: keyword arguments for :func:`numnet.data.download`
+    download_options: ClassVar[dict[str, float]] = {"retries": 3, "timeout": 30.0, "backoff": 1.0}
 
     def __init__(
         self,
@@ -144,6 +146,7 @@ class MNIST(IDXDataset):
                 dest,
                 md5_file=file_md5s,
                 md5_decompressed=content_md5s,
+                **self.download_options,
             )
         except DownloadError as exc:
             raise type(exc)(
@@ -186,23 +189,33 @@ class FashionMNIST(MNIST):
     )  # fmt: skip
 
 
+def _load_pair(cls, root, flatten: bool, download: bool, verify: bool):
+    X_train, y_train = cls(root, train=True, download=download, verify=verify).arrays(flatten)
+    X_test, y_test = cls(root, train=False, download=download, verify=verify).arrays(flatten)
+    return X_train, y_train, X_test, y_test
+
+
 def load_mnist(
-    root: str | os.PathLike | None = None, *, flatten: bool = True, download: bool = False
+    root: str | os.PathLike | None = None,
+    *,
+    flatten: bool = True,
+    download: bool = False,
+    verify: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """MNIST as ``(X_train, y_train, X_test, y_test)``: float32 pixels in [0, 1], int64 labels.
 
     ``X`` is ``(N, 784)`` if ``flatten`` else ``(N, 1, 28, 28)``; ``N`` is 60,000 and
-    10,000. See :class:`MNIST` for ``root`` and ``download``.
+    10,000. See :class:`MNIST` for ``root``, ``download`` and ``verify``.
     """
-    X_train, y_train = MNIST(root, train=True, download=download).arrays(flatten=flatten)
-    X_test, y_test = MNIST(root, train=False, download=download).arrays(flatten=flatten)
-    return X_train, y_train, X_test, y_test
+    return _load_pair(MNIST, root, flatten, download, verify)
 
 
 def load_fashion_mnist(
-    root: str | os.PathLike | None = None, *, flatten: bool = True, download: bool = False
+    root: str | os.PathLike | None = None,
+    *,
+    flatten: bool = True,
+    download: bool = False,
+    verify: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Fashion-MNIST as ``(X_train, y_train, X_test, y_test)``, like :func:`load_mnist`."""
-    X_train, y_train = FashionMNIST(root, train=True, download=download).arrays(flatten=flatten)
-    X_test, y_test = FashionMNIST(root, train=False, download=download).arrays(flatten=flatten)
-    return X_train, y_train, X_test, y_test
+    return _load_pair(FashionMNIST, root, flatten, download, verify)

@@ -42,55 +42,55 @@ class LBFGSResult:
 class LBFGS(Optimizer):
     r"""Limited-memory BFGS over all parameters, via ``scipy.optimize.minimize``.
 
-    Algorithm (``scipy.optimize.minimize(method="L-BFGS-B")`` without bounds)::
+        Algorithm (``scipy.optimize.minimize(method="L-BFGS-B")`` without bounds)::
 
-        input: θ₀ (params flattened to one float64 vector), m (history_size)
-        for k = 0, 1, ... < max_iter
-            d_k ← −H_k ∇L(θ_k)     (H_k from the last m pairs (s_i, y_i), two-loop
-                                   recursion, s_i = θ_{i+1} − θ_i, y_i = ∇L_{i+1} − ∇L_i)
-            θ_{k+1} ← θ_k + η_k d_k  (η_k from a line search satisfying the Wolfe
-                                   conditions)
-            stop if max|∇L(θ_{k+1})| ≤ tolerance_grad
-              or (L_k − L_{k+1}) / max(|L_k|, |L_{k+1}|, 1) ≤ tolerance_change
-              or more than max_eval evaluations
+            input: θ₀ (params flattened to one float64 vector), m (history_size)
+            for k = 0, 1, ... < max_iter
+                d_k ← −H_k ∇L(θ_k)     (H_k from the last m pairs (s_i, y_i), two-loop
+                                       recursion, s_i = θ_{i+1} − θ_i, y_i = ∇L_{i+1} − ∇L_i)
+                θ_{k+1} ← θ_k + η_k d_k  (η_k from a line search satisfying the Wolfe
+                                       conditions)
+                stop if max|∇L(θ_{k+1})| ≤ tolerance_grad
+                  or (L_k − L_{k+1}) / max(|L_k|, |L_{k+1}|, 1) ≤ tolerance_change
+                  or more than max_eval evaluations
 
-    Parameters
-    ----------
-    params : iterable of Parameter
-        One group of parameters (float32 or float64; they may mix).
-    max_iter : int
-        Maximum L-BFGS iterations per :meth:`step` (SciPy's ``maxiter``).
-    max_eval : int, optional
-        Maximum closure evaluations per :meth:`step` (SciPy's ``maxfun``); default
-        ``max_iter * 5 // 4`` as in PyTorch.
-    tolerance_grad : float
-        Stop when the largest gradient component is at most this (SciPy's ``gtol``).
-    tolerance_change : float
-        Stop when the relative decrease of the loss is at most this (SciPy's ``ftol``).
-    history_size : int
-        Number of correction pairs kept (SciPy's ``maxcor``).
+        Parameters
+        ----------
+        params : iterable of Parameter
+            One group of parameters (float32 or float64; they may mix).
+        max_iter : int
+            Maximum L-BFGS iterations per :meth:`step` (SciPy's ``maxiter``).
+        max_eval : int, optional
+            Maximum closure evaluations per :meth:`step` (SciPy's ``maxfun``); default
+            ``max_iter * 5 // 4`` as in PyTorch.
+        tolerance_grad : float
+            Stop when the largest gradient component is at most this (SciPy's ``gtol``).
+        tolerance_change : float
+            Stop when the relative decrease of the loss is at most this (SciPy's ``ftol``).
+        history_size : int
+            Number of correction pairs kept (SciPy's ``maxcor``).
 
-    Notes
-    -----
-    ``step(closure)`` follows PyTorch's closure contract: the closure zeroes the
-    gradients, computes the loss, calls ``loss.backward()`` and returns the loss. SciPy
-    works on one float64 vector; each evaluation writes it into ``p.data`` (cast to the
-    parameters' dtype, in place) and collects the gradients as float64 (a missing
-    ``.grad`` counts as zero). The parameters are left at SciPy's final point; ``.grad``
-holds the gradient of the last evaluation (normally that same point).
+        Notes
+        -----
+        ``step(closure)`` follows PyTorch's closure contract: the closure zeroes the
+        gradients, computes the loss, calls ``loss.backward()`` and returns the loss. SciPy
+        works on one float64 vector; each evaluation writes it into ``p.data`` (cast to the
+        parameters' dtype, in place) and collects the gradients as float64 (a missing
+        ``.grad`` counts as zero). The parameters are left at SciPy's final point; ``.grad``
+    holds the gradient of the last evaluation (normally that same point).
 
-    Unlike PyTorch, the curvature history does not survive across ``step`` calls:
-    each call is one full ``scipy.optimize.minimize`` run, so call ``step`` once with a
-    large ``max_iter`` for a full-batch problem. With float32 parameters the loss and
-    gradient carry float32 rounding, which limits the reachable tolerance. There is no
-    learning rate: the line search chooses the step length.
+        Unlike PyTorch, the curvature history does not survive across ``step`` calls:
+        each call is one full ``scipy.optimize.minimize`` run, so call ``step`` once with a
+        large ``max_iter`` for a full-batch problem. With float32 parameters the loss and
+        gradient carry float32 rounding, which limits the reachable tolerance. There is no
+        learning rate: the line search chooses the step length.
 
-    References
-    ----------
-    D. Liu, J. Nocedal, "On the limited memory BFGS method for large scale
-    optimization", Math. Programming 45 (1989). R. Byrd, P. Lu, J. Nocedal, C. Zhu,
-    "A limited memory algorithm for bound constrained optimization", SIAM J. Sci.
-    Comput. 16 (1995). ``scipy.optimize.minimize``; ``torch.optim.LBFGS`` (API).
+        References
+        ----------
+        D. Liu, J. Nocedal, "On the limited memory BFGS method for large scale
+        optimization", Math. Programming 45 (1989). R. Byrd, P. Lu, J. Nocedal, C. Zhu,
+        "A limited memory algorithm for bound constrained optimization", SIAM J. Sci.
+        Comput. 16 (1995). ``scipy.optimize.minimize``; ``torch.optim.LBFGS`` (API).
     """
 
     def __init__(

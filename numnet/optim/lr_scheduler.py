@@ -288,6 +288,5 @@ class LambdaLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         return [
-            lambda_lr(self.last_epoch, base, f)
-            for base, f in zip(self.base_lrs, self.lr_lambdas)
+            lambda_lr(self.last_epoch, base, f) for base, f in zip(self.base_lrs, self.lr_lambdas)
         ]

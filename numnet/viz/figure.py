@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
+
+from numnet.data._files import atomic_writer
 
 
 def require_matplotlib():
@@ -28,7 +29,7 @@ def require_matplotlib():
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] | None = None):
-    """``plt.subplots`` on the Agg backend; returns ``(fig, axes)``."""
+    """``plt.subplots`` on the Agg backend with a 2-D array of axes; returns ``(fig, axes)``."""
     plt = require_matplotlib()
     if size is None:
         size = (4.5 * ncols, 3.5 * nrows)
@@ -39,16 +40,9 @@ def save_figure(fig, path: str | os.PathLike, *, dpi: int = 110) -> Path:
     """Save ``fig`` as a PNG at ``path`` atomically (temporary file, then rename) and close it."""
     plt = require_matplotlib()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with atomic_writer(path) as fh:
             fig.savefig(fh, format="png", dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     finally:
         plt.close(fig)
     return path

@@ -1,0 +1,368 @@
+"""Time one training epoch of an MNIST-shaped MLP in numnet, PyTorch and the GEMM bound.
+
+The model is issue 2's benchmark: 784-512-512-512-10, ReLU, softmax cross-entropy,
+float32, batch 128, SGD (lr 0.01, momentum 0.9), one epoch over 60,000 random
+MNIST-shaped samples. In one run the systems are timed in interleaved rounds
+(A B C A B C ...) so that drifts of the machine hit all of them alike, and the
+medians are compared:
+
+* ``numnet``      -- ``nn.Sequential(Linear, ReLU, ...)``, ``F.cross_entropy``,
+                     ``numnet.optim.SGD`` (or an inline momentum update if ``numnet.optim``
+                     is not there);
+* ``torch``       -- the same model in PyTorch on the CPU, ``torch.set_num_threads(2)``;
+* ``gemm-bound``  -- only the matrix products of the same forward/backward in NumPy
+                     (3 GEMMs per layer, no input gradient for the first layer): what no
+                     NumPy implementation can beat;
+* ``sklearn``     -- ``MLPClassifier.partial_fit`` for one epoch (float32), if installed.
+
+It also measures single-sample inference latency (numnet under ``no_grad``, torch under
+``torch.no_grad``, and a bare NumPy forward as the floor).
+
+Usage::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_mlp.py
+    python benchmarks/bench_mlp.py --quick          # a smoke run (seconds)
+    python benchmarks/bench_mlp.py --rounds 7 --no-sklearn
+
+(``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` are set on some machines of this workplace
+for old OpenBLAS builds and slow down a current NumPy: unset them for this command
+only; the script prints which OpenBLAS kernel actually runs.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+try:
+    import numnet  # noqa: F401
+except ImportError:  # run from a checkout without `pip install -e .`
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+
+SIZES = (784, 512, 512, 512, 10)
+LR, MOMENTUM, BATCH = 0.01, 0.9, 128
+
+
+# -- data ---------------------------------------------------------------------------------
+def make_data(n: int, seed: int = 0):
+    """MNIST-shaped random data: pixels in [0, 1), float32; labels 0..9, int64."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, SIZES[0]), dtype=np.float32)
+    y = rng.integers(0, SIZES[-1], size=n, dtype=np.int64)
+    return x, y
+
+
+def batches(n: int):
+    return [(s, min(s + BATCH, n)) for s in range(0, n, BATCH)]
+
+
+# -- numnet ---------------------------------------------------------------------------------
+def numnet_model(seed: int = 0):
+    import numnet.nn as nn
+
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
+        layers.append(nn.Linear(n_in, n_out, generator=seed + i))
+        if i < len(SIZES) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class InlineSGD:
+    """SGD with momentum in PyTorch's convention (``v ← μv + g``, ``θ ← θ − lr·v``).
+
+    Used only while ``numnet.optim`` does not exist yet; in place, no allocation.
+    """
+
+    def __init__(self, params, lr, momentum):
+        self.params = list(params)
+        self.lr, self.momentum = lr, momentum
+        self.bufs = [None] * len(self.params)
+        self.work = [np.empty_like(p.data) for p in self.params]
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            if self.bufs[i] is None:
+                self.bufs[i] = p.grad.copy()
+            else:
+                self.bufs[i] *= self.momentum
+                self.bufs[i] += p.grad
+            np.multiply(self.bufs[i], self.lr, out=self.work[i])
+            p.data -= self.work[i]
+
+
+def numnet_optimizer(model):
+    try:
+        from numnet.optim import SGD
+    except ImportError:
+        return InlineSGD(model.parameters(), LR, MOMENTUM), "inline SGD"
+    return SGD(model.parameters(), lr=LR, momentum=MOMENTUM), "numnet.optim.SGD"
+
+
+def numnet_epoch(x, y, seed=0):
+    import numnet
+    import numnet.nn.functional as F
+
+    model = numnet_model(seed)
+    opt, _ = numnet_optimizer(model)
+    spans = batches(len(x))
+    gc.collect()
+    t0 = time.perf_counter()
+    for s, e in spans:
+        opt.zero_grad()
+        loss = F.cross_entropy(model(numnet.Tensor(x[s:e])), numnet.Tensor(y[s:e]))
+        loss.backward()
+        opt.step()
+    seconds = time.perf_counter() - t0
+    for name, p in model.named_parameters():  # the hot path must stay float32
+        assert p.dtype == np.float32 and p.grad.dtype == np.float32, name
+    return seconds, float(loss.item())
+
+
+# -- torch -------------------------------------------------------------------------------------
+def torch_model(seed: int = 0):
+    import torch
+
+    torch.manual_seed(seed)
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
+        layers.append(torch.nn.Linear(n_in, n_out))
+        if i < len(SIZES) - 2:
+            layers.append(torch.nn.ReLU())
+    return torch.nn.Sequential(*layers)
+
+
+def torch_epoch(x, y, seed=0):
+    import torch
+
+    model = torch_model(seed)
+    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    spans = batches(len(x))
+    gc.collect()
+    t0 = time.perf_counter()
+    for s, e in spans:
+        opt.zero_grad()
+        loss = loss_fn(model(xt[s:e]), yt[s:e])
+        loss.backward()
+        opt.step()
+    seconds = time.perf_counter() - t0
+    return seconds, float(loss.item())
+
+
+# -- the GEMM-only bound ------------------------------------------------------------------------
+def gemm_epoch(x, y, seed=0):
+    """Only the matrix products of forward and backward, with numnet's operand layouts.
+
+    Per layer k (weight W_k of shape (out, in), as in ``numnet.nn.Linear``):
+    forward ``z = a @ W.T``; backward ``δW = δzᵀ a`` and, except for the first layer,
+    ``δa = δz W``. The "adjoints" are the forward outputs reused (values do not
+    matter for timing; shapes and layouts do).
+    """
+    rng = np.random.default_rng(seed)
+    ws = [rng.standard_normal((o, i), dtype=np.float32) * 0.05
+          for i, o in zip(SIZES[:-1], SIZES[1:])]
+    spans = batches(len(x))
+    gc.collect()
+    t0 = time.perf_counter()
+    for s, e in spans:
+        acts = [x[s:e]]
+        for w in ws:
+            acts.append(acts[-1] @ w.T)
+        g = acts[-1]
+        for k in range(len(ws) - 1, -1, -1):
+            gw = g.T @ acts[k]  # noqa: F841  (δW = δsᵀ x)
+            if k:
+                g = g @ ws[k]  # δx = δs W
+    return time.perf_counter() - t0, float("nan")
+
+
+# -- scikit-learn -------------------------------------------------------------------------------
+def sklearn_epoch(x, y, seed=0):
+    import warnings
+
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(hidden_layer_sizes=SIZES[1:-1], activation="relu", solver="sgd",
+                        learning_rate_init=LR, momentum=MOMENTUM, nesterovs_momentum=False,
+                        batch_size=BATCH, alpha=0.0, shuffle=False, random_state=seed)
+    gc.collect()
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.partial_fit(x, y, classes=np.arange(SIZES[-1]))  # one epoch
+    seconds = time.perf_counter() - t0
+    assert clf.coefs_[0].dtype == np.float32
+    return seconds, float(clf.loss_)
+
+
+# -- inference latency ---------------------------------------------------------------------------
+def latency(calls: int, warmup: int = 200) -> dict[str, float]:
+    """Median microseconds per single-sample forward pass."""
+    import numnet
+    import torch
+
+    x = make_data(1, seed=1)[0]
+    ours, theirs = numnet_model(), torch_model()
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    ws = [(m.weight.data, m.bias.data) for m in list(ours)[::2]]
+
+    def bare_numpy():
+        a = x
+        for i, (w, b) in enumerate(ws):
+            a = a @ w.T
+            a += b
+            if i < len(ws) - 1:
+                np.maximum(a, 0, out=a)
+        return a
+
+    def numnet_call():
+        with numnet.no_grad():
+            return ours(numnet.Tensor(x)).data
+
+    xt = torch.from_numpy(x)
+
+    def torch_call():
+        with torch.no_grad():
+            return theirs(xt)
+
+    np.testing.assert_allclose(numnet_call(), torch_call().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(numnet_call(), bare_numpy(), rtol=1e-5, atol=1e-6)
+    out = {}
+    fns = {"numnet": numnet_call, "torch": torch_call, "numpy (bare)": bare_numpy}
+    samples = {k: [] for k in fns}
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    for _ in range(calls):  # interleaved, like the epochs
+        for k, fn in fns.items():
+            t0 = time.perf_counter_ns()
+            fn()
+            samples[k].append(time.perf_counter_ns() - t0)
+    for k, v in samples.items():
+        out[k] = statistics.median(v) / 1e3
+    return out
+
+
+# -- the report ------------------------------------------------------------------------------
+def environment() -> str:
+    import numpy
+
+    lines = [
+        f"python {platform.python_version()}, numpy {numpy.__version__}, "
+        f"nproc {os.cpu_count()}, {platform.processor() or platform.machine()}",
+        "OPENBLAS_CORETYPE={!r} OPENBLAS_L2_SIZE={!r}".format(
+            os.environ.get("OPENBLAS_CORETYPE"), os.environ.get("OPENBLAS_L2_SIZE")),
+    ]
+    try:
+        from threadpoolctl import threadpool_info
+
+        for info in threadpool_info():
+            lines.append("threadpool: {internal_api} {version} kernel={arch} "
+                         "threads={num_threads} ({filepath})".format(
+                             arch=info.get("architecture"), **info))
+    except ImportError:
+        lines.append("threadpool: (pip install threadpoolctl to see the BLAS kernel)")
+    try:
+        import torch
+
+        lines.append(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
+    except ImportError:
+        pass
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (>= 3)")
+    ap.add_argument("--samples", type=int, default=60_000, help="samples per epoch")
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke run: 6,000 samples, 3 rounds, 300 latency calls")
+    ap.add_argument("--no-sklearn", action="store_true", help="skip scikit-learn")
+    ap.add_argument("--no-torch", action="store_true", help="skip PyTorch")
+    ap.add_argument("--latency-calls", type=int, default=2000)
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.samples, args.rounds, args.latency_calls = 6_000, 3, 300
+    if args.rounds < 3:
+        ap.error("--rounds must be at least 3")
+
+    systems = {"numnet": numnet_epoch, "gemm-bound": gemm_epoch}
+    have_torch = False
+    if not args.no_torch:
+        try:
+            import torch
+
+            torch.set_num_threads(2)
+            systems["torch"] = torch_epoch
+            have_torch = True
+        except ImportError:
+            print("torch not installed: skipping it (pip install torch==2.13.0)")
+    if not args.no_sklearn:
+        try:
+            import sklearn  # noqa: F401
+
+            systems["sklearn"] = sklearn_epoch
+        except ImportError:
+            print("scikit-learn not installed: skipping it")
+
+    print(environment())
+    import numnet
+
+    _, opt_name = numnet_optimizer(numnet_model())
+    print(f"numnet {numnet.__version__} with {opt_name}")
+    x, y = make_data(args.samples)
+    print(f"model {'-'.join(map(str, SIZES))}, {args.samples} samples, batch {BATCH}, "
+          f"float32, SGD lr {LR} momentum {MOMENTUM}; {args.rounds} interleaved rounds")
+
+    warm_x, warm_y = x[: 20 * BATCH], y[: 20 * BATCH]
+    for fn in systems.values():  # warm-up: imports, allocator, BLAS threads
+        fn(warm_x, warm_y)
+
+    times: dict[str, list[float]] = {k: [] for k in systems}
+    for r in range(args.rounds):
+        parts = []
+        for name, fn in systems.items():
+            seconds, loss = fn(x, y, seed=r)
+            times[name].append(seconds)
+            parts.append(f"{name} {seconds:.2f}s" + ("" if np.isnan(loss) else f" (loss {loss:.3f})"))
+        print(f"round {r + 1}/{args.rounds}: " + ", ".join(parts), flush=True)
+
+    med = {k: statistics.median(v) for k, v in times.items()}
+    bound = med["gemm-bound"]
+    print()
+    print(f"{'system':<12} {'median s/epoch':>15} {'min':>7} {'max':>7} "
+          f"{'/ GEMM bound':>13} {'/ torch':>8}")
+    for name in systems:
+        ratio_t = f"{med[name] / med['torch']:8.2f}" if have_torch else f"{'-':>8}"
+        print(f"{name:<12} {med[name]:15.3f} {min(times[name]):7.2f} {max(times[name]):7.2f} "
+              f"{med[name] / bound:13.2f} {ratio_t}")
+    target = 1.10
+    verdict = "meets" if med["numnet"] <= target * bound else "misses"
+    print(f"\nnumnet / GEMM bound = {med['numnet'] / bound:.2f} ({verdict} the target "
+          f"<= {target:.2f})")
+
+    if have_torch and args.latency_calls > 0:
+        lat = latency(args.latency_calls)
+        print(f"\nsingle-sample inference latency (median of {args.latency_calls} calls):")
+        for name, us in lat.items():
+            print(f"  {name:<13} {us:8.1f} us  ({us / lat['torch']:.2f}x torch)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

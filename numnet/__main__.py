@@ -1,0 +1,3 @@
+from numnet.cli import main
+
+raise SystemExit(main())

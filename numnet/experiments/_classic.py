@@ -1,0 +1,123 @@
+"""Helpers shared by the classic-model reproductions (seed 002): data and output files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["Digits", "load_digits_data", "subsample", "synthetic_digits", "write_json"]
+
+
+class Digits:
+    """MNIST-shaped arrays: ``X`` (N, 784) float32 in [0, 1], ``y`` int64 digit labels."""
+
+    def __init__(self, X_train, y_train, X_test, y_test, source: str) -> None:
+        self.X_train, self.y_train = X_train, y_train
+        self.X_test, self.y_test = X_test, y_test
+        self.source = source
+
+
+def load_digits_data(data_dir, *, quick: bool, seed: int = 0) -> Digits:
+    """MNIST from ``data_dir`` (via :mod:`numnet.data`), or synthetic digits in quick mode.
+
+    Quick mode without ``data_dir`` uses MNIST if it is already on disk, and otherwise
+    falls back to :func:`synthetic_digits` so that the test suite runs offline. A full
+    run needs the real data and says how to get it.
+    """
+    try:
+        X_train, y_train, X_test, y_test = _load_mnist(data_dir, download=not quick)
+        return Digits(X_train, y_train, X_test, y_test, source="mnist")
+    except (ImportError, OSError, ValueError) as exc:
+        if quick and data_dir is None:
+            return synthetic_digits(seed=seed)
+        raise FileNotFoundError(
+            f"MNIST could not be loaded from {data_dir or 'the default data root'} ({exc}); "
+            "pass --data-dir pointing at the MNIST files, or use --quick for synthetic digits"
+        ) from exc
+
+
+def _load_mnist(data_dir, *, download: bool):
+    from numnet.data import load_mnist
+
+    if data_dir is None and not download:
+        _require_local_mnist()
+    X_train, y_train, X_test, y_test = load_mnist(root=data_dir, flatten=True)
+    X_train = np.asarray(X_train, dtype=np.float32).reshape(len(X_train), -1)
+    X_test = np.asarray(X_test, dtype=np.float32).reshape(len(X_test), -1)
+    return X_train, np.asarray(y_train, np.int64), X_test, np.asarray(y_test, np.int64)
+
+
+def _require_local_mnist() -> None:
+    """Raise ``FileNotFoundError`` unless MNIST's files sit under the default data root."""
+    from numnet.data.root import data_root
+
+    root = data_root(None)
+    for folder in (root / "mnist", root / "MNIST" / "raw", root):
+        if folder.is_dir() and any(folder.glob("train-images-idx3-ubyte*")):
+            return
+    raise FileNotFoundError(f"no MNIST files under {root}")
+
+
+def synthetic_digits(
+    n_train: int = 3000, n_test: int = 1000, *, seed: int = 0, side: int = 28
+) -> Digits:
+    """Ten classes of noisy, jittered 28×28 prototypes, a stand-in for MNIST offline.
+
+    Each class prototype is a few random strokes; a sample is its prototype blended with
+    up to 60 % of another class's, shifted by up to two pixels, scaled in intensity and
+    with Gaussian noise, clipped to [0, 1].
+    """
+    rng = np.random.default_rng(seed)
+    grid = np.stack(np.meshgrid(np.arange(side), np.arange(side), indexing="ij"), axis=-1)
+    prototypes = np.zeros((10, side, side))
+    for k in range(10):
+        for _ in range(3):  # strokes: segments blurred into thick lines
+            a, b = rng.uniform(6, side - 6, size=(2, 2))
+            t = np.linspace(0, 1, 30)[:, None]
+            points = a + t * (b - a)
+            d2 = ((grid[None] - points[:, None, None]) ** 2).sum(-1).min(0)
+            prototypes[k] = np.maximum(prototypes[k], np.exp(-d2 / 3.0))
+
+    def sample(n):
+        y = rng.integers(0, 10, size=n)
+        other = (y + rng.integers(1, 10, size=n)) % 10
+        mix = rng.uniform(0, 0.6, size=(n, 1, 1))  # a blend of another class's strokes
+        images = (1 - mix) * prototypes[y] + mix * prototypes[other]
+        images *= rng.uniform(0.7, 1.0, size=(n, 1, 1))
+        shifts = rng.integers(-2, 3, size=(n, 2))
+        for s0 in range(-2, 3):
+            for s1 in range(-2, 3):
+                rows = np.flatnonzero((shifts[:, 0] == s0) & (shifts[:, 1] == s1))
+                images[rows] = np.roll(images[rows], (s0, s1), axis=(1, 2))
+        images += 0.2 * rng.normal(size=images.shape)
+        return np.clip(images, 0, 1).reshape(n, -1).astype(np.float32), y.astype(np.int64)
+
+    X_train, y_train = sample(n_train)
+    X_test, y_test = sample(n_test)
+    return Digits(X_train, y_train, X_test, y_test, source="synthetic")
+
+
+def subsample(X, y, n: int | None, rng: np.random.Generator):
+    """At most ``n`` rows of ``(X, y)`` drawn without replacement, in their original order."""
+    if n is None or n >= len(y):
+        return X, y
+    keep = np.sort(rng.choice(len(y), size=n, replace=False))
+    return X[keep], y[keep]
+
+
+def write_json(path: str | os.PathLike, obj) -> Path:
+    """Write ``obj`` as indented JSON (NumPy scalars and arrays converted)."""
+
+    def default(value):
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+    path = Path(path)
+    path.write_text(json.dumps(obj, indent=2, default=default) + "\n")
+    return path
