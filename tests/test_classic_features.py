@@ -14,7 +14,9 @@ from numnet.classic import (
 
 def test_polynomial_by_hand():
     # Φ(x) = (1, x, x², x³): x = 2 -> (1, 2, 4, 8); x = -1 -> (1, -1, 1, -1)
-    np.testing.assert_array_equal(polynomial_features([2.0, -1.0], 3), [[1, 2, 4, 8], [1, -1, 1, -1]])
+    np.testing.assert_array_equal(
+        polynomial_features([2.0, -1.0], 3), [[1, 2, 4, 8], [1, -1, 1, -1]]
+    )
     assert polynomial_features(np.zeros(5), 0).shape == (5, 1)
     # two columns: (1, x₁, x₂, x₁², x₂²)
     np.testing.assert_array_equal(polynomial_features([[2.0, 3.0]], 2), [[1, 2, 3, 4, 9]])

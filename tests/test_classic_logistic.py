@@ -82,7 +82,9 @@ def test_l2_matches_sklearn(data):
 def test_sum_reduction_and_loss_decreases(data):
     X, y = data
     X, y = X[:100], y[:100]
-    model = LogisticRegression(lr=0.01, max_iter=2000, reduction="sum", tol=0, init="normal", random_state=0)
+    model = LogisticRegression(
+        lr=0.01, max_iter=2000, reduction="sum", tol=0, init="normal", random_state=0
+    )
     model.fit(X, y)
     curve = np.array(model.loss_curve_)
     assert len(curve) == 2001

@@ -45,7 +45,9 @@ def test_close_to_linear_svc():
         ).fit(X, y)
     ours = LinearSVM(alpha=lam).fit(X, y)
     scale = np.abs(ref.decision_function(X)).max()
-    np.testing.assert_allclose(ours.decision_function(X), ref.decision_function(X), atol=0.02 * scale)
+    np.testing.assert_allclose(
+        ours.decision_function(X), ref.decision_function(X), atol=0.02 * scale
+    )
     assert (ours.predict(X) == ref.predict(X)).mean() > 0.98
 
 

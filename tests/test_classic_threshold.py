@@ -72,8 +72,12 @@ def test_parity_of_four_inputs():
 def test_single_row_and_manual_network():
     assert ThresholdUnit([1, 1], -1.5)([1, 1]).tolist() == [1]
     # NOT then AND: and(not u, v)
-    net = TLUNetwork([(np.array([[-1.0, 0.0], [0.0, 1.0]]), np.array([0.5, -0.5])),
-                      (np.array([[1.0, 1.0]]), np.array([-1.5]))])
+    net = TLUNetwork(
+        [
+            (np.array([[-1.0, 0.0], [0.0, 1.0]]), np.array([0.5, -0.5])),
+            (np.array([[1.0, 1.0]]), np.array([-1.5])),
+        ]
+    )
     np.testing.assert_array_equal(net(ROWS), [0, 1, 0, 0])
 
 

@@ -107,7 +107,10 @@ class MNIST(IDXDataset):
                     f"{self.root / self.folder} or {self.root}. "
                     f"Pass download=True, or {self._where_to_put()}"
                 )
-            paths = [self._download(name) for name in names]
+            paths = []
+            for name in names:  # fetch only what is missing
+                existing = self._find((name,))
+                paths.append(existing[0] if existing else self._download(name))
         sums = [self.checksums[name] if verify else None for name in names]
         self._set(paths[0], paths[1], *sums)
         if self.data.shape[1:] != (28, 28) or self.data.dtype != np.uint8:

@@ -105,7 +105,11 @@ class IDXDataset:
                 f"{labels_path}: labels must be a 1-D integer array, got {labels.dtype} "
                 f"of shape {labels.shape}"
             )
-        if images.ndim < 2 or len(images) != len(labels):
+        if images.ndim < 2:
+            raise ValueError(
+                f"{images_path}: images must be at least 2-D (N, ...), got shape {images.shape}"
+            )
+        if len(images) != len(labels):
             raise ValueError(
                 f"{images_path} holds images of shape {images.shape} but {labels_path} "
                 f"holds {len(labels)} labels: they must agree on the number of samples"

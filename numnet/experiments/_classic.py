@@ -23,12 +23,13 @@ class Digits:
 def load_digits_data(data_dir, *, quick: bool, seed: int = 0) -> Digits:
     """MNIST from ``data_dir`` (via :mod:`numnet.data`), or synthetic digits in quick mode.
 
-    Quick mode without ``data_dir`` uses MNIST if it is already on disk, and otherwise
-    falls back to :func:`synthetic_digits` so that the test suite runs offline. A full
-    run needs the real data and says how to get it.
+    The files are looked for by :func:`numnet.data.load_mnist` (``data_dir``, then
+    ``$NUMNET_DATA``, then ``~/.cache/numnet``; nothing is downloaded). Quick mode
+    without ``data_dir`` falls back to :func:`synthetic_digits` when they are missing,
+    so that the test suite runs offline; a full run needs the real data.
     """
     try:
-        X_train, y_train, X_test, y_test = _load_mnist(data_dir, download=not quick)
+        X_train, y_train, X_test, y_test = _load_mnist(data_dir)
         return Digits(X_train, y_train, X_test, y_test, source="mnist")
     except (ImportError, OSError, ValueError) as exc:
         if quick and data_dir is None:
@@ -39,26 +40,13 @@ def load_digits_data(data_dir, *, quick: bool, seed: int = 0) -> Digits:
         ) from exc
 
 
-def _load_mnist(data_dir, *, download: bool):
+def _load_mnist(data_dir):
     from numnet.data import load_mnist
 
-    if data_dir is None and not download:
-        _require_local_mnist()
     X_train, y_train, X_test, y_test = load_mnist(root=data_dir, flatten=True)
     X_train = np.asarray(X_train, dtype=np.float32).reshape(len(X_train), -1)
     X_test = np.asarray(X_test, dtype=np.float32).reshape(len(X_test), -1)
     return X_train, np.asarray(y_train, np.int64), X_test, np.asarray(y_test, np.int64)
-
-
-def _require_local_mnist() -> None:
-    """Raise ``FileNotFoundError`` unless MNIST's files sit under the default data root."""
-    from numnet.data.root import data_root
-
-    root = data_root(None)
-    for folder in (root / "mnist", root / "MNIST" / "raw", root):
-        if folder.is_dir() and any(folder.glob("train-images-idx3-ubyte*")):
-            return
-    raise FileNotFoundError(f"no MNIST files under {root}")
 
 
 def synthetic_digits(

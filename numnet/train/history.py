@@ -28,7 +28,8 @@ class History:
         self.stopped_epoch: int | None = None
 
     def append(self, row: dict) -> None:
-        self.epochs.append(dict(row))
+        """Record ``row`` (kept by reference: callbacks may add metrics to it)."""
+        self.epochs.append(row)
 
     @property
     def history(self) -> dict[str, list]:

@@ -162,6 +162,11 @@ def test_generic_idx_dataset(tmp_path):
     X, _ = ds.arrays(flatten=False)
     assert X.shape == (2, 1, 3, 4)
     np.testing.assert_allclose(X[1, 0], images[1] / 255.0, rtol=1e-6)
+    write_idx(tmp_path / "flat.idx", np.zeros(2, np.uint8))
+    with pytest.raises(ValueError, match="at least 2-D"):
+        IDXDataset(tmp_path, "flat.idx", "lab.idx")
+    with pytest.raises(FileNotFoundError):
+        IDXDataset(tmp_path, "img.idx", "missing.idx")
 
 
 def test_fashion_mnist_uses_its_own_folder(tmp_path):
@@ -193,7 +198,11 @@ def test_download_into_root_folder_from_local_mirror(tmp_path):
             "t10k-labels-idx1-ubyte.gz": ((), (_content_md5(arrays["t10k-labels"]),)),
         }
         cls = type("Local", (MNIST,), {"mirrors": (local + "missing/", local), "checksums": sums})
-        ds = cls(root=tmp_path / "root", train=False, download=True)
+        write_idx(tmp_path / "root" / "t10k-labels-idx1-ubyte", arrays["t10k-labels"])
+        ds = cls(root=tmp_path / "root", train=False, download=True)  # fetches the images
+        assert ds.labels_path == tmp_path / "root" / "t10k-labels-idx1-ubyte"
+        (tmp_path / "root" / "t10k-labels-idx1-ubyte").unlink()
+        ds = cls(root=tmp_path / "root", train=False, download=True)  # and now the labels
         assert len(ds) == N_TEST
         np.testing.assert_array_equal(ds.data, arrays["t10k-images"])
         files = sorted(p.name for p in (tmp_path / "root" / "mnist").iterdir())

@@ -1,0 +1,205 @@
+"""Seed 001's MNIST error table for MLPs: 3 architectures × {no reg., L2, dropout}.
+
+Protocol (seed 001, footnote of the table): train on 90 % of the MNIST training set
+(the *development* set), keep 10 % for *validation*; select the epoch with the lowest
+validation error; report the test error of that model and, in brackets, the lowest
+test error seen during training.
+
+Training recipe (ours; the seed does not give one): SGD with momentum 0.9 (PyTorch
+convention), batch 128, learning rate 0.05 annealed to 0 by a cosine schedule over
+``EPOCHS`` epochs, weights initialised as in ``torch.nn.Linear``. L2 is the seed's
+penalty ``λ/2 Σ‖W‖²`` (weights only, λ = 1e-5), i.e. ``weight_decay=λ``; dropout
+``p = 0.5`` follows every hidden layer.
+
+Each finished cell is saved in ``out_dir/cells/``; a rerun skips finished cells, so
+an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+NAME = "mnist-mlp-table"
+DESCRIPTION = "seed 001's MNIST MLP error table (3 nets x no reg./L2/dropout)"
+
+ARCHS = [("MLP (Tanh) 512-512-512", "tanh", (512, 512, 512)),
+         ("MLP (ReLU) 512-512-512", "relu", (512, 512, 512)),
+         ("MLP (ReLU) 1024-1024-1024-1024", "relu", (1024, 1024, 1024, 1024))]
+REGS = [("No Reg.", 0.0, 0.0), ("L2 (λ=1e-5)", 1e-5, 0.0), ("Dropout (p=0.5)", 0.0, 0.5)]
+# seed 001: test error of the selected model [best test error seen], in %
+SEED = {
+    ("MLP (Tanh) 512-512-512", "No Reg."): (1.9, 1.8),
+    ("MLP (Tanh) 512-512-512", "L2 (λ=1e-5)"): (2.0, 1.7),
+    ("MLP (Tanh) 512-512-512", "Dropout (p=0.5)"): (1.5, 1.5),
+    ("MLP (ReLU) 512-512-512", "No Reg."): (1.6, 1.5),
+    ("MLP (ReLU) 512-512-512", "L2 (λ=1e-5)"): (1.7, 1.6),
+    ("MLP (ReLU) 512-512-512", "Dropout (p=0.5)"): (1.7, 1.4),
+    ("MLP (ReLU) 1024-1024-1024-1024", "No Reg."): (1.6, 1.5),
+    ("MLP (ReLU) 1024-1024-1024-1024", "L2 (λ=1e-5)"): (1.6, 1.4),
+    ("MLP (ReLU) 1024-1024-1024-1024", "Dropout (p=0.5)"): (1.4, 1.4),
+}
+EPOCHS = 30
+LR = 0.05
+BATCH = 128
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-").replace("--", "-")
+
+
+def _data(data_dir, quick: bool, seed: int):
+    from numnet.data import load_mnist, train_val_split
+
+    X, y, Xt, yt = load_mnist(data_dir, flatten=True)
+    if quick:
+        rng = np.random.default_rng(seed)
+        keep = rng.permutation(len(X))[:10000]
+        X, y = X[keep], y[keep]
+        Xt, yt = Xt[:2000], yt[:2000]
+    Xd, yd, Xv, yv = train_val_split(X, y, 0.1, stratify=True, seed=seed)
+    return Xd, yd, Xv, yv, Xt, yt
+
+
+def run_cell(arch, activation, hidden, reg, l2, dropout, data, *, epochs, seed, verbose=0):
+    """Train one cell; returns its row (errors in %) and its History."""
+    import numnet.nn.functional as F
+    from numnet import models, optim, train
+    from numnet.optim.lr_scheduler import CosineAnnealingLR
+
+    Xd, yd, Xv, yv, Xt, yt = data
+    model = models.mlp(Xd.shape[1], hidden, 10, activation=activation, dropout=dropout,
+                       generator=seed)
+    opt = optim.SGD(models.weight_decay_groups(model, l2), lr=LR, momentum=0.9)
+
+    class TestError(train.Callback):
+        def on_epoch_end(self, loop, epoch, logs):
+            logs["test_error"] = 1 - train.evaluate(model, F.cross_entropy, (Xt, yt))["accuracy"]
+
+    t0 = time.perf_counter()
+    history = train.fit(
+        model, F.cross_entropy, opt, (Xd, yd), epochs=epochs, batch_size=BATCH,
+        validation=(Xv, yv), seed=seed, verbose=verbose,
+        callbacks=[TestError(), train.LearningRateScheduler(CosineAnnealingLR(opt, epochs))])
+    seconds = time.perf_counter() - t0
+    best = history.best("val_accuracy", mode="max")
+    row = {
+        "architecture": arch, "regularization": reg,
+        "test_error": 100 * best["test_error"],
+        "best_test_error": 100 * min(history["test_error"]),
+        "val_error": 100 * (1 - best["val_accuracy"]),
+        "selected_epoch": best["epoch"], "epochs": len(history),
+        "seconds": round(seconds, 1), "seconds_per_epoch": round(seconds / len(history), 2),
+    }
+    seed_sel, seed_best = SEED.get((arch, reg), (None, None))
+    row["seed_test_error"], row["seed_best_test_error"] = seed_sel, seed_best
+    return row, history
+
+
+def _markdown(rows: list[dict], quick: bool) -> str:
+    by = {(r["architecture"], r["regularization"]): r for r in rows}
+    lines = ["| | " + " | ".join(reg for reg, _, _ in REGS) + " |",
+             "|---|" + "---|" * len(REGS)]
+    for arch, _, _ in ARCHS:
+        cells = []
+        for reg, _, _ in REGS:
+            r = by.get((arch, reg))
+            s = SEED[(arch, reg)]
+            ours = (f"{r['test_error']:.2f}% [{r['best_test_error']:.2f}%]" if r else "—")
+            cells.append(f"{ours} (seed {s[0]}% [{s[1]}%])")
+        lines.append(f"| {arch} | " + " | ".join(cells) + " |")
+    note = ("\n_quick mode: 10,000 training images, 2,000 test images, few epochs; not "
+            "comparable with the seed's numbers._\n" if quick else "")
+    return "\n".join(lines) + "\n" + note
+
+
+def _plot(histories: dict, path: Path) -> None:
+    from numnet.viz import new_figure, save_figure
+
+    fig, axes = new_figure(len(ARCHS), len(REGS), size=(13, 9))
+    for i, (arch, _, _) in enumerate(ARCHS):
+        for j, (reg, _, _) in enumerate(REGS):
+            ax = axes[i, j]
+            h = histories.get((arch, reg))
+            if h is None:
+                ax.set_axis_off()
+                continue
+            ep = h["epoch"]
+            ax.plot(ep, [100 * (1 - a) for a in h["accuracy"]], label="train")
+            ax.plot(ep, [100 * (1 - a) for a in h["val_accuracy"]], label="validation")
+            ax.plot(ep, [100 * e for e in h["test_error"]], label="test")
+            ax.set_ylim(0, 5)
+            ax.set_title(f"{arch.split(' ', 2)[1]} {arch.split(' ')[-1]}\n{reg}", fontsize=8)
+            if i == len(ARCHS) - 1:
+                ax.set_xlabel("epoch")
+            if j == 0:
+                ax.set_ylabel("error (%)")
+            if i == 0 and j == 0:
+                ax.legend(fontsize=7)
+    save_figure(fig, path)
+
+
+def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0, epochs: int | None = None,
+        cells: list[tuple[str, str]] | None = None, verbose: int = 2) -> dict:
+    """Run the table (or the listed ``cells``) and write results.md/.csv/.json and a PNG."""
+    from numnet.train.history import History
+
+    out = Path(out_dir)
+    (out / "cells").mkdir(parents=True, exist_ok=True)
+    epochs = epochs or (6 if quick else EPOCHS)
+    data = _data(data_dir, quick, seed)
+    rows, histories = [], {}
+    for arch, act, hidden in ARCHS:
+        if quick:
+            hidden = tuple(min(h, 256) for h in hidden)
+        for reg, l2, p in REGS:
+            if cells is not None and (arch, reg) not in cells:
+                continue
+            done = out / "cells" / f"{_slug(arch)}_{_slug(reg)}.json"
+            if done.exists():
+                saved = json.loads(done.read_text())
+                if saved["row"].get("quick") == quick and saved["row"]["epochs"] <= epochs:
+                    rows.append(saved["row"])
+                    histories[(arch, reg)] = History(saved["history"]).history
+                    continue
+            if verbose:
+                print(f"== {arch}, {reg}", flush=True)
+            row, hist = run_cell(arch, act, hidden, reg, l2, p, data, epochs=epochs, seed=seed,
+                                 verbose=verbose)
+            row["quick"] = quick
+            if verbose:
+                print(f"   test error {row['test_error']:.2f}% [{row['best_test_error']:.2f}%] "
+                      f"(seed {row['seed_test_error']}% [{row['seed_best_test_error']}%]), "
+                      f"{row['seconds_per_epoch']} s/epoch", flush=True)
+            from numnet.data._files import atomic_write_bytes
+
+            atomic_write_bytes(done, json.dumps({"row": row, "history": hist.epochs}).encode())
+            rows.append(row)
+            histories[(arch, reg)] = hist.history
+    _write_outputs(out, rows, histories, quick)
+    return {"cells": len(rows), "table": str(out / "results.md"),
+            "total_seconds": round(sum(r["seconds"] for r in rows), 1),
+            "within_0.3_points": sum(r["test_error"] <= r["seed_test_error"] + 0.3 for r in rows)}
+
+
+def _write_outputs(out: Path, rows, histories, quick) -> None:
+    import csv
+    import io
+
+    from numnet.data._files import atomic_write_bytes
+
+    atomic_write_bytes(out / "results.md", _markdown(rows, quick).encode())
+    buf = io.StringIO()
+    if rows:
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    atomic_write_bytes(out / "results.csv", buf.getvalue().encode())
+    atomic_write_bytes(out / "results.json", json.dumps(rows, indent=1).encode())
+    try:
+        _plot(histories, out / "learning_curves.png")
+    except ImportError:
+        pass
