@@ -213,8 +213,9 @@ def sklearn_epoch(x, y, seed=0):
 # -- inference latency ---------------------------------------------------------------------------
 def latency(calls: int, warmup: int = 200) -> dict[str, float]:
     """Median microseconds per single-sample forward pass."""
-    import numnet
     import torch
+
+    import numnet
 
     x = make_data(1, seed=1)[0]
     ours, theirs = numnet_model(), torch_model()
@@ -265,6 +266,8 @@ def environment() -> str:
     lines = [
         f"python {platform.python_version()}, numpy {numpy.__version__}, "
         f"nproc {os.cpu_count()}, {platform.processor() or platform.machine()}",
+        "load average {:.2f} {:.2f} {:.2f} (other processes skew timings)".format(
+            *os.getloadavg()),
         "OPENBLAS_CORETYPE={!r} OPENBLAS_L2_SIZE={!r}".format(
             os.environ.get("OPENBLAS_CORETYPE"), os.environ.get("OPENBLAS_L2_SIZE")),
     ]
@@ -339,7 +342,8 @@ def main(argv=None) -> int:
         for name, fn in systems.items():
             seconds, loss = fn(x, y, seed=r)
             times[name].append(seconds)
-            parts.append(f"{name} {seconds:.2f}s" + ("" if np.isnan(loss) else f" (loss {loss:.3f})"))
+            extra = "" if np.isnan(loss) else f" (loss {loss:.3f})"
+            parts.append(f"{name} {seconds:.2f}s{extra}")
         print(f"round {r + 1}/{args.rounds}: " + ", ".join(parts), flush=True)
 
     med = {k: statistics.median(v) for k, v in times.items()}
@@ -351,6 +355,7 @@ def main(argv=None) -> int:
         ratio_t = f"{med[name] / med['torch']:8.2f}" if have_torch else f"{'-':>8}"
         print(f"{name:<12} {med[name]:15.3f} {min(times[name]):7.2f} {max(times[name]):7.2f} "
               f"{med[name] / bound:13.2f} {ratio_t}")
+    print("load average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     target = 1.10
     verdict = "meets" if med["numnet"] <= target * bound else "misses"
     print(f"\nnumnet / GEMM bound = {med['numnet'] / bound:.2f} ({verdict} the target "

@@ -8,23 +8,25 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 TOY = ("spirals", "moons", "circles", "xor")
-IMAGE = ("mnist", "fashion-mnist")
+IMAGE = ("mnist", "fashion-mnist", "idx")
 
 
 def _load_data(name: str, data_dir: str | None, seed: int):
     """(X_train, y_train, X_test, y_test) as float32 / int64."""
     from numnet import data
 
+    if name == "idx":  # any data set in MNIST's file layout, without MNIST's checksums
+        return data.load_mnist(data_dir, flatten=True, verify=False)
     if name in IMAGE:
         loader = data.load_mnist if name == "mnist" else data.load_fashion_mnist
         return loader(data_dir, flatten=True)
-    makers = {"spirals": lambda n, g: data.spirals(n, 3, generator=g),
-              "moons": lambda n, g: data.two_moons(n, 0.15, generator=g),
-              "circles": lambda n, g: data.circles(n, 0.08, generator=g),
-              "xor": lambda n, g: data.xor(n, 0.15, generator=g)}
+    makers = {
+        "spirals": lambda n, g: data.spirals(n, 3, generator=g),
+        "moons": lambda n, g: data.two_moons(n, 0.15, generator=g),
+        "circles": lambda n, g: data.circles(n, 0.08, generator=g),
+        "xor": lambda n, g: data.xor(n, 0.15, generator=g),
+    }
     if name not in makers:
         raise SystemExit(f"numnet: unknown data set {name!r}; choose from {IMAGE + TOY}")
     X, y = makers[name](3000, seed)
@@ -59,14 +61,20 @@ def _plot_history(history, path: Path) -> Path | None:
 
 
 def cmd_train(args) -> int:
-    from numnet import io, models, train
     import numnet.nn.functional as F
+    from numnet import io, models, train
 
     X, y, Xt, yt = _load_data(args.data, args.data_dir, args.seed)
     n_classes = int(max(y.max(), yt.max())) + 1
     hidden = [int(h) for h in args.hidden.split(",") if h]
-    model = models.mlp(X.shape[1], hidden, n_classes, activation=args.activation,
-                       dropout=args.dropout, generator=args.seed)
+    model = models.mlp(
+        X.shape[1],
+        hidden,
+        n_classes,
+        activation=args.activation,
+        dropout=args.dropout,
+        generator=args.seed,
+    )
     opt = _optimizer(args, model)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -79,40 +87,70 @@ def cmd_train(args) -> int:
         from numnet.optim.lr_scheduler import ExponentialLR
 
         callbacks.append(train.LearningRateScheduler(ExponentialLR(opt, args.lr_decay)))
-    print(f"model: {model.num_parameters():,} parameters; data: {args.data} "
-          f"({len(X)} train, {len(Xt)} test); seed {args.seed}", flush=True)
+    print(
+        f"model: {model.num_parameters():,} parameters; data: {args.data} "
+        f"({len(X)} train, {len(Xt)} test); seed {args.seed}",
+        flush=True,
+    )
     t0 = time.perf_counter()
-    history = train.fit(model, F.cross_entropy, opt, (X, y), epochs=args.epochs,
-                        batch_size=args.batch_size, validation=args.validation,
-                        callbacks=callbacks, seed=args.seed,
-                        verbose=2 if not sys.stderr.isatty() else 1,
-                        checkpoint=out / "checkpoint.safetensors" if args.resume else None)
+    history = train.fit(
+        model,
+        F.cross_entropy,
+        opt,
+        (X, y),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        validation=args.validation,
+        callbacks=callbacks,
+        seed=args.seed,
+        verbose=2 if not sys.stderr.isatty() else 1,
+        checkpoint=out / "checkpoint.safetensors" if args.resume else None,
+    )
     test = train.evaluate(model, F.cross_entropy, (Xt, yt))
     best = history.best("val_accuracy", mode="max")
-    io.save(model, out / "model.safetensors", metadata={
-        "data": args.data, "selected_epoch": best["epoch"], "test_error": 1 - test["accuracy"],
-        "args": {k: v for k, v in vars(args).items() if k != "func"}})
+    io.save(
+        model,
+        out / "model.safetensors",
+        metadata={
+            "data": args.data,
+            "selected_epoch": best["epoch"],
+            "test_error": 1 - test["accuracy"],
+            "args": {k: v for k, v in vars(args).items() if k != "func"},
+        },
+    )
     png = _plot_history(history, out / "learning_curves.png")
-    summary = {"test_error": 1 - test["accuracy"], "test_loss": test["loss"],
-               "selected_epoch": best["epoch"], "val_error": 1 - best["val_accuracy"],
-               "epochs_run": len(history), "seconds": round(time.perf_counter() - t0, 1)}
+    summary = {
+        "test_error": 1 - test["accuracy"],
+        "test_loss": test["loss"],
+        "selected_epoch": best["epoch"],
+        "val_error": 1 - best["val_accuracy"],
+        "epochs_run": len(history),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    print(f"test error {100 * summary['test_error']:.2f}%  (model of epoch {best['epoch']}, "
-          f"validation error {100 * summary['val_error']:.2f}%)  in {summary['seconds']}s")
-    print(f"wrote {out}/model.safetensors, history.csv, history.json"
-          + (f", {png.name}" if png else ""))
+    print(
+        f"test error {100 * summary['test_error']:.2f}%  (model of epoch {best['epoch']}, "
+        f"validation error {100 * summary['val_error']:.2f}%)  in {summary['seconds']}s"
+    )
+    print(
+        f"wrote {out}/model.safetensors, history.csv, history.json"
+        + (f", {png.name}" if png else "")
+    )
     return 0
 
 
 def cmd_evaluate(args) -> int:
-    from numnet import io, train
     import numnet.nn.functional as F
+    from numnet import io, train
 
     model = io.load(args.model)
     _, _, Xt, yt = _load_data(args.data, args.data_dir, args.seed)
     res = train.evaluate(model, F.cross_entropy, (Xt, yt))
-    print(json.dumps({"test_loss": res["loss"], "test_error": 1 - res["accuracy"],
-                      "samples": len(Xt)}))
+    print(
+        json.dumps(
+            {"test_loss": res["loss"], "test_error": 1 - res["accuracy"], "samples": len(Xt)}
+        )
+    )
     return 0
 
 
@@ -146,9 +184,9 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    import numnet.nn.functional as F
     from numnet import models, optim, train
     from numnet.data import spirals, train_val_split
-    import numnet.nn.functional as F
 
     print("numnet demo: a 2-64-64-3 ReLU MLP learns three interleaved spirals")
     X, y = spirals(3000, 3, generator=args.seed)
@@ -156,11 +194,22 @@ def cmd_demo(args) -> int:
     model = models.mlp(2, [64, 64], 3, activation="relu", generator=args.seed)
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     t0 = time.perf_counter()
-    hist = train.fit(model, F.cross_entropy, opt, (X, y), epochs=args.epochs, batch_size=32,
-                     validation=0.1, seed=args.seed, verbose=2)
+    hist = train.fit(
+        model,
+        F.cross_entropy,
+        opt,
+        (X, y),
+        epochs=args.epochs,
+        batch_size=32,
+        validation=0.1,
+        seed=args.seed,
+        verbose=2,
+    )
     test = train.evaluate(model, F.cross_entropy, (Xt, yt))
-    print(f"test accuracy {100 * test['accuracy']:.1f}%  test loss {test['loss']:.4f}  "
-          f"({len(hist)} epochs, {time.perf_counter() - t0:.1f}s)")
+    print(
+        f"test accuracy {100 * test['accuracy']:.1f}%  test loss {test['loss']:.4f}  "
+        f"({len(hist)} epochs, {time.perf_counter() - t0:.1f}s)"
+    )
     if args.out:
         try:
             from numnet.viz import plot_decision_boundary

@@ -66,37 +66,55 @@ def read_safetensors(path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     size = path.stat().st_size
     with open(path, "rb") as fh:
         head = fh.read(8)
-        if head[:1] == b"\x80" or head[:2] == b"PK":
-            raise ModelFileError(
-                f"{path}: this is a pickle or a PyTorch .pt/.pth archive; numnet never unpickles "
-                "files (unpickling can execute code). Convert it to safetensors first."
-            )
+        looks_pickled = (
+            head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
+        ) or head[:4] == b"PK\x03\x04"
+
+        def fail(reason: str):
+            if looks_pickled:
+                return ModelFileError(
+                    f"{path}: this is a pickle or a PyTorch .pt/.pth archive; numnet never "
+                    "unpickles files (unpickling can execute code). Convert it to safetensors."
+                )
+            return ModelFileError(f"{path}: {reason}")
+
         if len(head) < 8:
-            raise ModelFileError(f"{path}: truncated ({size} bytes): not a safetensors file")
+            raise fail(f"truncated ({size} bytes): not a safetensors file")
         (n,) = struct.unpack("<Q", head)
         if n > min(size - 8, _MAX_HEADER):
-            raise ModelFileError(
-                f"{path}: header length {n} exceeds the file size {size}: truncated or not a "
+            raise fail(
+                f"header length {n} exceeds the file size {size}: truncated or not a "
                 "safetensors file"
             )
         try:
             header = json.loads(fh.read(n).decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ModelFileError(f"{path}: corrupt safetensors header ({exc})") from exc
+            raise fail(f"corrupt safetensors header ({exc})") from exc
         if not isinstance(header, dict):
-            raise ModelFileError(f"{path}: corrupt safetensors header (not a JSON object)")
+            raise fail("corrupt safetensors header (not a JSON object)")
         metadata = header.pop("__metadata__", None) or {}
         payload = fh.read()
     tensors = {}
-    dtypes = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4",
-              "I16": "<i2", "I8": "i1", "U8": "u1", "BOOL": "?"}
+    dtypes = {
+        "F64": "<f8",
+        "F32": "<f4",
+        "F16": "<f2",
+        "I64": "<i8",
+        "I32": "<i4",
+        "I16": "<i2",
+        "I8": "i1",
+        "U8": "u1",
+        "BOOL": "?",
+    }
     for name, info in header.items():
         try:
             dtype = np.dtype(dtypes[info["dtype"]])
             shape = tuple(int(s) for s in info["shape"])
             start, end = (int(o) for o in info["data_offsets"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFileError(f"{path}: corrupt entry for tensor {name!r}: {info!r:.200}") from exc
+            raise ModelFileError(
+                f"{path}: corrupt entry for tensor {name!r}: {info!r:.200}"
+            ) from exc
         expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         if not (0 <= start <= end <= len(payload)) or end - start != expected:
             raise ModelFileError(
@@ -142,8 +160,8 @@ def load(path, *, classes: dict[str, type] | None = None) -> Module:
     _check_format(path, meta, "model")
     try:
         model = from_config(json.loads(meta["config"]), classes=classes)
-    except (KeyError, json.JSONDecodeError, TypeError) as exc:
-        raise ModelFileError(f"{path}: corrupt architecture config ({exc})") from exc
+    except (KeyError, json.JSONDecodeError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: cannot rebuild the architecture: {exc}") from exc
     dtypes = {a.dtype for a in tensors.values() if a.dtype.kind == "f"}
     if dtypes == {np.dtype(np.float64)}:
         model.double()
@@ -158,14 +176,20 @@ def load_metadata(path) -> dict:
     """The user metadata and format information stored with a model."""
     _, meta = read_safetensors(path)
     _check_format(path, meta, "model")
-    return {"format_version": int(meta["format_version"]), "config": json.loads(meta["config"]),
-            **json.loads(meta.get("user", "{}"))}
+    return {
+        "format_version": int(meta["format_version"]),
+        "config": json.loads(meta["config"]),
+        **json.loads(meta.get("user", "{}")),
+    }
 
 
 def save_state_dict(state: dict[str, np.ndarray], path) -> Path:
     """Save a bare state dict (e.g. for a model defined in your own code)."""
-    return write_safetensors(path, {k: np.asarray(v) for k, v in state.items()},
-                             {"format": FORMAT, "format_version": str(FORMAT_VERSION)})
+    return write_safetensors(
+        path,
+        {k: np.asarray(v) for k, v in state.items()},
+        {"format": FORMAT, "format_version": str(FORMAT_VERSION)},
+    )
 
 
 def load_state_dict(path) -> dict[str, np.ndarray]:
@@ -195,8 +219,12 @@ def _flatten(obj, prefix: str, tensors: dict):
         bad = [k for k in obj if not isinstance(k, (str, int))]
         if bad:
             raise TypeError(f"checkpoint dict keys must be str or int, got {bad[0]!r}")
-        return {"__dict__": [[k, _flatten(v, f"{prefix}.{k}" if prefix else str(k), tensors)]
-                             for k, v in obj.items()]}
+        return {
+            "__dict__": [
+                [k, _flatten(v, f"{prefix}.{k}" if prefix else str(k), tensors)]
+                for k, v in obj.items()
+            ]
+        }
     if isinstance(obj, (list, tuple)):
         items = [_flatten(v, f"{prefix}.{i}", tensors) for i, v in enumerate(obj)]
         return {"__tuple__": items} if isinstance(obj, tuple) else items
@@ -225,8 +253,12 @@ def save_checkpoint(state: dict, path) -> Path:
     """Save nested training state (arrays, numbers, strings, dicts, lists) atomically."""
     tensors: dict[str, np.ndarray] = {}
     structure = _flatten(state, "", tensors)
-    meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "kind": "checkpoint",
-            "state": json.dumps(structure)}
+    meta = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "kind": "checkpoint",
+        "state": json.dumps(structure),
+    }
     return write_safetensors(path, tensors, meta)
 
 
@@ -242,6 +274,14 @@ def load_checkpoint(path) -> dict:
 
 
 __all__ = [
-    "ModelFileError", "load", "load_checkpoint", "load_metadata", "load_state_dict", "save",
-    "save_checkpoint", "save_state_dict", "read_safetensors", "write_safetensors",
+    "ModelFileError",
+    "load",
+    "load_checkpoint",
+    "load_metadata",
+    "load_state_dict",
+    "save",
+    "save_checkpoint",
+    "save_state_dict",
+    "read_safetensors",
+    "write_safetensors",
 ]

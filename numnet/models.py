@@ -10,9 +10,16 @@ from numnet import nn
 from numnet.random import as_generator
 
 
-def mlp(in_features: int, hidden: Sequence[int], out_features: int, *,
-        activation: str = "relu", dropout: float = 0.0, generator=None,
-        dtype=np.float32) -> nn.Sequential:
+def mlp(
+    in_features: int,
+    hidden: Sequence[int],
+    out_features: int,
+    *,
+    activation: str = "relu",
+    dropout: float = 0.0,
+    generator=None,
+    dtype=np.float32,
+) -> nn.Sequential:
     """A multi-layer perceptron ``Linear → φ → [Dropout] → ... → Linear`` (logits out).
 
     Parameters
@@ -24,8 +31,7 @@ def mlp(in_features: int, hidden: Sequence[int], out_features: int, *,
     generator : seed or Generator for the initial weights and the dropout masks
     """
     if activation not in nn.ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose from "
-                         f"{sorted(nn.ACTIVATIONS)}")
+        raise ValueError(f"unknown activation {activation!r}; choose from {sorted(nn.ACTIVATIONS)}")
     rng = as_generator(generator)
     layers: list[nn.Module] = []
     width = in_features
@@ -44,5 +50,7 @@ def weight_decay_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     decay, no_decay = [], []
     for name, p in model.named_parameters():
         (no_decay if name.endswith("bias") else decay).append(p)
-    return [{"params": decay, "weight_decay": weight_decay},
-            {"params": no_decay, "weight_decay": 0.0}]
+    return [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]

@@ -160,3 +160,7 @@ def test_bad_labels_and_inputs():
         Perceptron(max_epochs=0).fit(X, [1, -1, 1, -1])
     with pytest.raises(RuntimeError, match="not fitted"):
         Perceptron().predict(X)
+    with pytest.raises(ValueError, match="eval_set"):
+        Perceptron().fit(X, [1, -1, 1, -1], eval_set=(X, [0, 1, 0, 1]))
+    with pytest.raises(ValueError, match="features"):
+        Perceptron().fit(X, [1, -1, 1, -1], eval_set=(X[:, :1], [1, -1, 1, -1]))

@@ -66,5 +66,7 @@ class LinearBinaryClassifier:
         return float(np.mean(self.predict(X) == y))
 
     def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_"))
+        params = ", ".join(
+            f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_") and k[0] != "_"
+        )
         return f"{type(self).__name__}({params})"

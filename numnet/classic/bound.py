@@ -31,9 +31,9 @@ def radius(X, *, fit_intercept: bool = True, intercept_scaling: float = 1.0) -> 
     intercept_scaling : float
     """
     X = check_X(X)
-    sq_norms = np.einsum("nd,nd->n", X, X, dtype=np.float64)
+    sq_norms = np.einsum("nd,nd->n", X, X)  # in X's dtype: no float64 copy of big data
     c2 = float(intercept_scaling) ** 2 if fit_intercept else 0.0
-    return float(np.sqrt(sq_norms.max() + c2))
+    return float(np.sqrt(float(sq_norms.max()) + c2))
 
 
 def margin(X, y, coef, intercept: float = 0.0, *, intercept_scaling: float = 1.0) -> float:
@@ -64,7 +64,7 @@ def margin(X, y, coef, intercept: float = 0.0, *, intercept_scaling: float = 1.0
     norm = np.sqrt(w @ w + (float(intercept) / float(intercept_scaling)) ** 2)
     if norm == 0:
         raise ValueError("the separator (w, b) is zero: its margin is undefined")
-    scores = X.astype(np.float64, copy=False) @ w + float(intercept)
+    scores = (X @ w.astype(X.dtype)).astype(np.float64) + float(intercept)
     return float(2.0 * np.min(y_pm * scores) / norm)
 
 

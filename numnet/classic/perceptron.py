@@ -121,6 +121,8 @@ class Perceptron(LinearBinaryClassifier):
         if eval_set is not None:
             X_test, y_test = check_X_y(*eval_set, name="X_test")
             check_X(X_test, name="X_test", n_features=X.shape[1])
+            if not np.isin(y_test, (-1, 1)).all():
+                raise ValueError("eval_set labels must be in {-1, 1}")
         rng = check_random_state(self.random_state) if self.shuffle else None
         c = float(self.intercept_scaling) if self.fit_intercept else 0.0
 
@@ -145,7 +147,9 @@ class Perceptron(LinearBinaryClassifier):
         return self
 
     def _error(self, X: np.ndarray, y: np.ndarray) -> float:
-        return float(np.mean(self.predict(X) != y))
+        # predict() without re-validating X at every epoch
+        scores = X @ self.coef_ + X.dtype.type(self.intercept_)
+        return float(np.mean(np.where(scores >= 0, 1, -1) != y))
 
     def format_log(self) -> str:
         """The training log in the seed's format, one line per epoch."""

@@ -26,9 +26,11 @@ import numpy as np
 NAME = "mnist-mlp-table"
 DESCRIPTION = "seed 001's MNIST MLP error table (3 nets x no reg./L2/dropout)"
 
-ARCHS = [("MLP (Tanh) 512-512-512", "tanh", (512, 512, 512)),
-         ("MLP (ReLU) 512-512-512", "relu", (512, 512, 512)),
-         ("MLP (ReLU) 1024-1024-1024-1024", "relu", (1024, 1024, 1024, 1024))]
+ARCHS = [
+    ("MLP (Tanh) 512-512-512", "tanh", (512, 512, 512)),
+    ("MLP (ReLU) 512-512-512", "relu", (512, 512, 512)),
+    ("MLP (ReLU) 1024-1024-1024-1024", "relu", (1024, 1024, 1024, 1024)),
+]
 REGS = [("No Reg.", 0.0, 0.0), ("L2 (λ=1e-5)", 1e-5, 0.0), ("Dropout (p=0.5)", 0.0, 0.5)]
 # seed 001: test error of the selected model [best test error seen], in %
 SEED = {
@@ -54,7 +56,7 @@ def _slug(text: str) -> str:
 def _data(data_dir, quick: bool, seed: int):
     from numnet.data import load_mnist, train_val_split
 
-    X, y, Xt, yt = load_mnist(data_dir, flatten=True)
+    X, y, Xt, yt = load_mnist(data_dir, flatten=True, verify=not quick)  # quick: any IDX data
     if quick:
         rng = np.random.default_rng(seed)
         keep = rng.permutation(len(X))[:10000]
@@ -71,8 +73,9 @@ def run_cell(arch, activation, hidden, reg, l2, dropout, data, *, epochs, seed, 
     from numnet.optim.lr_scheduler import CosineAnnealingLR
 
     Xd, yd, Xv, yv, Xt, yt = data
-    model = models.mlp(Xd.shape[1], hidden, 10, activation=activation, dropout=dropout,
-                       generator=seed)
+    model = models.mlp(
+        Xd.shape[1], hidden, 10, activation=activation, dropout=dropout, generator=seed
+    )
     opt = optim.SGD(models.weight_decay_groups(model, l2), lr=LR, momentum=0.9)
 
     class TestError(train.Callback):
@@ -81,18 +84,29 @@ def run_cell(arch, activation, hidden, reg, l2, dropout, data, *, epochs, seed, 
 
     t0 = time.perf_counter()
     history = train.fit(
-        model, F.cross_entropy, opt, (Xd, yd), epochs=epochs, batch_size=BATCH,
-        validation=(Xv, yv), seed=seed, verbose=verbose,
-        callbacks=[TestError(), train.LearningRateScheduler(CosineAnnealingLR(opt, epochs))])
+        model,
+        F.cross_entropy,
+        opt,
+        (Xd, yd),
+        epochs=epochs,
+        batch_size=BATCH,
+        validation=(Xv, yv),
+        seed=seed,
+        verbose=verbose,
+        callbacks=[TestError(), train.LearningRateScheduler(CosineAnnealingLR(opt, epochs))],
+    )
     seconds = time.perf_counter() - t0
     best = history.best("val_accuracy", mode="max")
     row = {
-        "architecture": arch, "regularization": reg,
+        "architecture": arch,
+        "regularization": reg,
         "test_error": 100 * best["test_error"],
         "best_test_error": 100 * min(history["test_error"]),
         "val_error": 100 * (1 - best["val_accuracy"]),
-        "selected_epoch": best["epoch"], "epochs": len(history),
-        "seconds": round(seconds, 1), "seconds_per_epoch": round(seconds / len(history), 2),
+        "selected_epoch": best["epoch"],
+        "epochs": len(history),
+        "seconds": round(seconds, 1),
+        "seconds_per_epoch": round(seconds / len(history), 2),
     }
     seed_sel, seed_best = SEED.get((arch, reg), (None, None))
     row["seed_test_error"], row["seed_best_test_error"] = seed_sel, seed_best
@@ -101,18 +115,21 @@ def run_cell(arch, activation, hidden, reg, l2, dropout, data, *, epochs, seed, 
 
 def _markdown(rows: list[dict], quick: bool) -> str:
     by = {(r["architecture"], r["regularization"]): r for r in rows}
-    lines = ["| | " + " | ".join(reg for reg, _, _ in REGS) + " |",
-             "|---|" + "---|" * len(REGS)]
+    lines = ["| | " + " | ".join(reg for reg, _, _ in REGS) + " |", "|---|" + "---|" * len(REGS)]
     for arch, _, _ in ARCHS:
         cells = []
         for reg, _, _ in REGS:
             r = by.get((arch, reg))
             s = SEED[(arch, reg)]
-            ours = (f"{r['test_error']:.2f}% [{r['best_test_error']:.2f}%]" if r else "—")
+            ours = f"{r['test_error']:.2f}% [{r['best_test_error']:.2f}%]" if r else "—"
             cells.append(f"{ours} (seed {s[0]}% [{s[1]}%])")
         lines.append(f"| {arch} | " + " | ".join(cells) + " |")
-    note = ("\n_quick mode: 10,000 training images, 2,000 test images, few epochs; not "
-            "comparable with the seed's numbers._\n" if quick else "")
+    note = (
+        "\n_quick mode: 10,000 training images, 2,000 test images, few epochs; not "
+        "comparable with the seed's numbers._\n"
+        if quick
+        else ""
+    )
     return "\n".join(lines) + "\n" + note
 
 
@@ -142,8 +159,16 @@ def _plot(histories: dict, path: Path) -> None:
     save_figure(fig, path)
 
 
-def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0, epochs: int | None = None,
-        cells: list[tuple[str, str]] | None = None, verbose: int = 2) -> dict:
+def run(
+    out_dir,
+    *,
+    quick: bool = False,
+    data_dir=None,
+    seed: int = 0,
+    epochs: int | None = None,
+    cells: list[tuple[str, str]] | None = None,
+    verbose: int = 2,
+) -> dict:
     """Run the table (or the listed ``cells``) and write results.md/.csv/.json and a PNG."""
     from numnet.train.history import History
 
@@ -167,22 +192,29 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0, epochs: i
                     continue
             if verbose:
                 print(f"== {arch}, {reg}", flush=True)
-            row, hist = run_cell(arch, act, hidden, reg, l2, p, data, epochs=epochs, seed=seed,
-                                 verbose=verbose)
+            row, hist = run_cell(
+                arch, act, hidden, reg, l2, p, data, epochs=epochs, seed=seed, verbose=verbose
+            )
             row["quick"] = quick
             if verbose:
-                print(f"   test error {row['test_error']:.2f}% [{row['best_test_error']:.2f}%] "
-                      f"(seed {row['seed_test_error']}% [{row['seed_best_test_error']}%]), "
-                      f"{row['seconds_per_epoch']} s/epoch", flush=True)
+                print(
+                    f"   test error {row['test_error']:.2f}% [{row['best_test_error']:.2f}%] "
+                    f"(seed {row['seed_test_error']}% [{row['seed_best_test_error']}%]), "
+                    f"{row['seconds_per_epoch']} s/epoch",
+                    flush=True,
+                )
             from numnet.data._files import atomic_write_bytes
 
             atomic_write_bytes(done, json.dumps({"row": row, "history": hist.epochs}).encode())
             rows.append(row)
             histories[(arch, reg)] = hist.history
     _write_outputs(out, rows, histories, quick)
-    return {"cells": len(rows), "table": str(out / "results.md"),
-            "total_seconds": round(sum(r["seconds"] for r in rows), 1),
-            "within_0.3_points": sum(r["test_error"] <= r["seed_test_error"] + 0.3 for r in rows)}
+    return {
+        "cells": len(rows),
+        "table": str(out / "results.md"),
+        "total_seconds": round(sum(r["seconds"] for r in rows), 1),
+        "within_0.3_points": sum(r["test_error"] <= r["seed_test_error"] + 0.3 for r in rows),
+    }
 
 
 def _write_outputs(out: Path, rows, histories, quick) -> None:

@@ -26,9 +26,11 @@ def _encode(value, where: str):
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return value.item()
     if isinstance(value, (list, tuple)):
-        return {"__tuple__": [_encode(v, where) for v in value]} if isinstance(
-            value, tuple
-        ) else [_encode(v, where) for v in value]
+        return (
+            {"__tuple__": [_encode(v, where) for v in value]}
+            if isinstance(value, tuple)
+            else [_encode(v, where) for v in value]
+        )
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {"__dict__": {k: _encode(v, where) for k, v in value.items()}}
     raise ValueError(

@@ -15,7 +15,6 @@ import numpy as np
 
 from numnet.nn.parameter import Parameter
 
-
 MODULE_CLASSES: dict[str, type] = {}
 
 

@@ -14,7 +14,18 @@ from numnet.train.history import History
 from numnet.train.loop import TrainingDivergedError, accuracy_count, evaluate, fit, predict
 
 __all__ = [
-    "CSVLogger", "Callback", "EarlyStopping", "EpochPrinter", "History", "JSONLogger",
-    "LearningRateScheduler", "ModelCheckpoint", "ProgressBar", "TrainingDivergedError",
-    "accuracy_count", "evaluate", "fit", "predict",
+    "CSVLogger",
+    "Callback",
+    "EarlyStopping",
+    "EpochPrinter",
+    "History",
+    "JSONLogger",
+    "LearningRateScheduler",
+    "ModelCheckpoint",
+    "ProgressBar",
+    "TrainingDivergedError",
+    "accuracy_count",
+    "evaluate",
+    "fit",
+    "predict",
 ]

@@ -62,8 +62,14 @@ class EarlyStopping(Callback):
     restore_best_weights : bool
     """
 
-    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
-                 mode: str = "auto", restore_best_weights: bool = True) -> None:
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 5,
+        min_delta: float = 0.0,
+        mode: str = "auto",
+        restore_best_weights: bool = True,
+    ) -> None:
         if patience < 0:
             raise ValueError(f"patience must be >= 0, got {patience}")
         self.monitor = monitor
@@ -106,8 +112,13 @@ class EarlyStopping(Callback):
             loop.model.load_state_dict(self.best_weights)
 
     def state_dict(self):
-        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
-                "best_weights": self.best_weights, "stopped_epoch": self.stopped_epoch}
+        return {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "best_weights": self.best_weights,
+            "stopped_epoch": self.stopped_epoch,
+        }
 
     def load_state_dict(self, state):
         self.best, self.best_epoch = state["best"], state["best_epoch"]
@@ -121,8 +132,9 @@ class ModelCheckpoint(Callback):
     With ``save_best_only`` the file is rewritten only when ``monitor`` improves.
     """
 
-    def __init__(self, path, monitor: str = "val_loss", save_best_only: bool = True,
-                 mode: str = "auto") -> None:
+    def __init__(
+        self, path, monitor: str = "val_loss", save_best_only: bool = True, mode: str = "auto"
+    ) -> None:
         self.path = Path(path)
         self.monitor = monitor
         self.save_best_only = save_best_only
@@ -136,8 +148,9 @@ class ModelCheckpoint(Callback):
         if self.save_best_only:
             if value is None:
                 raise KeyError(f"ModelCheckpoint monitors {self.monitor!r}, which is not logged")
-            better = self.best is None or (value < self.best if self.mode == "min"
-                                           else value > self.best)
+            better = self.best is None or (
+                value < self.best if self.mode == "min" else value > self.best
+            )
             if not better:
                 return
             self.best = float(value)
@@ -225,20 +238,31 @@ class ProgressBar(Callback):
             from tqdm.auto import tqdm
         except ImportError:  # pragma: no cover
             return
-        self._bar = tqdm(total=loop.batches_per_epoch, desc=f"epoch {epoch}/{loop.epochs}",
-                         unit="batch", leave=True, dynamic_ncols=True)
+        self._bar = tqdm(
+            total=loop.batches_per_epoch,
+            desc=f"epoch {epoch}/{loop.epochs}",
+            unit="batch",
+            leave=True,
+            dynamic_ncols=True,
+        )
 
     def on_batch_end(self, loop, batch, logs):
         if self._bar is not None:
             self._bar.update(1)
             if batch % 10 == 0 or batch == loop.batches_per_epoch - 1:
-                self._bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()
-                                       if isinstance(v, float)}, refresh=False)
+                self._bar.set_postfix(
+                    {k: f"{v:.4f}" for k, v in logs.items() if isinstance(v, float)}, refresh=False
+                )
 
     def on_epoch_end(self, loop, epoch, logs):
         if self._bar is not None:
-            self._bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()
-                                   if isinstance(v, float) and k not in ("time",)})
+            self._bar.set_postfix(
+                {
+                    k: f"{v:.4f}"
+                    for k, v in logs.items()
+                    if isinstance(v, float) and k not in ("time",)
+                }
+            )
             self._bar.close()
             self._bar = None
 
@@ -275,5 +299,13 @@ class JSONLogger(Callback):
         loop.history.to_json(self.path)
 
 
-__all__ = ["CSVLogger", "Callback", "EarlyStopping", "EpochPrinter", "JSONLogger",
-           "LearningRateScheduler", "ModelCheckpoint", "ProgressBar"]
+__all__ = [
+    "CSVLogger",
+    "Callback",
+    "EarlyStopping",
+    "EpochPrinter",
+    "JSONLogger",
+    "LearningRateScheduler",
+    "ModelCheckpoint",
+    "ProgressBar",
+]

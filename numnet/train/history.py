@@ -64,8 +64,13 @@ class History:
 
     def to_json(self, path) -> Path:
         """Write the rows as JSON (atomically; NaN written as null)."""
-        clean = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                  for k, v in row.items()} for row in self.epochs]
+        clean = [
+            {
+                k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                for k, v in row.items()
+            }
+            for row in self.epochs
+        ]
         return atomic_write_bytes(path, json.dumps({"epochs": clean}, indent=1).encode())
 
     def state_dict(self) -> dict:

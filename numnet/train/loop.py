@@ -36,8 +36,9 @@ def _as_arrays(data, what: str) -> tuple[np.ndarray, np.ndarray]:
         raise TypeError(f"{what} must be an (X, y) pair of arrays")
     X, y = (np.asarray(d.data if isinstance(d, Tensor) else d) for d in data)
     if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
-        raise ValueError(f"{what}: X and y need the same number of samples, got shapes "
-                         f"{X.shape} and {y.shape}")
+        raise ValueError(
+            f"{what}: X and y need the same number of samples, got shapes {X.shape} and {y.shape}"
+        )
     if len(X) == 0:
         raise ValueError(f"{what} is empty")
     if X.dtype.kind == "f" and not np.all(np.isfinite(X)):
@@ -97,7 +98,10 @@ def evaluate(model, loss_fn, data, *, batch_size: int = 1024) -> dict:
     try:
         with no_grad():
             for start in range(0, len(X), batch_size):
-                xb, yb = _inputs(X[start : start + batch_size], dtype), y[start : start + batch_size]
+                xb, yb = (
+                    _inputs(X[start : start + batch_size], dtype),
+                    y[start : start + batch_size],
+                )
                 out = model(Tensor._wrap(xb))
                 total += float(loss_fn(out, Tensor._wrap(yb)).item()) * len(xb)
                 c = accuracy_count(out.data, yb)
@@ -116,16 +120,32 @@ def predict(model, X, *, batch_size: int = 1024) -> np.ndarray:
     model.eval()
     try:
         with no_grad():
-            outs = [model(Tensor._wrap(_inputs(X[s : s + batch_size], dtype))).data
-                    for s in range(0, len(X), batch_size)]
+            outs = [
+                model(Tensor._wrap(_inputs(X[s : s + batch_size], dtype))).data
+                for s in range(0, len(X), batch_size)
+            ]
     finally:
         model.train(was_training)
     return np.concatenate(outs) if outs else np.empty((0,))
 
 
-def fit(model, loss_fn, optimizer, train_data, *, epochs: int, batch_size: int = 32,
-        validation=None, callbacks=(), seed=None, generator=None, drop_last: bool = False,
-        shuffle: bool = True, verbose: int = 1, checkpoint=None) -> History:
+def fit(
+    model,
+    loss_fn,
+    optimizer,
+    train_data,
+    *,
+    epochs: int,
+    batch_size: int = 32,
+    validation=None,
+    callbacks=(),
+    seed=None,
+    generator=None,
+    drop_last: bool = False,
+    shuffle: bool = True,
+    verbose: int = 1,
+    checkpoint=None,
+) -> History:
     """Train ``model`` by minibatch gradient descent and return its :class:`History`.
 
     Parameters
@@ -211,7 +231,9 @@ def fit(model, loss_fn, optimizer, train_data, *, epochs: int, batch_size: int =
                 raise TrainingDivergedError(
                     f"the loss became {value} at epoch {epoch}, batch {b + 1}/{n_batches}; "
                     f"the model was reset to its weights at the end of epoch {epoch - 1} "
-                    "(lower the learning rate, or check the inputs)", history)
+                    "(lower the learning rate, or check the inputs)",
+                    history,
+                )
             loss.backward()
             optimizer.step()
             seen += len(idx)
@@ -224,8 +246,11 @@ def fit(model, loss_fn, optimizer, train_data, *, epochs: int, batch_size: int =
                 logs["accuracy"] = correct / seen
             for cb in callbacks:
                 cb.on_batch_end(loop, b, logs)
-        row = {"epoch": epoch, "loss": total / seen,
-               "accuracy": correct / seen if have_acc else None}
+        row = {
+            "epoch": epoch,
+            "loss": total / seen,
+            "accuracy": correct / seen if have_acc else None,
+        }
         if validation is not None:
             val = evaluate(model, loss_fn, validation)
             row["val_loss"], row["val_accuracy"] = val["loss"], val["accuracy"]
@@ -247,14 +272,19 @@ def fit(model, loss_fn, optimizer, train_data, *, epochs: int, batch_size: int =
 def _save(path, epoch, model, optimizer, callbacks, history, generators) -> None:
     from numnet.io import save_checkpoint
 
-    save_checkpoint({
-        "epoch": epoch,
-        "model": dict(model.state_dict()),
-        "optimizer": optimizer.state_dict(),
-        "callbacks": [cb.state_dict() for cb in callbacks],
-        "history": history.state_dict(),
-        "generators": [g.bit_generator.state for g in generators],
-    }, path)
+    save_checkpoint(
+        {
+            "epoch": epoch,
+            "model": dict(model.state_dict()),
+            "optimizer": optimizer.state_dict(),
+            "callbacks": [
+                [type(cb).__name__, cb.state_dict()] for cb in callbacks if cb.state_dict()
+            ],
+            "history": history.state_dict(),
+            "generators": [g.bit_generator.state for g in generators],
+        },
+        path,
+    )
 
 
 def _restore(path, model, optimizer, callbacks, history, generators) -> int:
@@ -263,12 +293,15 @@ def _restore(path, model, optimizer, callbacks, history, generators) -> int:
     state = load_checkpoint(path)
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
-    if len(state["callbacks"]) != len(callbacks) or len(state["generators"]) != len(generators):
+    stateful = [cb for cb in callbacks if cb.state_dict()]
+    if [type(cb).__name__ for cb in stateful] != [name for name, _ in state["callbacks"]] or len(
+        state["generators"]
+    ) != len(generators):
         raise ValueError(
             f"checkpoint {path} was written by a run with different callbacks or random "
             "generators; resume with the same fit() arguments"
         )
-    for cb, s in zip(callbacks, state["callbacks"]):
+    for cb, (_, s) in zip(stateful, state["callbacks"]):
         cb.load_state_dict(s)
     history.load_state_dict(state["history"])
     for g, s in zip(generators, state["generators"]):

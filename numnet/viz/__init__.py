@@ -7,5 +7,11 @@ killed never leaves a half-written image behind.
 from numnet.viz.figure import new_figure, require_matplotlib, save_figure
 from numnet.viz.plots import decision_grid, plot_decision_boundary, plot_history
 
-__all__ = ["decision_grid", "new_figure", "plot_decision_boundary", "plot_history",
-           "require_matplotlib", "save_figure"]
+__all__ = [
+    "decision_grid",
+    "new_figure",
+    "plot_decision_boundary",
+    "plot_history",
+    "require_matplotlib",
+    "save_figure",
+]

@@ -36,8 +36,9 @@ def plot_history(history, path, *, title: str | None = None) -> Path:
 def decision_grid(predict_fn, X: np.ndarray, *, resolution: int = 200, margin: float = 0.5):
     """Evaluate ``predict_fn`` on a grid covering ``X`` (2-D); returns ``(xx, yy, zz)``."""
     lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
-    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
-                         np.linspace(lo[1], hi[1], resolution))
+    xx, yy = np.meshgrid(
+        np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+    )
     grid = np.column_stack([xx.ravel(), yy.ravel()]).astype(np.float32)
     return xx, yy, np.asarray(predict_fn(grid)).reshape(xx.shape)
 

@@ -1,0 +1,164 @@
+"""numnet.save / numnet.load: safetensors + JSON config, exact round trips, safe loading."""
+
+import pickle
+import struct
+
+import numpy as np
+import pytest
+
+import numnet
+from numnet import io, models, nn
+
+
+def model():
+    return nn.Sequential(
+        nn.Linear(4, 8, generator=0),
+        nn.Tanh(),
+        nn.Dropout(0.2),
+        nn.Linear(8, 3, generator=1),
+        nn.LeakyReLU(0.1),
+    )
+
+
+def test_round_trip_is_exact(tmp_path):
+    m = model()
+    path = io.save(m, tmp_path / "m.safetensors", metadata={"note": "hi"})
+    back = io.load(path)
+    assert repr(back) == repr(m)
+    for (k, v), (k2, v2) in zip(m.state_dict().items(), back.state_dict().items()):
+        assert k == k2 and v.dtype == v2.dtype
+        np.testing.assert_array_equal(v, v2)
+    x = numnet.randn(5, 4, generator=0)
+    m.eval(), back.eval()
+    np.testing.assert_array_equal(m(x).data, back(x).data)
+    meta = io.load_metadata(path)
+    assert meta["note"] == "hi" and meta["format_version"] == 1
+
+
+def test_float64_and_mlp_builder_round_trip(tmp_path):
+    m = models.mlp(3, [5, 5], 2, activation="sigmoid", dropout=0.5, generator=2).double()
+    back = io.load(io.save(m, tmp_path / "m.safetensors"))
+    assert back[0].weight.dtype == np.float64
+    np.testing.assert_array_equal(back[0].weight.data, m[0].weight.data)
+
+
+def test_safetensors_names_follow_pytorch(tmp_path):
+    from safetensors.numpy import load_file
+
+    io.save(model(), tmp_path / "m.safetensors")
+    tensors = load_file(tmp_path / "m.safetensors")
+    assert sorted(tensors) == ["0.bias", "0.weight", "3.bias", "3.weight"]
+    assert tensors["0.weight"].shape == (8, 4)
+
+
+def test_pickle_is_refused(tmp_path):
+    path = tmp_path / "evil.safetensors"
+    path.write_bytes(pickle.dumps({"0.weight": np.zeros(3)}))
+    with pytest.raises(io.ModelFileError, match="never unpickles"):
+        io.load(path)
+    zipfile = tmp_path / "model.pt"
+    zipfile.write_bytes(b"PK\x03\x04" + b"\0" * 40)
+    with pytest.raises(io.ModelFileError, match="pickle"):
+        io.load(zipfile)
+
+
+def test_truncated_and_corrupt_files(tmp_path):
+    path = io.save(model(), tmp_path / "m.safetensors")
+    blob = path.read_bytes()
+    (tmp_path / "t.safetensors").write_bytes(blob[:-10])
+    with pytest.raises(io.ModelFileError, match="truncated or corrupt"):
+        io.load(tmp_path / "t.safetensors")
+    (tmp_path / "h.safetensors").write_bytes(blob[:20])
+    with pytest.raises(io.ModelFileError, match="header length"):
+        io.load(tmp_path / "h.safetensors")
+    n = struct.unpack("<Q", blob[:8])[0]
+    bad = blob[:8] + b"{" * n + blob[8 + n :]
+    (tmp_path / "c.safetensors").write_bytes(bad)
+    with pytest.raises(io.ModelFileError, match="corrupt safetensors header"):
+        io.load(tmp_path / "c.safetensors")
+    (tmp_path / "e.safetensors").write_bytes(b"abc")
+    with pytest.raises(io.ModelFileError, match="truncated"):
+        io.load(tmp_path / "e.safetensors")
+    with pytest.raises(io.ModelFileError, match="no such file"):
+        io.load(tmp_path / "missing.safetensors")
+
+
+def test_mismatched_weights_and_foreign_files(tmp_path):
+    io.save_state_dict({"0.weight": np.zeros((2, 2), np.float32)}, tmp_path / "sd.safetensors")
+    with pytest.raises(io.ModelFileError, match="not a numnet model file"):
+        io.load(tmp_path / "sd.safetensors")
+    assert list(io.load_state_dict(tmp_path / "sd.safetensors")) == ["0.weight"]
+    # weights whose shapes disagree with the stored architecture
+    import json
+
+    from numnet.nn.config import to_config
+
+    m = model()
+    state = m.state_dict()
+    state["0.weight"] = np.zeros((9, 4), np.float32)
+    io.write_safetensors(
+        tmp_path / "x.safetensors",
+        state,
+        {"format": "numnet", "format_version": "1", "config": json.dumps(to_config(m))},
+    )
+    with pytest.raises(io.ModelFileError, match="do not match the architecture.*0.weight"):
+        io.load(tmp_path / "x.safetensors")
+
+
+def test_unknown_classes_are_not_built(tmp_path):
+    class Mine(nn.Module):
+        def __init__(self, n):
+            self.lin = nn.Linear(n, 1)
+
+        def forward(self, x):
+            return self.lin(x)
+
+    path = io.save(Mine(3), tmp_path / "mine.safetensors")
+    with pytest.raises(io.ModelFileError, match="unknown module class"):
+        io.load(path)
+    back = io.load(path, classes={"Mine": Mine})
+    assert back.lin.weight.shape == (1, 3)
+
+
+def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
+    from safetensors import numpy as stn
+
+    path = tmp_path / "m.safetensors"
+    io.save(model(), path)
+    before = path.read_bytes()
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(stn, "save", boom)
+    with pytest.raises(RuntimeError):
+        io.save(model(), path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
+
+
+def test_checkpoint_round_trip(tmp_path):
+    state = {
+        "epoch": 3,
+        "arrays": {0: {"m": np.arange(4.0)}},
+        "rng": 2**90,
+        "t": (1, "a"),
+        "none": None,
+    }
+    back = io.load_checkpoint(io.save_checkpoint(state, tmp_path / "c.safetensors"))
+    assert back["epoch"] == 3 and back["rng"] == 2**90 and back["t"] == (1, "a")
+    np.testing.assert_array_equal(back["arrays"][0]["m"], np.arange(4.0))
+
+
+def test_torch_loads_numnet_weights(tmp_path):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import load_file
+
+    m = models.mlp(4, [8], 3, activation="relu", generator=0)
+    io.save(m, tmp_path / "m.safetensors")
+    tm = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    tm.load_state_dict(load_file(tmp_path / "m.safetensors"))
+    x = np.random.default_rng(0).standard_normal((6, 4)).astype(np.float32)
+    np.testing.assert_allclose(
+        tm(torch.from_numpy(x)).detach().numpy(), m(numnet.Tensor(x)).data, rtol=1e-5, atol=1e-6
+    )
