@@ -29,8 +29,14 @@ abs = _ops.abs
 exp = _ops.exp
 log = _ops.log
 sqrt = _ops.sqrt
-clamp = _ops.clamp
-clip = _ops.clamp
+
+
+def clamp(input, min=None, max=None):  # noqa: A002
+    """Clip ``input`` to ``[min, max]`` (``torch.clamp``)."""
+    return _ops.clamp(input, min=min, max=max)
+
+
+clip = clamp
 maximum = _ops.maximum
 minimum = _ops.minimum
 matmul = _ops.matmul

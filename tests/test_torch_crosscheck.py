@@ -649,18 +649,12 @@ def test_composite_graph():
     crosscheck(f, f, rnd(5, 4, seed=59), rnd(4, 3, seed=60), rnd(3, seed=61))
 
 
-# -- known divergences from torch (numnet bugs reported in issue 2; xfail until fixed) ------
-@pytest.mark.xfail(reason="numnet.clamp/clip take min/max keyword-only; torch.clamp(x, lo, hi) "
-                   "is positional (numnet/__init__.py binds clamp = ops.clamp)",
-                   raises=TypeError, strict=False)
+# -- divergences from torch found by this file, fixed in numnet (regression tests) ---------
 def test_clamp_positional_bounds_like_torch():
     crosscheck(lambda t: numnet.clamp(t, -0.5, 0.5), lambda t: torch.clamp(t, -0.5, 0.5),
                rnd(3, 4, seed=62))
 
 
-@pytest.mark.xfail(reason="a float32 Tensor combined with an int64 Tensor is silently upcast "
-                   "to float64 (numnet/autograd/registry.py apply only casts non-Tensor "
-                   "operands); torch keeps float32", strict=False)
 @pytest.mark.parametrize("name", ["add", "mul", "div"])
 def test_float32_with_integer_tensor_stays_float32(name):
     op = ARITH[name]
@@ -669,9 +663,6 @@ def test_float32_with_integer_tensor_stays_float32(name):
     crosscheck(lambda a, b: op(a, b), lambda a, b: op(a, b), x, k, dtype=F32)
 
 
-@pytest.mark.xfail(reason="losses turn a float64 ndarray target into a float32 Tensor "
-                   "(functional._tensor), then refuse to mix it with a float64 input",
-                   raises=TypeError, strict=False)
 @pytest.mark.parametrize("loss", ["mse_loss", "binary_cross_entropy_with_logits"])
 def test_float64_loss_with_ndarray_target(loss):
     x = rnd(4, 3, seed=64, low=0.1, high=0.9)

@@ -93,19 +93,33 @@ def _float_dtype(tensors) -> np.dtype | None:
     return found
 
 
+def _promote(x, dtype, promote_ints: bool):
+    """A non-Tensor operand, or (elementwise ops) an integer Tensor, in the op's float dtype.
+
+    NumPy would promote int64 with float32 to float64; numnet keeps the float dtype.
+    """
+    if not isinstance(x, _Tensor):
+        return _Tensor._constant(x, dtype)
+    if promote_ints and x.data.dtype.kind in "iu":
+        return _Tensor._wrap(x.data.astype(dtype))
+    return x
+
+
 def apply(prim: Primitive, inputs: tuple, kwargs: dict):
     """Run ``prim`` on ``inputs`` and, when needed, record the graph node."""
-    from numnet.tensor import Tensor
-
-    tensors = [x for x in inputs if isinstance(x, Tensor)]
+    tensors = [x for x in inputs if isinstance(x, _Tensor)]
     dtype = _float_dtype(tensors)
-    if len(tensors) != len(inputs):
-        inputs = tuple(x if isinstance(x, Tensor) else Tensor._constant(x, dtype) for x in inputs)
+    promote_ints = dtype is not None and prim.family == "elementwise"
+    if len(tensors) != len(inputs) or promote_ints:
+        inputs = tuple(_promote(x, dtype, promote_ints) for x in inputs)
     arrays = [x.data for x in inputs]
     record = prim.differentiable and is_grad_enabled() and any(x.requires_grad for x in inputs)
     if not prim.differentiable:
-        return Tensor._wrap(prim.forward(*arrays, **kwargs))
+        return _Tensor._wrap(prim.forward(*arrays, **kwargs))
     out, vjp = prim.forward(*arrays, **kwargs)
     if not record:
-        return Tensor._wrap(out)
-    return Tensor._node(out, inputs, vjp, prim.name)
+        return _Tensor._wrap(out)
+    return _Tensor._node(out, inputs, vjp, prim.name)
+
+
+from numnet.tensor import Tensor as _Tensor  # noqa: E402  (tensor.py imports the ops)

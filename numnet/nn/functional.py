@@ -18,11 +18,15 @@ from numnet.tensor import Tensor
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _tensor(x, name: str) -> Tensor:
+def _tensor(x, name: str, like: Tensor | None = None) -> Tensor:
+    """``x`` as a Tensor; a float array-like takes the float dtype of ``like``."""
     if isinstance(x, Tensor):
         return x
     try:
-        return Tensor(x)
+        arr = np.asarray(x)
+        if like is not None and like.dtype.kind == "f" and arr.dtype.kind == "f":
+            return Tensor(arr, dtype=like.dtype)
+        return Tensor(arr)
     except TypeError as exc:
         raise TypeError(f"{name} must be a Tensor or array-like, got {type(x).__name__}") from exc
 
@@ -113,7 +117,8 @@ def log_softmax(input, dim: int = -1) -> Tensor:
 # -- losses -------------------------------------------------------------------------------
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     """Squared error ``(x - y)²``, averaged (``'mean'``), summed or per element."""
-    input, target = _tensor(input, "input"), _tensor(target, "target")
+    input = _tensor(input, "input")
+    target = _tensor(target, "target", like=input)
     _check_reduction(reduction)
     _same_shape("mse_loss", input, target)
     diff = input - target
@@ -127,7 +132,8 @@ def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
     normal number), so ``p = 0`` or ``1`` gives a large finite loss, never ``log(0)``;
     prefer :func:`binary_cross_entropy_with_logits`, which is exact and stable.
     """
-    input, target = _tensor(input, "input"), _tensor(target, "target")
+    input = _tensor(input, "input")
+    target = _tensor(target, "target", like=input)
     _check_reduction(reduction)
     _same_shape("binary_cross_entropy", input, target)
     p = input.data
@@ -146,7 +152,8 @@ def binary_cross_entropy_with_logits(input, target, reduction: str = "mean") -> 
     (seed 002's ``log(1 + e^{-ỹ z})`` for labels ``ỹ = 2y - 1 ∈ {±1}``).
     ``δz = σ(z) - y``.
     """
-    input, target = _tensor(input, "input"), _tensor(target, "target")
+    input = _tensor(input, "input")
+    target = _tensor(target, "target", like=input)
     _check_reduction(reduction)
     _same_shape("binary_cross_entropy_with_logits", input, target)
     if target.dtype.kind != "f":
@@ -189,7 +196,8 @@ def cross_entropy(input, target, reduction: str = "mean") -> Tensor:
 
     Math: ``ℓ_n = log Σ_j e^{z_nj} - z_{n y_n}``; ``δz_n = softmax(z_n) - onehot(y_n)``.
     """
-    input, target = _tensor(input, "input"), _tensor(target, "target")
+    input = _tensor(input, "input")
+    target = _tensor(target, "target", like=input)
     _check_reduction(reduction)
     if input.dtype.kind != "f":
         raise TypeError(f"cross_entropy: logits must be floating point, got {input.dtype}")
@@ -227,7 +235,8 @@ def cross_entropy(input, target, reduction: str = "mean") -> Tensor:
 
 def nll_loss(input, target, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities ``input`` (N, C) at labels ``target``."""
-    input, target = _tensor(input, "input"), _tensor(target, "target")
+    input = _tensor(input, "input")
+    target = _tensor(target, "target", like=input)
     _check_reduction(reduction)
     if input.ndim != 2 or target.shape != (input.shape[0],):
         raise ValueError(
@@ -245,7 +254,8 @@ def hinge_loss(input, target, margin: float = 1.0, reduction: str = "mean") -> T
     ``margin=1`` is the linear SVM's loss; ``margin=0`` gives the perceptron criterion
     (seed 002), so both are one loss family at two thresholds.
     """
-    input, target = _tensor(input, "input"), _tensor(target, "target")
+    input = _tensor(input, "input")
+    target = _tensor(target, "target", like=input)
     _check_reduction(reduction)
     _same_shape("hinge_loss", input, target)
     y = target.data
