@@ -6,8 +6,10 @@ validation error; report the test error of that model and, in brackets, the lowe
 test error seen during training.
 
 Training recipe (ours; the seed does not give one): SGD with momentum 0.9 (PyTorch
-convention), batch 128, learning rate 0.05 annealed to 0 by a cosine schedule over
-``EPOCHS`` epochs, weights initialised as in ``torch.nn.Linear``. L2 is the seed's
+convention), batch 128, learning rate ``LR`` annealed to 0 by a cosine schedule over
+``EPOCHS`` epochs, weights initialised as in ``torch.nn.Linear``. Dropout networks
+learn more slowly, so their cells train for ``DROPOUT_EPOCHS`` epochs from
+``DROPOUT_LR``. L2 is the seed's
 penalty ``λ/2 Σ‖W‖²`` (weights only, λ = 1e-5), i.e. ``weight_decay=λ``; dropout
 ``p = 0.5`` follows every hidden layer.
 
@@ -46,6 +48,17 @@ SEED = {
 }
 EPOCHS = 30
 LR = 0.05
+DROPOUT_EPOCHS = 60
+DROPOUT_LR = 0.1
+
+
+def recipe(dropout: float, quick: bool, epochs: int | None = None) -> dict:
+    """Epochs and learning rate of a cell (``epochs`` overrides)."""
+    if quick:
+        return {"epochs": epochs or 6, "lr": LR}
+    if dropout > 0:
+        return {"epochs": epochs or DROPOUT_EPOCHS, "lr": DROPOUT_LR}
+    return {"epochs": epochs or EPOCHS, "lr": LR}
 BATCH = 128
 
 
@@ -66,7 +79,8 @@ def _data(data_dir, quick: bool, seed: int):
     return Xd, yd, Xv, yv, Xt, yt
 
 
-def run_cell(arch, activation, hidden, reg, l2, dropout, data, *, epochs, seed, verbose=0):
+def run_cell(arch, activation, hidden, reg, l2, dropout, data, *, epochs, seed, lr=LR,
+             verbose=0):
     """Train one cell; returns its row (errors in %) and its History."""
     import numnet.nn.functional as F
     from numnet import models, optim, train
@@ -76,7 +90,7 @@ def run_cell(arch, activation, hidden, reg, l2, dropout, data, *, epochs, seed, 
     model = models.mlp(
         Xd.shape[1], hidden, 10, activation=activation, dropout=dropout, generator=seed
     )
-    opt = optim.SGD(models.weight_decay_groups(model, l2), lr=LR, momentum=0.9)
+    opt = optim.SGD(models.weight_decay_groups(model, l2), lr=lr, momentum=0.9)
 
     class TestError(train.Callback):
         def on_epoch_end(self, loop, epoch, logs):
@@ -174,7 +188,6 @@ def run(
 
     out = Path(out_dir)
     (out / "cells").mkdir(parents=True, exist_ok=True)
-    epochs = epochs or (6 if quick else EPOCHS)
     data = _data(data_dir, quick, seed)
     rows, histories = [], {}
     for arch, act, hidden in ARCHS:
@@ -184,18 +197,19 @@ def run(
             if cells is not None and (arch, reg) not in cells:
                 continue
             done = out / "cells" / f"{_slug(arch)}_{_slug(reg)}.json"
+            plan = recipe(p, quick, epochs)
             if done.exists():
                 saved = json.loads(done.read_text())
-                if saved["row"].get("quick") == quick and saved["row"]["epochs"] <= epochs:
+                old = saved["row"].get("recipe", {"epochs": saved["row"]["epochs"], "lr": LR})
+                if saved["row"].get("quick") == quick and old == plan:
                     rows.append(saved["row"])
                     histories[(arch, reg)] = History(saved["history"]).history
                     continue
             if verbose:
                 print(f"== {arch}, {reg}", flush=True)
-            row, hist = run_cell(
-                arch, act, hidden, reg, l2, p, data, epochs=epochs, seed=seed, verbose=verbose
-            )
-            row["quick"] = quick
+            row, hist = run_cell(arch, act, hidden, reg, l2, p, data, seed=seed, verbose=verbose,
+                                 **plan)
+            row["quick"], row["recipe"] = quick, plan
             if verbose:
                 print(
                     f"   test error {row['test_error']:.2f}% [{row['best_test_error']:.2f}%] "
