@@ -107,6 +107,7 @@ def epoch_phases(x, y, probe: Probe | None = None, seed: int = 0):
     opt, _ = numnet_optimizer(model)
     t = defaultdict(float)
     pc = time.perf_counter
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for s, e in batches(len(x)):
         t0 = pc()
         opt.zero_grad()
@@ -124,6 +125,7 @@ def epoch_phases(x, y, probe: Probe | None = None, seed: int = 0):
         t["loss (F.cross_entropy)"] += t3 - t2
         t["backward"] += t4 - t3
         t["optimizer step"] += t5 - t4
+    epoch_phases.faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
     if probe is not None:
         for name, p in model.named_parameters():
             probe._audit(f"leaf grad {name}", p.grad)
@@ -159,15 +161,16 @@ def micro(n_batches: int, repeat: int = 7, number: int = 200) -> list[tuple]:
 
     rows = []
     g2 = g.copy()
+    zeros = np.zeros_like(z)
     rows.append(("relu forward: np.maximum(z, 0)", 3, best(lambda: np.maximum(z, 0)),
-                 best(lambda: np.maximum(z, 0, out=g2)), "np.maximum(z, 0, out=z) (in place)"))
+                 best(lambda: np.maximum(z, zeros)),
+                 "np.maximum(z, zeros) with a cached zeros array (SIMD path)"))
+    rows.append(("relu vjp: g * (y > 0)", 3, best(lambda: g * (y > 0)),
+                 best(lambda: g * (y > 0).astype(np.float32)),
+                 "g * (y > 0).astype(float32) (no bool->float cast in the multiply)"))
     rows.append(("relu vjp: g * (y > 0)", 3, best(lambda: g * (y > 0)),
                  best(lambda: np.multiply(g2, mask, out=g2)),
-                 "np.multiply(g, mask, out=g), mask kept from forward"))
-    rows.append(("relu vjp (mask made in vjp)", 3, best(lambda: g * (y > 0)),
-                 best(lambda: np.multiply(g2, y > 0, out=g2)), "np.multiply(g, y > 0, out=g)"))
-    rows.append(("relu vjp (where)", 3, best(lambda: g * (y > 0)),
-                 best(lambda: np.where(mask, g, np.float32(0))), "np.where(mask, g, 0)"))
+                 "np.multiply(g, mask, out=g), mask kept from forward, g owned"))
     zc = z.copy()
     rows.append(("linear: y += bias", 3, best(lambda: np.add(zc, bias, out=zc)),
                  best(lambda: np.add(zc, bias, out=zc)), "(already in place)"))
@@ -190,28 +193,108 @@ def micro(n_batches: int, repeat: int = 7, number: int = 200) -> list[tuple]:
 
 
 def sgd_micro(model, opt, repeat: int = 5, number: int = 50):
-    """µs per optimizer step: numnet's, and a 2-pass BLAS-axpy variant."""
+    """µs per optimizer step: numnet's, and two cheaper variants of the same update.
+
+    * two threads: NumPy ufuncs release the GIL, so the same four in-place passes
+      split over two halves of every (flattened) parameter run on both cores;
+    * BLAS: ``sscal`` + two ``saxpy`` from ``scipy.linalg.blas`` (3 passes, threaded).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     params = list(model.parameters())
     for p in params:
         p.grad = np.full_like(p.data, 1e-3)
     opt.step()  # create the momentum buffers
     now = min(timeit.repeat(opt.step, repeat=repeat, number=number)) / number * 1e6
+
+    flat = [(p.data.reshape(-1), p.grad.reshape(-1), np.zeros(p.data.size, np.float32),
+             np.empty(p.data.size, np.float32)) for p in params]
+    chunks = []
+    for d, g, b, w in flat:
+        h = d.size // 2
+        chunks += [(d[:h], g[:h], b[:h], w[:h]), (d[h:], g[h:], b[h:], w[h:])]
+
+    def update(part):
+        for d, g, b, w in part:
+            b *= 0.9
+            b += g  # v ← μv + g
+            np.multiply(b, 0.01, out=w)
+            d -= w  # θ ← θ − lr v
+
+    pool = ThreadPoolExecutor(2)
+    halves = [chunks[0::2], chunks[1::2]]
+
+    def threaded_step():
+        for f in [pool.submit(update, part) for part in halves]:
+            f.result()
+
+    threaded = min(timeit.repeat(threaded_step, repeat=repeat, number=number)) / number * 1e6
+    pool.shutdown()
+    blas = None
     try:
         from scipy.linalg.blas import saxpy, sscal
     except ImportError:
-        return now, None
-    bufs = [np.zeros_like(p.data).ravel() for p in params]
-    grads = [p.grad.ravel() for p in params]
-    datas = [p.data.ravel() for p in params]
+        return now, threaded, blas
 
-    def axpy_step():
-        for d, b, gr in zip(datas, bufs, grads):
-            sscal(0.9, b)  # v ← μv        (in place: contiguous float32)
-            saxpy(gr, b, a=1.0)  # v ← v + g
+    def blas_step():
+        for d, g, b, _ in flat:
+            sscal(0.9, b)  # v ← μv   (in place: contiguous float32)
+            saxpy(g, b, a=1.0)  # v ← v + g
             saxpy(b, d, a=-0.01)  # θ ← θ − lr v
 
-    alt = min(timeit.repeat(axpy_step, repeat=repeat, number=number)) / number * 1e6
-    return now, alt
+    blas = min(timeit.repeat(blas_step, repeat=repeat, number=number)) / number * 1e6
+    return now, threaded, blas
+
+
+def fixed_overhead(n_steps: int = 300) -> dict[str, float]:
+    """µs per training step of a tiny MLP (16-16-16-16-10, batch 128): the arithmetic is
+    negligible, so this is the per-step cost of the modules, the engine and the optimizer
+    loop (8 parameters, 8 primitives), i.e. what a step costs beyond its kernels."""
+    import numnet.nn as nn
+
+    rng = np.random.default_rng(0)
+    x = rng.random((BATCH, 16), dtype=np.float32)
+    y = rng.integers(0, 10, BATCH)
+    model = nn.Sequential(nn.Linear(16, 16, generator=0), nn.ReLU(),
+                          nn.Linear(16, 16, generator=1), nn.ReLU(),
+                          nn.Linear(16, 16, generator=2), nn.ReLU(),
+                          nn.Linear(16, 10, generator=3))
+    opt, _ = numnet_optimizer(model)
+    pc = time.perf_counter
+    parts = defaultdict(list)
+    for i in range(n_steps + 50):
+        t0 = pc()
+        opt.zero_grad()
+        loss = F.cross_entropy(model(numnet.Tensor(x)), numnet.Tensor(y))
+        t1 = pc()
+        loss.backward()
+        t2 = pc()
+        opt.step()
+        t3 = pc()
+        if i >= 50:
+            parts["forward+loss"].append(t1 - t0)
+            parts["backward"].append(t2 - t1)
+            parts["step"].append(t3 - t2)
+    out = {k: float(np.median(v)) * 1e6 for k, v in parts.items()}
+    try:
+        import torch
+    except ImportError:
+        return out
+    tm = torch.nn.Sequential(torch.nn.Linear(16, 16), torch.nn.ReLU(), torch.nn.Linear(16, 16),
+                             torch.nn.ReLU(), torch.nn.Linear(16, 16), torch.nn.ReLU(),
+                             torch.nn.Linear(16, 10))
+    topt = torch.optim.SGD(tm.parameters(), lr=0.01, momentum=0.9)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    steps = []
+    for i in range(n_steps + 50):
+        t0 = pc()
+        topt.zero_grad()
+        torch.nn.functional.cross_entropy(tm(xt), yt).backward()
+        topt.step()
+        if i >= 50:
+            steps.append(pc() - t0)
+    out["torch (whole step)"] = float(np.median(steps)) * 1e6
+    return out
 
 
 # -- main ------------------------------------------------------------------------------------
@@ -264,9 +347,11 @@ def main(argv=None) -> int:
     kinds = sorted({d for ds in probe.seen_dtypes.values() for d in ds})
     print(f"   dtypes seen: {kinds}")
 
-    print("\n4. minor page faults per epoch (a fresh array of >= 128 KiB may come from mmap):")
-    print(f"   numnet {minor_faults(epoch_phases, x, y):,}   GEMM-only loop "
-          f"{minor_faults(gemm_epoch, x, y):,}")
+    print("\n4. minor page faults in the training loop (model creation excluded; a fresh "
+          "array of >= 128 KiB may come from mmap):")
+    epoch_phases(x, y)
+    print(f"   numnet {epoch_phases.faults:,} ({epoch_phases.faults / nb:.1f}/batch)   "
+          f"GEMM-only loop {minor_faults(gemm_epoch, x, y):,}")
 
     print("\n5. micro-benchmarks (best of 7; ms/epoch = us x calls/batch x batches):")
     print(f"   {'kernel':<42} {'now us':>7} {'ms/ep':>7} {'alt us':>7} {'ms/ep':>7}  alternative")
@@ -275,17 +360,27 @@ def main(argv=None) -> int:
               f"{alt * per * nb / 1e3:7.1f}  {what}")
     model = numnet_model()
     opt, opt_name = numnet_optimizer(model)
-    now, alt = sgd_micro(model, opt)
-    line = f"   {opt_name + '.step() (8 params)':<42} {now:7.1f} {now * nb / 1e3:7.1f}"
-    if alt is not None:
-        line += f" {alt:7.1f} {alt * nb / 1e3:7.1f}  scipy BLAS sscal+saxpy, in place"
-    print(line)
+    now, threaded, blas = sgd_micro(model, opt)
+    step = opt_name + ".step() (8 params)"
+    print(f"   {step:<42} {now:7.1f} {now * nb / 1e3:7.1f} {threaded:7.1f} "
+          f"{threaded * nb / 1e3:7.1f}  same 4 NumPy passes on 2 threads (ufuncs drop the GIL)")
+    if blas is not None:
+        print(f"   {step:<42} {now:7.1f} {now * nb / 1e3:7.1f} {blas:7.1f} "
+              f"{blas * nb / 1e3:7.1f}  scipy.linalg.blas sscal + 2 saxpy (in place)")
+
+    print("\n6. fixed per-step overhead (tiny 16-16-16-16-10 MLP, batch 128; median us):")
+    fo = fixed_overhead()
+    ours = sum(v for k, v in fo.items() if not k.startswith("torch"))
+    for k, v in fo.items():
+        print(f"   {k:<20} {v:8.1f} us")
+    print(f"   numnet whole step    {ours:8.1f} us  -> {ours * nb / 1e3:.0f} ms per "
+          f"{nb}-batch epoch")
 
     if args.cprofile:
         import cProfile
         import pstats
 
-        print("\n6. cProfile of one epoch (tottime):")
+        print("\n7. cProfile of one epoch (tottime):")
         pr = cProfile.Profile()
         pr.enable()
         epoch_phases(x, y)

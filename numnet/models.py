@@ -54,3 +54,68 @@ def weight_decay_groups(model: nn.Module, weight_decay: float) -> list[dict]:
         {"params": decay, "weight_decay": weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
     ]
+
+
+def convnet(
+    in_channels: int = 1,
+    num_classes: int = 10,
+    *,
+    image_size: int = 28,
+    channels: Sequence[int] = (32, 64),
+    kernel_size: int = 5,
+    hidden: int = 1024,
+    padding: str = "same",
+    dropout: float = 0.0,
+    generator=None,
+    dtype=np.float32,
+) -> nn.Sequential:
+    """The seeds' ConvNet: ``[Conv k×k → ReLU → MaxPool 2] × len(channels) → FC → FC``.
+
+    With the defaults (seed 001's MNIST ConvNet in the classic LeNet/TensorFlow-tutorial
+    shape): ``conv 5×5, 1→32 → ReLU → max-pool 2 → conv 5×5, 32→64 → ReLU → max-pool 2
+    → flatten (64·7·7 = 3136) → fully connected 3136→1024 → ReLU → [dropout] → 1024→10``
+    (logits; the softmax is in the loss). Layer indices, names and shapes are those of the
+    same ``torch.nn.Sequential``, so the weights load into PyTorch unchanged.
+
+    Parameters
+    ----------
+    in_channels, num_classes : int
+    image_size : side of the (square) input images
+    channels : output channels of the convolutional stages (each halves the image side)
+    kernel_size : odd filter size (seed 001's filter width l = k // 2)
+    padding : ``'same'`` (zero padding l keeps the image size) or ``'valid'`` (no padding:
+        each convolution trims 2l pixels)
+    hidden : width of the fully connected hidden layer (0 for none)
+    dropout : probability of dropping a hidden unit of the fully connected layer
+    generator : seed or Generator for the initial weights and the dropout masks
+    """
+    if kernel_size % 2 != 1:
+        raise ValueError(f"convnet: kernel_size must be odd, got {kernel_size}")
+    if padding not in ("same", "valid"):
+        raise ValueError(f"convnet: padding must be 'same' or 'valid', got {padding!r}")
+    rng = as_generator(generator)
+    layers: list[nn.Module] = []
+    width, side = in_channels, image_size
+    pad = kernel_size // 2 if padding == "same" else 0
+    for c in channels:
+        layers += [
+            nn.Conv2d(width, c, kernel_size, padding=pad, generator=rng, dtype=dtype),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        ]
+        width, side = c, (side - kernel_size + 1 + 2 * pad) // 2
+        if side < 1:
+            raise ValueError(
+                f"convnet: images of size {image_size} are too small for "
+                f"{len(channels)} stages of {padding!r} {kernel_size}x{kernel_size} "
+                "convolutions and 2x2 pooling"
+            )
+    layers.append(nn.Flatten())
+    features = width * side * side
+    if hidden:
+        layers += [nn.Linear(features, hidden, generator=rng, dtype=dtype), nn.ReLU()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout, generator=rng))
+        features = hidden
+    layers.append(nn.Linear(features, num_classes, generator=rng, dtype=dtype))
+    return nn.Sequential(*layers)

@@ -108,6 +108,48 @@ CASES = {
     "binary_cross_entropy_logits": [
         (ops.binary_cross_entropy_logits, [t(6, low=-5, high=5), t(6, low=0, high=1)])
     ],
+    # convolution and pooling (issue 5): strides, paddings, dilations, groups, odd sizes
+    "conv2d": [
+        (lambda x, w, b: ops.conv2d(x, w, b, padding=1), [t(2, 3, 5, 6), t(4, 3, 3, 3), t(4)]),
+        (
+            lambda x, w: ops.conv2d(x, w, stride=2, padding=(0, 1), dilation=(2, 1)),
+            [t(2, 2, 7, 6), t(3, 2, 2, 3)],
+        ),
+        (
+            lambda x, w, b: ops.conv2d(x, w, b, padding="same", groups=2),
+            [t(1, 4, 5, 5), t(4, 2, 2, 3), t(4)],
+        ),
+        (
+            lambda x, w, b: ops.conv2d(x, w, b, stride=(1, 3), groups=3),
+            [t(2, 3, 4, 7), t(6, 1, 3, 2), t(6)],
+        ),
+        (  # channels-last input (as produced by a previous conv2d)
+            lambda x, w: ops.conv2d(ops.permute(x, dims=(0, 3, 1, 2)), w, padding=2),
+            [t(1, 5, 4, 3), t(2, 3, 5, 5)],
+        ),
+    ],
+    "max_pool2d": [
+        (lambda x: ops.max_pool2d(x, kernel_size=2), [t(2, 3, 4, 6)]),
+        (lambda x: ops.max_pool2d(x, kernel_size=2), [t(1, 2, 5, 7)]),  # odd: drop last row
+        (lambda x: ops.max_pool2d(x, kernel_size=3, stride=2, padding=1), [t(2, 2, 7, 5)]),
+        (
+            lambda x: ops.max_pool2d(
+                ops.permute(x, dims=(0, 3, 1, 2)), kernel_size=(2, 3), stride=(1, 2)
+            ),
+            [t(2, 5, 7, 3)],
+        ),
+    ],
+    "avg_pool2d": [
+        (lambda x: ops.avg_pool2d(x, kernel_size=2), [t(2, 3, 4, 5)]),
+        (
+            lambda x: ops.avg_pool2d(x, kernel_size=(3, 2), stride=(2, 1), padding=1),
+            [t(1, 2, 7, 5)],
+        ),
+        (
+            lambda x: ops.avg_pool2d(ops.permute(x, dims=(0, 3, 1, 2)), kernel_size=3, stride=1),
+            [t(1, 4, 5, 2)],
+        ),
+    ],
 }
 
 # Primitives whose derivative is zero almost everywhere: they record no graph.

@@ -58,3 +58,10 @@ __all__ = [
     "functional",
     "init",
 ]
+
+# -- convolution, pooling, residual blocks (issue 5) -------------------------------------
+from numnet.nn.conv import Conv1d, Conv2d  # noqa: E402
+from numnet.nn.pooling import AvgPool2d, MaxPool2d  # noqa: E402
+from numnet.nn.residual import Residual  # noqa: E402
+
+__all__ += ["AvgPool2d", "Conv1d", "Conv2d", "MaxPool2d", "Residual"]

@@ -29,3 +29,7 @@ __all__ = [
     "fit",
     "predict",
 ]
+
+from numnet.train.diagnostics import GradientDiagnostics, tensor_summary  # noqa: E402
+
+__all__ += ["GradientDiagnostics", "tensor_summary"]

@@ -47,7 +47,8 @@ def _as_arrays(data, what: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _inputs(X: np.ndarray, dtype) -> np.ndarray:
-    return X.astype(dtype, copy=False) if X.dtype != dtype else X
+    """Floating arrays (inputs, regression targets) in the model's dtype; labels unchanged."""
+    return X.astype(dtype, copy=False) if X.dtype.kind == "f" and X.dtype != dtype else X
 
 
 def accuracy_count(output: np.ndarray, y: np.ndarray) -> int | None:
@@ -221,7 +222,7 @@ def fit(
         seen, total, correct, have_acc = 0, 0.0, 0, True
         for b in range(n_batches):
             idx = order[b * batch_size : (b + 1) * batch_size]
-            xb, yb = _inputs(X[idx], dtype), y[idx]
+            xb, yb = _inputs(X[idx], dtype), _inputs(y[idx], dtype)
             optimizer.zero_grad()
             out = model(Tensor._wrap(xb))
             loss = loss_fn(out, Tensor._wrap(yb))

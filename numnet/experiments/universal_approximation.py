@@ -1,0 +1,197 @@
+"""Seeds 002 and 004: one hidden layer of sigmoid or sign units approximates 1-D functions.
+
+Seed 004 ("Expressiveness"): ``f(x) = Σ w_i sign(x + b_i)`` "can approximate any smooth
+1D function to arbitrary precision, provided enough hidden units"; the universal
+approximation theorem (Cybenko 1989) guarantees ``sup |f − F| < ε`` for
+``F(x) = Σ v_i σ(w_i x + b_i)``. Seed 002 ("Universal approximation") builds the
+approximation as a sum of steps and adds: "A better approximation requires a larger
+hidden layer (larger K), and this theorem says nothing about the relation between the
+two."
+
+For three continuous functions on [0, 1] and widths ``K = 1 ... 64`` we build
+one-hidden-layer numnet networks ``x ↦ Linear(K → 1)(φ(Linear(1 → K) x))`` three ways
+and measure the max error on 2,001 points:
+
+* **sign staircase** (constructive, seed 004): unit ``k`` switches at the midpoint
+  ``b_k`` between grid points ``t_{k−1}, t_k = k/K`` and adds the jump
+  ``f(t_k) − f(t_{k−1})``, so ``|f − F| ≤ ω_f(1/(2K))`` (modulus of continuity);
+* **sigmoid staircase**: the same with ``σ(20K (x − b_k))`` instead of a step;
+* **sigmoid, trained**: hidden units initialised as the smooth staircase
+  (``σ(4K(x − b_k))``), output layer by least squares, then all ``3K + 1``
+  parameters by L-BFGS on the mean squared error at 256 points.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+NAME = "universal-approximation"
+DESCRIPTION = "max error vs width K of one hidden layer of sign / sigmoid units on [0, 1]"
+
+FUNCTIONS = {
+    "sin(2πx)": lambda x: np.sin(2 * np.pi * x),
+    "|x − 1/3|": lambda x: np.abs(x - 1 / 3),
+    "two bumps": lambda x: (
+        np.exp(-((x - 0.3) ** 2) / 0.005) + 0.5 * np.exp(-((x - 0.7) ** 2) / 0.02)
+    ),
+}
+WIDTHS = (1, 2, 4, 8, 16, 32, 64)
+STEEPNESS = 20.0
+
+
+def _one_hidden(K: int, activation: str):
+    from numnet import nn
+
+    act = nn.Sign() if activation == "sign" else nn.Sigmoid()
+    return nn.Sequential(
+        nn.Linear(1, K, dtype=np.float64, generator=0),
+        act,
+        nn.Linear(K, 1, dtype=np.float64, generator=0),
+    )
+
+
+def staircase_network(f, K: int, activation: str = "sign", steepness: float = STEEPNESS):
+    """The constructive approximation of ``f`` on [0, 1] by ``K`` step-like units.
+
+    Math: ``F(x) = f(t_0) + Σ_k (f(t_k) − f(t_{k−1})) H(x − b_k)`` with ``t_k = k/K`` and
+    ``b_k = (t_{k−1} + t_k)/2``. For sign units ``H = (1 + sign)/2``, so the output
+    weights are the half-jumps; for sigmoid units ``H ≈ σ(sK(x − b_k))``.
+    """
+    if K < 1:
+        raise ValueError(f"K must be >= 1, got {K}")
+    t = np.linspace(0.0, 1.0, K + 1)
+    values = f(t)
+    jumps = np.diff(values)
+    b = (t[:-1] + t[1:]) / 2
+    net = _one_hidden(K, activation)
+    slope = 1.0 if activation == "sign" else steepness * K
+    net[0].weight.data[:, 0] = slope
+    net[0].bias.data[:] = -slope * b
+    if activation == "sign":  # H = (1 + sign)/2
+        net[2].weight.data[0] = jumps / 2
+        net[2].bias.data[0] = values[0] + jumps.sum() / 2
+    else:
+        net[2].weight.data[0] = jumps
+        net[2].bias.data[0] = values[0]
+    return net
+
+
+def trained_network(f, K: int, *, n_points: int = 256, max_iter: int = 2000):
+    """A sigmoid network fitted to ``f`` (least-squares output layer, then L-BFGS on all)."""
+    import numnet.nn.functional as F
+    from numnet import optim
+    from numnet.tensor import Tensor
+
+    x = np.linspace(0.0, 1.0, n_points)[:, None]
+    target = f(x)
+    net = _one_hidden(K, "sigmoid")
+    slope, b = 4.0 * K, (np.arange(K) + 0.5) / K
+    net[0].weight.data[:, 0] = slope
+    net[0].bias.data[:] = -slope * b
+    H = 1 / (1 + np.exp(-slope * (x - b)))
+    coef = np.linalg.lstsq(np.hstack([H, np.ones_like(x)]), target, rcond=None)[0]
+    net[2].weight.data[:] = coef[:-1].T
+    net[2].bias.data[:] = coef[-1]
+    X, Y = Tensor(x, dtype=np.float64), Tensor(target, dtype=np.float64)
+    opt = optim.LBFGS(
+        net.parameters(),
+        max_iter=max_iter,
+        tolerance_grad=1e-12,
+        tolerance_change=1e-15,
+        history_size=20,
+    )
+
+    def closure():
+        opt.zero_grad()
+        loss = F.mse_loss(net(X), Y)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return net
+
+
+def _evaluate(net, x: np.ndarray) -> np.ndarray:
+    from numnet.autograd import no_grad
+    from numnet.tensor import Tensor
+
+    with no_grad():
+        return net(Tensor(x[:, None], dtype=np.float64)).data[:, 0]
+
+
+def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
+    """Max error vs K for the three constructions; fits and error curves as PNGs."""
+    from numnet.experiments._classic import write_json
+    from numnet.viz import new_figure, plot_function_fits, save_figure
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    widths = (2, 8) if quick else WIDTHS
+    max_iter = 50 if quick else 2000
+    x = np.linspace(0.0, 1.0, 2001)
+    errors: dict = {}
+    shown: dict = {}
+    show_K = widths if quick else (4, 32)
+    for fname, f in FUNCTIONS.items():
+        errors[fname] = {m: [] for m in ("sign staircase", "sigmoid staircase", "sigmoid, trained")}
+        for K in widths:
+            nets = {
+                "sign staircase": staircase_network(f, K, "sign"),
+                "sigmoid staircase": staircase_network(f, K, "sigmoid"),
+                "sigmoid, trained": trained_network(f, K, max_iter=max_iter),
+            }
+            for method, net in nets.items():
+                values = _evaluate(net, x)
+                errors[fname][method].append(float(np.abs(values - f(x)).max()))
+                if K in show_K:
+                    shown[(fname, K, method)] = values
+        print(
+            f"{fname}: "
+            + "; ".join(
+                f"{m} " + " ".join(f"{e:.2g}" for e in v) for m, v in errors[fname].items()
+            ),
+            flush=True,
+        )
+    results = {
+        "widths": list(widths),
+        "max_error_on_2001_points": errors,
+        "steepness_of_sigmoid_staircase": f"{STEEPNESS}·K",
+        "seed_claim": "sup|f − F| → 0 as K grows; the theorem does not say how fast",
+    }
+    write_json(out / "results.json", results)
+    panels = []
+    for fname, f in FUNCTIONS.items():
+        for K in show_K:
+            panels.append(
+                {
+                    "x": x,
+                    "target": f(x),
+                    "title": f"{fname}, K = {K}",
+                    "fits": {m: shown[(fname, K, m)] for m in errors[fname]},
+                }
+            )
+    plot_function_fits(panels, out / "fits.png", ncols=len(show_K))
+    fig, axes = new_figure(1, len(FUNCTIONS), size=(4.6 * len(FUNCTIONS), 3.8))
+    for ax, (fname, errs) in zip(axes[0], errors.items()):
+        for method, values in errs.items():
+            ax.plot(widths, values, "o-", ms=4, label=method)
+        ax.plot(
+            widths, [errs["sign staircase"][0] / K for K in widths], ":", color="0.5", label="∝ 1/K"
+        )
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel="hidden units K",
+            ylabel="max |f(x) − F(x)| on [0, 1]",
+            title=fname,
+        )
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    save_figure(fig, out / "max_error_vs_width.png")
+    summary = {"widths": list(widths)}
+    for fname, errs in errors.items():
+        for method, values in errs.items():
+            summary[f"{fname} / {method}"] = [round(v, 5) for v in values]
+    return summary

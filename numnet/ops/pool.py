@@ -1,0 +1,218 @@
+"""Pooling: ``max_pool2d`` (gradient routed to the arg-max) and ``avg_pool2d``.
+
+Seed 001: "the max-pooling layer divides each input channel in k × k blocks and
+computes, as output, the maximum of the values of each block", e.g. for k = 2
+``y^c_{ij} = max(x^c_{2i,2j}, x^c_{2i+1,2j}, x^c_{2i,2j+1}, x^c_{2i+1,2j+1})``.
+
+Implementation
+--------------
+Arrays are handled in a canonical C-contiguous ``(B, H, W, D)`` form: a
+channels-last input (what :func:`numnet.ops.conv2d` returns) is ``(N, H, W, C)``,
+a plain ``(N, C, H, W)`` one is ``(N·C, H, W, 1)``; outputs keep the input's
+layout. Both primitives loop over the ``kH·kW`` window offsets ``(p, q)`` in
+row-major order, each step one vectorised operation on the strided slice
+``x[:, p::s, q::s]`` (all samples, windows and channels at once):
+
+* max: ``y = max_{pq} x_{pq}``; the index ``k = p·kW + q`` of the *first* offset
+  attaining the maximum is kept (``uint8``, updated as ``idx = max(idx, k·1{x_k > y})``,
+  valid because the offsets come in increasing order): PyTorch's tie rule. It is kept
+  only when a graph may be recorded. The VJP routes ``δy`` back:
+  ``δx_{pq} = δy ⊙ 1{idx = k}``.
+* mean: ``y = (1/kH·kW) Σ_{pq} x_{pq}`` (zero padding counted, as PyTorch's default
+  ``count_include_pad=True``); ``δx_{pq} += δy / (kH·kW)``.
+
+For non-overlapping windows (``stride == kernel``, the usual case) the slices
+partition the input, so gradients are written, not accumulated: this is the reshape
+``(N, H/k, k, W/k, k, C)`` formulation visited one window offset at a time, which
+avoids NumPy's slow multi-axis reductions (and was 2.5× faster than pooling rows
+and columns in two separable passes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numnet.autograd.engine import is_grad_enabled
+from numnet.autograd.registry import primitive
+from numnet.ops.conv import _pair, _positive_pair, parallel_batch
+
+
+def _pool_geometry(x, kernel_size, stride, padding, what: str):
+    if x.ndim != 4:
+        raise ValueError(
+            f"{what}: expected an input of shape (N, C, H, W), got shape {x.shape} "
+            f"({x.ndim} dimensions)"
+        )
+    kernel = _positive_pair(kernel_size, "kernel_size", what)
+    stride = kernel if stride is None else _positive_pair(stride, "stride", what)
+    pad = _pair(padding, "padding", what)
+    if min(pad) < 0 or pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
+        raise ValueError(
+            f"{what}: padding {padding!r} must be non-negative and at most half the kernel "
+            f"size {kernel}"
+        )
+    h, w = x.shape[2] + 2 * pad[0], x.shape[3] + 2 * pad[1]
+    if kernel[0] > h or kernel[1] > w:
+        raise ValueError(
+            f"{what}: kernel of size {kernel} is larger than the padded input of size "
+            f"({h}, {w}) (input shape {x.shape}, padding {pad})"
+        )
+    out = ((h - kernel[0]) // stride[0] + 1, (w - kernel[1]) // stride[1] + 1)
+    return kernel, stride, pad, out
+
+
+def _canonical(x: np.ndarray):
+    """``(B, H, W, D)`` C-contiguous form of ``x (N, C, H, W)``, and whether it is NHWC."""
+    n, c = x.shape[:2]
+    xt = x.transpose(0, 2, 3, 1)
+    if xt.flags.c_contiguous and c > 1:  # channels-last: (N, H, W, C)
+        return xt, True
+    return np.ascontiguousarray(x).reshape(n * c, x.shape[2], x.shape[3], 1), False
+
+
+def _to_canonical(g: np.ndarray, channels_last: bool) -> np.ndarray:
+    """An ``(N, C, h, w)`` gradient in the canonical layout."""
+    if channels_last:
+        return np.ascontiguousarray(g.transpose(0, 2, 3, 1))
+    n, c, h, w = g.shape
+    return np.ascontiguousarray(g).reshape(n * c, h, w, 1)
+
+
+def _from_canonical(a: np.ndarray, channels_last: bool, n: int, c: int) -> np.ndarray:
+    if channels_last:
+        return a.transpose(0, 3, 1, 2)
+    return a.reshape(n, c, a.shape[1], a.shape[2])
+
+
+def _pad(a: np.ndarray, pad, value) -> np.ndarray:
+    if pad == (0, 0):
+        return a
+    b, h, w, d = a.shape
+    out = np.full((b, h + 2 * pad[0], w + 2 * pad[1], d), value, dtype=a.dtype)
+    out[:, pad[0] : pad[0] + h, pad[1] : pad[1] + w] = a
+    return out
+
+
+def _offset(a: np.ndarray, p: int, q: int, stride, out) -> np.ndarray:
+    """The slice of canonical ``a`` seen at window offset ``(p, q)``: ``(B, Ho, Wo, D)``."""
+    (sh, sw), (ho, wo) = stride, out
+    return a[:, p : p + sh * (ho - 1) + 1 : sh, q : q + sw * (wo - 1) + 1 : sw]
+
+
+def _scatter(g, idx, shape, kernel, stride, out, dtype) -> np.ndarray:
+    """``δx``: ``g`` sent to every window offset (times ``1{idx = k}`` for max-pooling)."""
+    (kh, kw), (ho, wo) = kernel, out
+    partition = stride == kernel and shape[1] == kh * ho and shape[2] == kw * wo
+    gx = np.empty(shape, dtype=dtype) if partition else np.zeros(shape, dtype=dtype)
+    offsets = [(p, q) for p in range(kh) for q in range(kw)]
+
+    def scatter(b0: int, b1: int) -> None:  # rows b0..b1 of the canonical batch
+        gs, dst = g[b0:b1], gx[b0:b1]
+        for k, (p, q) in enumerate(offsets):
+            target = _offset(dst, p, q, stride, out)
+            if idx is None:
+                if partition:
+                    target[...] = gs
+                else:
+                    target += gs
+            elif partition:
+                np.multiply(gs, idx[b0:b1] == k, out=target)  # δx_pq = δy ⊙ 1{arg-max = k}
+            else:
+                target += gs * (idx[b0:b1] == k)
+
+    parallel_batch(scatter, shape[0])
+    return gx
+
+
+@primitive("max_pool2d", family="conv")
+def max_pool2d(x, *, kernel_size, stride=None, padding=0):
+    """Max over ``kH × kW`` windows (``F.max_pool2d``); gradient to the (first) arg-max.
+
+    Math: ``y_{ij} = max_{p,q} x_{s·i+p, s·j+q}``; ``δx_{s·i+p*, s·j+q*} += δy_{ij}``
+    at the arg-max ``(p*, q*)`` (the first in row-major order on ties, as PyTorch).
+
+    Parameters
+    ----------
+    x : (N, C, H, W)
+    kernel_size : int or (int, int)
+    stride : int or (int, int), default ``kernel_size`` (non-overlapping windows)
+    padding : int or (int, int), at most half the kernel; pads with ``-inf``
+
+    Returns
+    -------
+    (N, C, H_out, W_out), ``H_out = ⌊(H + 2·pad - kH) / s⌋ + 1`` (rows that do not fill
+    a window are dropped, PyTorch's ``ceil_mode=False``)
+
+    Notes
+    -----
+    NaN inputs propagate to the output (as in PyTorch); their gradient routing is
+    unspecified.
+    """
+    kernel, stride, pad, out = _pool_geometry(x, kernel_size, stride, padding, "max_pool2d")
+    n, c = x.shape[:2]
+    a, nhwc = _canonical(x)
+    a = _pad(a, pad, -np.inf)
+    offsets = [(p, q) for p in range(kernel[0]) for q in range(kernel[1])]
+    y = np.empty((a.shape[0], *out, a.shape[3]), dtype=a.dtype)
+    idx = None
+    if is_grad_enabled():  # the arg-max is needed only for a VJP
+        idx = np.zeros(y.shape, dtype=np.uint8 if len(offsets) < 256 else np.int32)
+
+    def forward(b0: int, b1: int) -> None:  # rows b0..b1 of the canonical batch
+        ys, src = y[b0:b1], a[b0:b1]
+        ys[...] = _offset(src, 0, 0, stride, out)
+        for k, (p, q) in enumerate(offsets[1:], 1):
+            v = _offset(src, p, q, stride, out)
+            if idx is not None:  # offsets come in increasing order: idx = max(idx, k·1{v > y})
+                better = np.greater(v, ys).view(np.uint8).astype(idx.dtype, copy=False)
+                better *= k
+                np.maximum(idx[b0:b1], better, out=idx[b0:b1])
+            np.maximum(ys, v, out=ys)
+
+    parallel_batch(forward, a.shape[0])
+
+    def vjp(g, needs):
+        if idx is None:
+            raise RuntimeError("max_pool2d: the forward ran under no_grad; no arg-max was kept")
+        gc = _to_canonical(g, nhwc)
+        ga = _scatter(gc, idx, a.shape, kernel, stride, out, gc.dtype)
+        ga = ga[:, pad[0] : ga.shape[1] - pad[0], pad[1] : ga.shape[2] - pad[1]]
+        return (_from_canonical(ga, nhwc, n, c),)
+
+    return _from_canonical(y, nhwc, n, c), vjp
+
+
+@primitive("avg_pool2d", family="conv")
+def avg_pool2d(x, *, kernel_size, stride=None, padding=0):
+    """Mean over ``kH × kW`` windows (``F.avg_pool2d``, ``count_include_pad=True``).
+
+    Math: ``y_{ij} = (1 / kH·kW) Σ_{p,q} x_{s·i+p, s·j+q}``;
+    ``δx_{s·i+p, s·j+q} += δy_{ij} / (kH·kW)``.
+
+    Parameters
+    ----------
+    x : (N, C, H, W)
+    kernel_size : int or (int, int)
+    stride : int or (int, int), default ``kernel_size``
+    padding : int or (int, int), at most half the kernel; zeros, counted in the mean
+    """
+    kernel, stride, pad, out = _pool_geometry(x, kernel_size, stride, padding, "avg_pool2d")
+    n, c = x.shape[:2]
+    a, nhwc = _canonical(x)
+    a = _pad(a, pad, 0)
+    scale = np.asarray(1.0 / (kernel[0] * kernel[1]), dtype=x.dtype)
+    y = _offset(a, 0, 0, stride, out).copy()
+    for p in range(kernel[0]):
+        for q in range(kernel[1]):
+            if p or q:
+                y += _offset(a, p, q, stride, out)
+    y *= scale
+    a_shape = a.shape
+
+    def vjp(g, needs):
+        gc = _to_canonical(g, nhwc) * scale  # every input of a window gets δy / (kH·kW)
+        ga = _scatter(gc, None, a_shape, kernel, stride, out, gc.dtype)
+        ga = ga[:, pad[0] : ga.shape[1] - pad[0], pad[1] : ga.shape[2] - pad[1]]
+        return (_from_canonical(ga, nhwc, n, c),)
+
+    return _from_canonical(y, nhwc, n, c), vjp
