@@ -391,3 +391,16 @@ def test_threaded_passes_give_the_same_numbers(monkeypatch):
         np.testing.assert_allclose(a, c, atol=1e-12)
     with pytest.raises(ValueError):
         conv_mod.set_num_threads(0)
+
+
+def test_functional_aliases_take_pytorch_positional_arguments():
+    import numnet.nn.functional as F
+
+    x = numnet.randn(2, 3, 8, 8, generator=0)
+    w = numnet.randn(4, 3, 3, 3, generator=1)
+    np.testing.assert_array_equal(
+        F.conv2d(x, w, None, 1, 1).data, ops.conv2d(x, w, stride=1, padding=1).data
+    )
+    assert F.max_pool2d(x, 2).shape == (2, 3, 4, 4)
+    assert F.avg_pool2d(x, 2, 2).shape == (2, 3, 4, 4)
+    assert F.conv1d(numnet.randn(2, 3, 9), numnet.randn(4, 3, 3), None, 2).shape == (2, 4, 4)
