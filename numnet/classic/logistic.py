@@ -5,17 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from numnet.classic._base import LinearBinaryClassifier, log_sigmoid, sigmoid
-from numnet.classic._validation import (
-    RandomState,
-    check_binary_labels,
-    check_random_state,
-    check_X_y,
-)
+from numnet.classic._gd import GradientDescentMixin, check_gd_params
+from numnet.classic._validation import check_binary_labels, check_X_y
 
 __all__ = ["LogisticRegression", "check_gd_params"]
 
 
-class LogisticRegression(LinearBinaryClassifier):
+class LogisticRegression(GradientDescentMixin, LinearBinaryClassifier):
     """``P(Y=y | X=x) = σ(y (w·x + b))`` fitted by plain gradient descent.
 
     Math
@@ -67,25 +63,6 @@ class LogisticRegression(LinearBinaryClassifier):
     descent"; seed 004, "Logistic regression".
     """
 
-    def __init__(
-        self,
-        *,
-        lr: float = 0.1,
-        max_iter: int = 1000,
-        alpha: float = 0.0,
-        reduction: str = "mean",
-        tol: float = 1e-6,
-        init: str = "zeros",
-        random_state: RandomState = None,
-    ) -> None:
-        self.lr = lr
-        self.max_iter = max_iter
-        self.alpha = alpha
-        self.reduction = reduction
-        self.tol = tol
-        self.init = init
-        self.random_state = random_state
-
     def fit(self, X, y) -> LogisticRegression:
         """Minimize ``ℒ(w, b)`` by gradient descent from the chosen initialization.
 
@@ -100,29 +77,18 @@ class LogisticRegression(LinearBinaryClassifier):
         self.classes_, y_pm = check_binary_labels(y, allowed=((-1, 1), (0, 1)))
         dtype = X.dtype
         y_pm = y_pm.astype(dtype)
-        if self.init == "normal":
-            w = check_random_state(self.random_state).standard_normal(X.shape[1]).astype(dtype)
-        else:
-            w = np.zeros(X.shape[1], dtype=dtype)
-        b = 0.0
         scale = 1.0 / X.shape[0] if self.reduction == "mean" else 1.0
-        lam, lr = float(self.alpha), float(self.lr)
+        lam = float(self.alpha)
 
-        self.loss_curve_ = []
-        self.n_iter_ = 0
-        for _ in range(int(self.max_iter) + 1):
+        def objective(w, b):
             s = X @ w + dtype.type(b)
             loss = -scale * float(np.sum(log_sigmoid(y_pm * s), dtype=np.float64))
-            self.loss_curve_.append(loss + lam * float(w @ w))
             u = y_pm * sigmoid(-y_pm * s)  # uₙ = yₙ σ(-yₙ(w·xₙ + b))
-            grad_b = -scale * float(np.sum(u, dtype=np.float64))  # ∂ℒ/∂b = -Σ uₙ
             grad_w = -scale * (X.T @ u) + 2 * lam * w  # ∂ℒ/∂w = -Σ xₙ uₙ + 2λw
-            grad_max = max(np.abs(grad_w).max(), abs(grad_b))
-            if self.n_iter_ == self.max_iter or grad_max < self.tol:
-                break
-            w = w - dtype.type(lr) * grad_w.astype(dtype, copy=False)
-            b -= lr * grad_b
-            self.n_iter_ += 1
+            grad_b = -scale * float(np.sum(u, dtype=np.float64))  # ∂ℒ/∂b = -Σ uₙ
+            return loss + lam * float(w @ w), (grad_w, grad_b)
+
+        w, b = self._descend(objective, [self._initial_weights(X.shape[1], dtype), 0.0])
         self.coef_, self.intercept_ = w, float(b)
         return self
 
@@ -130,17 +96,3 @@ class LogisticRegression(LinearBinaryClassifier):
         """``[P(Y=classes_[0] | x), P(Y=classes_[1] | x)]``, shape (N, 2)."""
         p1 = sigmoid(self.decision_function(X))
         return np.stack([1 - p1, p1], axis=1)
-
-
-def check_gd_params(model) -> None:
-    """Validate the gradient-descent hyper-parameters shared by the logistic models."""
-    if not float(model.lr) > 0:
-        raise ValueError(f"lr must be > 0, got {model.lr}")
-    if int(model.max_iter) < 0:
-        raise ValueError(f"max_iter must be >= 0, got {model.max_iter}")
-    if float(model.alpha) < 0:
-        raise ValueError(f"alpha must be >= 0, got {model.alpha}")
-    if model.reduction not in ("mean", "sum"):
-        raise ValueError(f"reduction must be 'mean' or 'sum', got {model.reduction!r}")
-    if model.init not in ("zeros", "normal"):
-        raise ValueError(f"init must be 'zeros' or 'normal', got {model.init!r}")

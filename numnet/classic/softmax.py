@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.classic._validation import (
-    RandomState,
-    check_classes,
-    check_fitted,
-    check_random_state,
-    check_X,
-    check_X_y,
-)
-from numnet.classic.logistic import check_gd_params
+from numnet.classic._gd import GradientDescentMixin, check_gd_params
+from numnet.classic._validation import check_classes, check_fitted, check_X, check_X_y
 
 __all__ = ["SoftmaxRegression", "log_softmax"]
 
@@ -23,7 +16,7 @@ def log_softmax(S: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
-class SoftmaxRegression:
+class SoftmaxRegression(GradientDescentMixin):
     """``P(Y=k | x) = exp(wₖ·x + bₖ) / Σⱼ exp(wⱼ·x + bⱼ)`` fitted by gradient descent.
 
     Math
@@ -64,25 +57,6 @@ class SoftmaxRegression:
     Seed 003, "Softmax"; seed 001, softmax output layer; seed 004, "Softmax".
     """
 
-    def __init__(
-        self,
-        *,
-        lr: float = 0.1,
-        max_iter: int = 1000,
-        alpha: float = 0.0,
-        reduction: str = "mean",
-        tol: float = 1e-6,
-        init: str = "zeros",
-        random_state: RandomState = None,
-    ) -> None:
-        self.lr = lr
-        self.max_iter = max_iter
-        self.alpha = alpha
-        self.reduction = reduction
-        self.tol = tol
-        self.init = init
-        self.random_state = random_state
-
     def fit(self, X, y) -> SoftmaxRegression:
         """Minimize the cross-entropy by gradient descent.
 
@@ -98,29 +72,19 @@ class SoftmaxRegression:
         dtype, (N, D), K = X.dtype, X.shape, self.classes_.shape[0]
         Z = np.zeros((N, K), dtype=dtype)
         Z[np.arange(N), y_index] = 1
-        if self.init == "normal":
-            W = check_random_state(self.random_state).standard_normal((K, D)).astype(dtype)
-        else:
-            W = np.zeros((K, D), dtype=dtype)
-        b = np.zeros(K, dtype=dtype)
         scale = dtype.type(1.0 / N if self.reduction == "mean" else 1.0)
-        lam, lr = dtype.type(self.alpha), dtype.type(self.lr)
+        lam = dtype.type(self.alpha)
 
-        self.loss_curve_, self.n_iter_ = [], 0
-        for _ in range(int(self.max_iter) + 1):
+        def objective(W, b):
             log_p = log_softmax(X @ W.T + b)
             loss = -float(scale) * float(np.sum(Z * log_p, dtype=np.float64))
-            self.loss_curve_.append(loss + float(lam) * float(np.sum(W * W)))
             delta = scale * (np.exp(log_p) - Z)  # ∂ℒ/∂s = softmax(s) - z
-            grad_W = delta.T @ X + 2 * lam * W
-            grad_b = delta.sum(axis=0)
-            grad_max = max(np.abs(grad_W).max(), np.abs(grad_b).max())
-            if self.n_iter_ == self.max_iter or grad_max < self.tol:
-                break
-            W = W - lr * grad_W
-            b = b - lr * grad_b
-            self.n_iter_ += 1
-        self.coef_, self.intercept_ = W, b
+            grad_W = delta.T @ X + 2 * lam * W  # ∇_W = δᵀ X + 2λW
+            grad_b = delta.sum(axis=0)  # ∇_b = Σₙ δₙ
+            return loss + float(lam) * float(np.sum(W * W)), (grad_W, grad_b)
+
+        W = self._initial_weights((K, D), dtype)
+        self.coef_, self.intercept_ = self._descend(objective, [W, np.zeros(K, dtype=dtype)])
         return self
 
     def decision_function(self, X) -> np.ndarray:

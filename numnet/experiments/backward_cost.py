@@ -137,7 +137,7 @@ def measure(
 
 def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     """Measure, print a table, write results.json/results.md and a bar chart."""
-    from numnet.experiments._classic import write_json
+    from numnet.experiments._common import write_json
     from numnet.viz import new_figure, save_figure
 
     out = Path(out_dir)

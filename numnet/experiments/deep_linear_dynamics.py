@@ -59,7 +59,7 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
         mode_half_time,
         mode_strength,
     )
-    from numnet.experiments._classic import write_json
+    from numnet.experiments._common import write_json
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

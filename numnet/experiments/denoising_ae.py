@@ -41,7 +41,7 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
         reconstruct,
         reconstruction_losses,
     )
-    from numnet.experiments._classic import write_json
+    from numnet.experiments._common import write_json
     from numnet.experiments.linear_ae_pca import load_images
     from numnet.experiments.mnist_autoencoder import train_autoencoder
 

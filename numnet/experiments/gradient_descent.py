@@ -117,7 +117,7 @@ def logistic_optimum(X, y, iterations: int = 50) -> np.ndarray:
 def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     """Run the examples; write results.json and three PNGs."""
     from numnet.data import gaussian_blobs
-    from numnet.experiments._classic import write_json
+    from numnet.experiments._common import write_json
     from numnet.viz import draw_trajectories_1d, draw_trajectories_2d, new_figure, save_figure
 
     out = Path(out_dir)

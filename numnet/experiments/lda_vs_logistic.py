@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from numnet.classic import LDA, LogisticRegression
-from numnet.experiments._classic import write_json
+from numnet.experiments._common import write_json
 
 NAME = "lda-vs-logistic"
 DESCRIPTION = "LDA vs logistic regression on shared-covariance Gaussians, n = 10 to 10^4"

@@ -45,13 +45,13 @@ def load_images(
     """``(X, y, X_test, y_test, source)``: MNIST subsets, or synthetic digits in quick mode.
 
     Quick mode without ``data_dir`` never touches the file system: it uses
-    :func:`numnet.experiments._classic.synthetic_digits`. Otherwise MNIST is loaded
+    :func:`numnet.experiments._common.synthetic_digits`. Otherwise MNIST is loaded
     with :func:`numnet.data.load_mnist` (``data_dir``, ``$NUMNET_DATA``, ``~/.cache``)
     and ``n_train`` / ``n_test`` images are drawn at random (seeded; ``None``: all).
     """
     rng = np.random.default_rng(seed)
     if quick and data_dir is None:
-        from numnet.experiments._classic import synthetic_digits
+        from numnet.experiments._common import synthetic_digits
 
         d = synthetic_digits(*quick_sizes, seed=seed)
         return d.X_train, d.y_train, d.X_test, d.y_test, "synthetic digits"
@@ -116,7 +116,7 @@ def train_linear_ae(
 def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     """Train the linear autoencoders, compare with the SVD, write results.json and PNGs."""
     from numnet.autoencoder import PCA, principal_angles, reconstruct, reconstruction_loss_np
-    from numnet.experiments._classic import write_json
+    from numnet.experiments._common import write_json
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from numnet.classic import LogisticRegression
-from numnet.experiments._classic import write_json
+from numnet.experiments._common import write_json
 
 NAME = "logistic-gd"
 DESCRIPTION = "Seed-002 logistic regression by gradient descent: 100 points, eta = 0.1, loss curve"

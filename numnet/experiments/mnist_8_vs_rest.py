@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from numnet.classic import Perceptron, RandomPairProducts
-from numnet.experiments._classic import load_digits_data, subsample, write_json
+from numnet.experiments._common import load_digits_data, subsample, write_json
 
 NAME = "mnist-8-vs-rest"
 DESCRIPTION = "Perceptron on MNIST 8 vs rest, raw pixels vs with random pair-product features"

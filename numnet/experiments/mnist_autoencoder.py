@@ -78,7 +78,7 @@ def train_autoencoder(
 def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     """Train on the full and the sub-sampled set; write results.json and PNGs."""
     from numnet.autoencoder import PCA, reconstruct, reconstruction_losses
-    from numnet.experiments._classic import write_json
+    from numnet.experiments._common import write_json
     from numnet.experiments.linear_ae_pca import load_images
     from numnet.viz import plot_filters, plot_reconstructions
 

@@ -29,11 +29,12 @@ after every epoch, so an interrupted run resumes where it stopped (bit for bit).
 
 from __future__ import annotations
 
-import json
-import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
+
+from numnet.experiments import _protocol
 
 NAME = "mnist-convnet"
 DESCRIPTION = "seed 001's MNIST ConvNet row (no reg./L2/dropout), selected on validation"
@@ -48,21 +49,9 @@ BATCH = 128
 CHANNELS, KERNEL, HIDDEN, PADDING = (32, 64), 5, 512, "valid"
 
 
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-").replace("--", "-")
-
-
 def _data(data_dir, quick: bool, seed: int):
-    from numnet.data import load_mnist, train_val_split
-
-    X, y, Xt, yt = load_mnist(data_dir, flatten=False)
-    if quick:
-        rng = np.random.default_rng(seed)
-        keep = rng.permutation(len(X))[:3000]
-        X, y = X[keep], y[keep]
-        Xt, yt = Xt[:1000], yt[:1000]
-    Xd, yd, Xv, yv = train_val_split(X, y, 0.1, stratify=True, seed=seed)
-    return Xd, yd, Xv, yv, Xt, yt
+    subset = (3000, 1000) if quick else None
+    return _protocol.mnist_splits(data_dir, seed=seed, flatten=False, subset=subset)
 
 
 def build_model(dropout: float, seed: int, quick: bool = False):
@@ -83,62 +72,33 @@ def build_model(dropout: float, seed: int, quick: bool = False):
 
 def run_cell(reg, l2, dropout, data, *, epochs, seed, quick=False, checkpoint=None, verbose=0):
     """Train one cell; returns its row (errors in %) and its History."""
-    import numnet.nn.functional as F
-    from numnet import models, optim, train
-    from numnet.optim.lr_scheduler import CosineAnnealingLR
+    from numnet import models, optim
 
-    Xd, yd, Xv, yv, Xt, yt = data
     model = build_model(dropout, seed, quick)
     opt = optim.SGD(models.weight_decay_groups(model, l2), lr=LR, momentum=0.9)
-
-    class TestError(train.Callback):
-        def on_epoch_end(self, loop, epoch, logs):
-            logs["test_error"] = (
-                1 - train.evaluate(model, F.cross_entropy, (Xt, yt), batch_size=500)["accuracy"]
-            )
-
-    t0 = time.perf_counter()
-    history = train.fit(
+    row, history = _protocol.train_cell(
         model,
-        F.cross_entropy,
         opt,
-        (Xd, yd),
+        data,
         epochs=epochs,
-        batch_size=BATCH,
-        validation=(Xv, yv),
         seed=seed,
-        verbose=verbose,
+        batch_size=BATCH,
         checkpoint=checkpoint,
-        callbacks=[TestError(), train.LearningRateScheduler(CosineAnnealingLR(opt, epochs))],
+        verbose=verbose,
+        eval_batch_size=500,
     )
-    seconds = time.perf_counter() - t0
-    best = history.best("val_accuracy", mode="max")
-    times = [row["time"] for row in history.epochs]
-    row = {
-        "architecture": ARCH,
-        "regularization": reg,
-        "test_error": 100 * best["test_error"],
-        "best_test_error": 100 * min(history["test_error"]),
-        "val_error": 100 * (1 - best["val_accuracy"]),
-        "selected_epoch": best["epoch"],
-        "epochs": len(history),
-        "seconds": round(seconds, 1),
-        "seconds_per_epoch": round(float(np.median(times)), 2),
-        "parameters": model.num_parameters(),
-    }
-    seed_sel, seed_best = SEED[reg]
-    row["seed_test_error"], row["seed_best_test_error"] = seed_sel, seed_best
+    row = {"architecture": ARCH, "regularization": reg, **row}
+    # the median epoch: a resumed cell's "seconds" count only the epochs run since then
+    row["seconds_per_epoch"] = round(float(np.median([r["time"] for r in history.epochs])), 2)
+    row["parameters"] = model.num_parameters()
+    row["seed_test_error"], row["seed_best_test_error"] = SEED[reg]
     return row, history
 
 
 def _markdown(rows: list[dict], quick: bool) -> str:
     by = {r["regularization"]: r for r in rows}
     lines = ["| | " + " | ".join(reg for reg, _, _ in REGS) + " |", "|---|" + "---|" * len(REGS)]
-    cells = []
-    for reg, _, _ in REGS:
-        r, s = by.get(reg), SEED[reg]
-        ours = f"{r['test_error']:.2f}% [{r['best_test_error']:.2f}%]" if r else "—"
-        cells.append(f"{ours} (seed {s[0]}% [{s[1]}%])")
+    cells = [_protocol.table_cell(by.get(reg), SEED[reg]) for reg, _, _ in REGS]
     lines.append(f"| {ARCH} | " + " | ".join(cells) + " |")
     timing = [
         f"{r['regularization']}: {r['seconds_per_epoch']} s/epoch, {r['epochs']} epochs, "
@@ -170,10 +130,7 @@ def _plot(histories: dict, path: Path) -> None:
         if h is None:
             ax.set_axis_off()
             continue
-        ep = h["epoch"]
-        ax.plot(ep, [100 * (1 - a) for a in h["accuracy"]], label="train")
-        ax.plot(ep, [100 * (1 - a) for a in h["val_accuracy"]], label="validation")
-        ax.plot(ep, [100 * e for e in h["test_error"]], label="test")
+        _protocol.plot_errors(ax, h)
         ax.axhline(SEED[reg][0], color="gray", ls=":", lw=1, label="seed (test)")
         ax.set_ylim(0, 3)
         ax.set_title(f"{ARCH}, {reg}", fontsize=9)
@@ -196,9 +153,6 @@ def run(
 ) -> dict:
     """Run the row (or the listed ``cells``, by regularization name) and write
     results.md/.csv/.json and learning_curves.png."""
-    from numnet.data._files import atomic_write_bytes
-    from numnet.train.history import History
-
     out = Path(out_dir)
     (out / "cells").mkdir(parents=True, exist_ok=True)
     epochs = epochs or (2 if quick else EPOCHS)
@@ -207,16 +161,15 @@ def run(
     for reg, l2, p in REGS:
         if cells is not None and reg not in cells:
             continue
-        done = out / "cells" / f"{_slug(reg)}.json"
-        if done.exists():
-            saved = json.loads(done.read_text())
-            if saved["row"].get("quick") == quick and saved["row"]["epochs"] == epochs:
-                rows.append(saved["row"])
-                histories[reg] = History(saved["history"]).history
-                continue
+        done = _protocol.cell_path(out, reg)
+        cached = _protocol.load_cached_cell(done, {"epochs": epochs}, quick)
+        if cached is not None:
+            rows.append(cached[0])
+            histories[reg] = cached[1]
+            continue
         if verbose:
             print(f"== {ARCH}, {reg}", flush=True)
-        ckpt = out / "cells" / f"{_slug(reg)}{'-quick' if quick else ''}-e{epochs}.ckpt"
+        ckpt = done.with_name(f"{done.stem}{'-quick' if quick else ''}-e{epochs}.ckpt")
         row, hist = run_cell(
             reg,
             l2,
@@ -230,17 +183,12 @@ def run(
         )
         row["quick"] = quick
         if verbose:
-            print(
-                f"   test error {row['test_error']:.2f}% [{row['best_test_error']:.2f}%] "
-                f"(seed {row['seed_test_error']}% [{row['seed_best_test_error']}%]), "
-                f"{row['seconds_per_epoch']} s/epoch",
-                flush=True,
-            )
-        atomic_write_bytes(done, json.dumps({"row": row, "history": hist.epochs}).encode())
+            print(_protocol.summary_line(row), flush=True)
+        _protocol.save_cell(done, row, hist)
         ckpt.unlink(missing_ok=True)
         rows.append(row)
         histories[reg] = hist.history
-    _write_outputs(out, rows, histories, quick)
+    _protocol.write_outputs(out, rows, _markdown(rows, quick), partial(_plot, histories))
     within = [r for r in rows if r["test_error"] <= r["seed_test_error"] + TOLERANCE]
     return {
         "cells": len(rows),
@@ -250,23 +198,3 @@ def run(
         "test_error": {r["regularization"]: round(r["test_error"], 2) for r in rows},
         f"within_{TOLERANCE}_points": len(within),
     }
-
-
-def _write_outputs(out: Path, rows, histories, quick) -> None:
-    import csv
-    import io
-
-    from numnet.data._files import atomic_write_bytes
-
-    atomic_write_bytes(out / "results.md", _markdown(rows, quick).encode())
-    buf = io.StringIO()
-    if rows:
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-    atomic_write_bytes(out / "results.csv", buf.getvalue().encode())
-    atomic_write_bytes(out / "results.json", json.dumps(rows, indent=1).encode())
-    try:
-        _plot(histories, out / "learning_curves.png")
-    except ImportError:
-        pass

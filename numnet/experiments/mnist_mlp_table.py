@@ -19,11 +19,10 @@ an interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
-import json
-import time
+from functools import partial
 from pathlib import Path
 
-import numpy as np
+from numnet.experiments import _protocol
 
 NAME = "mnist-mlp-table"
 DESCRIPTION = "seed 001's MNIST MLP error table (3 nets x no reg./L2/dropout)"
@@ -64,66 +63,26 @@ def recipe(dropout: float, quick: bool, epochs: int | None = None) -> dict:
 BATCH = 128
 
 
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-").replace("--", "-")
-
-
 def _data(data_dir, quick: bool, seed: int):
-    from numnet.data import load_mnist, train_val_split
-
-    X, y, Xt, yt = load_mnist(data_dir, flatten=True, verify=not quick)  # quick: any IDX data
-    if quick:
-        rng = np.random.default_rng(seed)
-        keep = rng.permutation(len(X))[:10000]
-        X, y = X[keep], y[keep]
-        Xt, yt = Xt[:2000], yt[:2000]
-    Xd, yd, Xv, yv = train_val_split(X, y, 0.1, stratify=True, seed=seed)
-    return Xd, yd, Xv, yv, Xt, yt
+    subset = (10000, 2000) if quick else None  # quick: any IDX data (not verified)
+    return _protocol.mnist_splits(
+        data_dir, seed=seed, flatten=True, subset=subset, verify=not quick
+    )
 
 
 def run_cell(arch, activation, hidden, reg, l2, dropout, data, *, epochs, seed, lr=LR, verbose=0):
     """Train one cell; returns its row (errors in %) and its History."""
-    import numnet.nn.functional as F
-    from numnet import models, optim, train
-    from numnet.optim.lr_scheduler import CosineAnnealingLR
+    from numnet import models, optim
 
-    Xd, yd, Xv, yv, Xt, yt = data
     model = models.mlp(
-        Xd.shape[1], hidden, 10, activation=activation, dropout=dropout, generator=seed
+        data[0].shape[1], hidden, 10, activation=activation, dropout=dropout, generator=seed
     )
     opt = optim.SGD(models.weight_decay_groups(model, l2), lr=lr, momentum=0.9)
-
-    class TestError(train.Callback):
-        def on_epoch_end(self, loop, epoch, logs):
-            logs["test_error"] = 1 - train.evaluate(model, F.cross_entropy, (Xt, yt))["accuracy"]
-
-    t0 = time.perf_counter()
-    history = train.fit(
-        model,
-        F.cross_entropy,
-        opt,
-        (Xd, yd),
-        epochs=epochs,
-        batch_size=BATCH,
-        validation=(Xv, yv),
-        seed=seed,
-        verbose=verbose,
-        callbacks=[TestError(), train.LearningRateScheduler(CosineAnnealingLR(opt, epochs))],
+    row, history = _protocol.train_cell(
+        model, opt, data, epochs=epochs, seed=seed, batch_size=BATCH, verbose=verbose
     )
-    seconds = time.perf_counter() - t0
-    best = history.best("val_accuracy", mode="max")
-    row = {
-        "architecture": arch,
-        "regularization": reg,
-        "test_error": 100 * best["test_error"],
-        "best_test_error": 100 * min(history["test_error"]),
-        "val_error": 100 * (1 - best["val_accuracy"]),
-        "selected_epoch": best["epoch"],
-        "epochs": len(history),
-        "seconds": round(seconds, 1),
-        "seconds_per_epoch": round(seconds / len(history), 2),
-    }
     seed_sel, seed_best = SEED.get((arch, reg), (None, None))
+    row = {"architecture": arch, "regularization": reg, **row}
     row["seed_test_error"], row["seed_best_test_error"] = seed_sel, seed_best
     return row, history
 
@@ -132,12 +91,7 @@ def _markdown(rows: list[dict], quick: bool) -> str:
     by = {(r["architecture"], r["regularization"]): r for r in rows}
     lines = ["| | " + " | ".join(reg for reg, _, _ in REGS) + " |", "|---|" + "---|" * len(REGS)]
     for arch, _, _ in ARCHS:
-        cells = []
-        for reg, _, _ in REGS:
-            r = by.get((arch, reg))
-            s = SEED[(arch, reg)]
-            ours = f"{r['test_error']:.2f}% [{r['best_test_error']:.2f}%]" if r else "—"
-            cells.append(f"{ours} (seed {s[0]}% [{s[1]}%])")
+        cells = [_protocol.table_cell(by.get((arch, reg)), SEED[(arch, reg)]) for reg, _, _ in REGS]
         lines.append(f"| {arch} | " + " | ".join(cells) + " |")
     note = (
         "\n_quick mode: 10,000 training images, 2,000 test images, few epochs; not "
@@ -159,10 +113,7 @@ def _plot(histories: dict, path: Path) -> None:
             if h is None:
                 ax.set_axis_off()
                 continue
-            ep = h["epoch"]
-            ax.plot(ep, [100 * (1 - a) for a in h["accuracy"]], label="train")
-            ax.plot(ep, [100 * (1 - a) for a in h["val_accuracy"]], label="validation")
-            ax.plot(ep, [100 * e for e in h["test_error"]], label="test")
+            _protocol.plot_errors(ax, h)
             ax.set_ylim(0, 5)
             ax.set_title(f"{arch.split(' ', 2)[1]} {arch.split(' ')[-1]}\n{reg}", fontsize=8)
             if i == len(ARCHS) - 1:
@@ -185,8 +136,6 @@ def run(
     verbose: int = 2,
 ) -> dict:
     """Run the table (or the listed ``cells``) and write results.md/.csv/.json and a PNG."""
-    from numnet.train.history import History
-
     out = Path(out_dir)
     (out / "cells").mkdir(parents=True, exist_ok=True)
     data = _data(data_dir, quick, seed)
@@ -198,15 +147,14 @@ def run(
             hidden = tuple(min(h, 256) for h in hidden)
         if cells is not None and (arch, reg) not in cells:
             continue
-        done = out / "cells" / f"{_slug(arch)}_{_slug(reg)}.json"
+        done = _protocol.cell_path(out, arch, reg)
         plan = recipe(p, quick, epochs)
-        if done.exists():
-            saved = json.loads(done.read_text())
-            old = saved["row"].get("recipe", {"epochs": saved["row"]["epochs"], "lr": LR})
-            if saved["row"].get("quick") == quick and old == plan:
-                rows.append(saved["row"])
-                histories[(arch, reg)] = History(saved["history"]).history
-                continue
+        # a cell run with another recipe is run again (rows saved without one used LR)
+        cached = _protocol.load_cached_cell(done, plan, quick, assumed={"lr": LR})
+        if cached is not None:
+            rows.append(cached[0])
+            histories[(arch, reg)] = cached[1]
+            continue
         if verbose:
             print(f"== {arch}, {reg}", flush=True)
         row, hist = run_cell(
@@ -214,41 +162,14 @@ def run(
         )
         row["quick"], row["recipe"] = quick, plan
         if verbose:
-            print(
-                f"   test error {row['test_error']:.2f}% [{row['best_test_error']:.2f}%] "
-                f"(seed {row['seed_test_error']}% [{row['seed_best_test_error']}%]), "
-                f"{row['seconds_per_epoch']} s/epoch",
-                flush=True,
-            )
-        from numnet.data._files import atomic_write_bytes
-
-        atomic_write_bytes(done, json.dumps({"row": row, "history": hist.epochs}).encode())
+            print(_protocol.summary_line(row), flush=True)
+        _protocol.save_cell(done, row, hist)
         rows.append(row)
         histories[(arch, reg)] = hist.history
-    _write_outputs(out, rows, histories, quick)
+    _protocol.write_outputs(out, rows, _markdown(rows, quick), partial(_plot, histories))
     return {
         "cells": len(rows),
         "table": str(out / "results.md"),
         "total_seconds": round(sum(r["seconds"] for r in rows), 1),
         "within_0.3_points": sum(r["test_error"] <= r["seed_test_error"] + 0.3 for r in rows),
     }
-
-
-def _write_outputs(out: Path, rows, histories, quick) -> None:
-    import csv
-    import io
-
-    from numnet.data._files import atomic_write_bytes
-
-    atomic_write_bytes(out / "results.md", _markdown(rows, quick).encode())
-    buf = io.StringIO()
-    if rows:
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-    atomic_write_bytes(out / "results.csv", buf.getvalue().encode())
-    atomic_write_bytes(out / "results.json", json.dumps(rows, indent=1).encode())
-    try:
-        _plot(histories, out / "learning_curves.png")
-    except ImportError:
-        pass

@@ -50,7 +50,7 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     import numnet.nn.functional as F
     from numnet import models, optim, train
     from numnet.data import two_moons
-    from numnet.experiments._classic import write_json
+    from numnet.experiments._common import write_json
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

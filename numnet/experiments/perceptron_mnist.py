@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from numnet.classic import Perceptron, margin, max_margin, perceptron_bound, radius
-from numnet.experiments._classic import load_digits_data, subsample, write_json
+from numnet.experiments._common import load_digits_data, subsample, write_json
 
 NAME = "perceptron-mnist"
 DESCRIPTION = "Perceptron on MNIST 0 vs 1: the seed-002 epoch log, R, γ and the 4R²/γ² bound"

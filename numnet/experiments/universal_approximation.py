@@ -123,7 +123,7 @@ def _evaluate(net, x: np.ndarray) -> np.ndarray:
 
 def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     """Max error vs K for the three constructions; fits and error curves as PNGs."""
-    from numnet.experiments._classic import write_json
+    from numnet.experiments._common import write_json
     from numnet.viz import new_figure, plot_function_fits, save_figure
 
     out = Path(out_dir)

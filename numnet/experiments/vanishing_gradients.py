@@ -221,7 +221,7 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     """Parts 1–3; writes results.json and the PNG figures."""
     import numnet.nn.functional as F
     from numnet import optim, train
-    from numnet.experiments._classic import write_json
+    from numnet.experiments._common import write_json
     from numnet.experiments.linear_ae_pca import load_images
 
     out = Path(out_dir)

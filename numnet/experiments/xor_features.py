@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from numnet.classic import Perceptron, truth_table, truth_table_network, xor_features
-from numnet.experiments._classic import write_json
+from numnet.experiments._common import write_json
 
 NAME = "xor-features"
 DESCRIPTION = "XOR: perceptron fails on (u, v), succeeds on (u, v, uv); TLU network and MLP too"

@@ -1,4 +1,4 @@
-"""Helpers shared by the classic-model reproductions (seed 002): data and output files."""
+"""Helpers shared by the experiments: MNIST or synthetic digits, subsampling, JSON output."""
 
 from __future__ import annotations
 

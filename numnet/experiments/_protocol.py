@@ -1,0 +1,207 @@
+"""Seed 001's table protocol, shared by the MNIST error-table reproductions.
+
+Train on 90 % of the MNIST training set (the *development* set), keep 10 % for
+*validation*; select the epoch with the lowest validation error; report the test error
+of that model and, in brackets, the lowest test error seen during training. The
+learning rate is annealed to 0 by a cosine schedule; the test error is recorded after
+every epoch by a callback.
+
+A finished cell is saved as ``{"row": {...}, "history": [one dict per epoch]}`` in
+``out_dir/cells/``, so that an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "cell_path",
+    "load_cached_cell",
+    "mnist_splits",
+    "plot_errors",
+    "save_cell",
+    "summary_line",
+    "table_cell",
+    "train_cell",
+    "write_outputs",
+]
+
+
+def mnist_splits(data_dir, *, seed: int, flatten: bool, subset=None, verify: bool = True):
+    """MNIST as ``(X_dev, y_dev, X_val, y_val, X_test, y_test)``, validation 10 % stratified.
+
+    ``subset = (n_train, n_test)`` (quick mode) keeps ``n_train`` training images drawn
+    at random and the first ``n_test`` test images.
+    """
+    from numnet.data import load_mnist, train_val_split
+
+    X, y, Xt, yt = load_mnist(data_dir, flatten=flatten, verify=verify)
+    if subset is not None:
+        n_train, n_test = subset
+        keep = np.random.default_rng(seed).permutation(len(X))[:n_train]
+        X, y = X[keep], y[keep]
+        Xt, yt = Xt[:n_test], yt[:n_test]
+    Xd, yd, Xv, yv = train_val_split(X, y, 0.1, stratify=True, seed=seed)
+    return Xd, yd, Xv, yv, Xt, yt
+
+
+def train_cell(
+    model,
+    optimizer,
+    data,
+    *,
+    epochs: int,
+    seed: int,
+    batch_size: int,
+    checkpoint=None,
+    verbose: int = 0,
+    eval_batch_size: int = 1024,
+):
+    """Train one cell of the table and select its epoch on validation accuracy.
+
+    Parameters
+    ----------
+    model, optimizer
+        The network and its optimizer; the learning rate is annealed to 0 over
+        ``epochs`` by a cosine schedule.
+    data : tuple
+        ``(X_dev, y_dev, X_val, y_val, X_test, y_test)``, as :func:`mnist_splits`.
+    checkpoint : path, optional
+        Passed to :func:`numnet.train.fit`: a cell in progress resumes from it.
+    eval_batch_size : int
+        Batch size of the test-error evaluation after every epoch.
+
+    Returns
+    -------
+    row : dict
+        ``test_error`` (of the selected epoch), ``best_test_error``, ``val_error`` (all
+        in %), ``selected_epoch``, ``epochs``, ``seconds``, ``seconds_per_epoch`` (the
+        mean over the epochs).
+    history : History
+        One row per epoch, with its ``test_error`` (a fraction).
+    """
+    import numnet.nn.functional as F
+    from numnet import train
+    from numnet.optim.lr_scheduler import CosineAnnealingLR
+
+    Xd, yd, Xv, yv, Xt, yt = data
+
+    class TestError(train.Callback):
+        def on_epoch_end(self, loop, epoch, logs):
+            test = train.evaluate(model, F.cross_entropy, (Xt, yt), batch_size=eval_batch_size)
+            logs["test_error"] = 1 - test["accuracy"]
+
+    schedule = train.LearningRateScheduler(CosineAnnealingLR(optimizer, epochs))
+    t0 = time.perf_counter()
+    history = train.fit(
+        model,
+        F.cross_entropy,
+        optimizer,
+        (Xd, yd),
+        epochs=epochs,
+        batch_size=batch_size,
+        validation=(Xv, yv),
+        seed=seed,
+        verbose=verbose,
+        checkpoint=checkpoint,
+        callbacks=[TestError(), schedule],
+    )
+    seconds = time.perf_counter() - t0
+    best = history.best("val_accuracy", mode="max")
+    row = {
+        "test_error": 100 * best["test_error"],
+        "best_test_error": 100 * min(history["test_error"]),
+        "val_error": 100 * (1 - best["val_accuracy"]),
+        "selected_epoch": best["epoch"],
+        "epochs": len(history),
+        "seconds": round(seconds, 1),
+        "seconds_per_epoch": round(seconds / len(history), 2),
+    }
+    return row, history
+
+
+def table_cell(row: dict | None, seed: tuple) -> str:
+    """``"ours% [best%] (seed s% [b%])"``, or ``"—"`` for ours when the cell was not run."""
+    ours = f"{row['test_error']:.2f}% [{row['best_test_error']:.2f}%]" if row else "—"
+    return f"{ours} (seed {seed[0]}% [{seed[1]}%])"
+
+
+def cell_path(out: Path, *names: str) -> Path:
+    """``out/cells/<slug>_<slug>.json`` for a cell named by ``names``."""
+    return out / "cells" / ("_".join(_slug(name) for name in names) + ".json")
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-").replace("--", "-")
+
+
+def load_cached_cell(path: Path, plan: dict, quick: bool, *, assumed: dict | None = None):
+    """The saved ``(row, history columns)`` of a cell run in this mode with this ``plan``.
+
+    Returns None (the cell must be run) when ``path`` does not exist, or when its row was
+    run in the other mode (``quick``) or with another recipe. A row saved without a
+    ``"recipe"`` is taken to have been run for its ``epochs``, the rest of the recipe
+    being ``assumed``.
+    """
+    from numnet.train.history import History
+
+    if not path.exists():
+        return None
+    saved = json.loads(path.read_text())
+    row = saved["row"]
+    recipe = row.get("recipe", {"epochs": row["epochs"], **(assumed or {})})
+    if row.get("quick") != quick or recipe != plan:
+        return None
+    return row, History(saved["history"]).history
+
+
+def save_cell(path: Path, row: dict, history) -> None:
+    """Write a finished cell (its row and its History's epochs) atomically."""
+    from numnet.data._files import atomic_write_bytes
+
+    atomic_write_bytes(path, json.dumps({"row": row, "history": history.epochs}).encode())
+
+
+def summary_line(row: dict) -> str:
+    """The line printed when a cell is done."""
+    return (
+        f"   test error {row['test_error']:.2f}% [{row['best_test_error']:.2f}%] "
+        f"(seed {row['seed_test_error']}% [{row['seed_best_test_error']}%]), "
+        f"{row['seconds_per_epoch']} s/epoch"
+    )
+
+
+def plot_errors(ax, columns: dict) -> None:
+    """Train, validation and test error (%) by epoch from a History's columns."""
+    epoch = columns["epoch"]
+    ax.plot(epoch, [100 * (1 - a) for a in columns["accuracy"]], label="train")
+    ax.plot(epoch, [100 * (1 - a) for a in columns["val_accuracy"]], label="validation")
+    ax.plot(epoch, [100 * e for e in columns["test_error"]], label="test")
+
+
+def write_outputs(
+    out: Path, rows: list[dict], markdown: str, plot_fn: Callable[[Path], None]
+) -> None:
+    """Write results.md (``markdown``), results.csv and results.json, and
+    ``plot_fn(out / "learning_curves.png")`` unless matplotlib is missing."""
+    from numnet.data._files import atomic_write_bytes
+
+    atomic_write_bytes(out / "results.md", markdown.encode())
+    buf = io.StringIO()
+    if rows:
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    atomic_write_bytes(out / "results.csv", buf.getvalue().encode())
+    atomic_write_bytes(out / "results.json", json.dumps(rows, indent=1).encode())
+    try:
+        plot_fn(out / "learning_curves.png")
+    except ImportError:
+        pass
