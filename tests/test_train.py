@@ -300,3 +300,29 @@ def test_progress_bar_forced(capsys):
     )
     err = capsys.readouterr().err
     assert "epoch 2/2" in err and "4/4" in err
+
+
+def test_no_float64_on_the_training_hot_path(monkeypatch):
+    """Every node recorded during float32 training steps (MLP and ConvNet) is float32."""
+    from numnet.tensor import Tensor
+
+    seen = []
+    original = Tensor._node.__func__
+
+    def spy(cls, array, parents, vjp, op):
+        seen.append((op, array.dtype))
+        return original(cls, array, parents, vjp, op)
+
+    monkeypatch.setattr(Tensor, "_node", classmethod(spy))
+    X, y = data(64)
+    model, opt = make(dropout=0.2)
+    train.fit(model, F.cross_entropy, opt, (X, y), epochs=1, batch_size=16, verbose=0)
+    net = models.convnet(channels=(2, 3), hidden=8, dropout=0.5, generator=0)
+    imgs = np.random.default_rng(0).random((8, 1, 28, 28), dtype=np.float32)
+    labels = np.arange(8) % 10
+    train.fit(net, F.cross_entropy, optim.SGD(net.parameters(), lr=0.01), (imgs, labels),
+              epochs=1, batch_size=4, verbose=0)
+    assert seen and all(dt == np.float32 for _, dt in seen), {op for op, dt in seen
+                                                              if dt != np.float32}
+    for p in model.parameters():
+        assert p.data.dtype == np.float32 and p.grad.dtype == np.float32
