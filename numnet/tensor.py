@@ -340,20 +340,30 @@ class Tensor:
         return _ops.sqrt(self.var(dim=dim, keepdim=keepdim, unbiased=unbiased))
 
     def max(self, dim=None, keepdim: bool = False):
-        """Largest value; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
+        """Largest value; with ``dim``, a ``(values, indices)`` pair as in PyTorch.
+
+        Without ``dim`` the gradient is shared among tied maxima (like ``amax``); with
+        ``dim`` it goes to the returned index only (like ``torch.max(x, dim)``).
+        """
         if dim is None:
             return _ops.amax(self)
-        return MaxMin(
-            _ops.amax(self, dim=dim, keepdim=keepdim), _ops.argmax(self, dim=dim, keepdim=keepdim)
-        )
+        return self._pick(_ops.argmax(self, dim=dim, keepdim=True), dim, keepdim)
 
     def min(self, dim=None, keepdim: bool = False):
         """Smallest value; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
         if dim is None:
             return _ops.amin(self)
-        return MaxMin(
-            _ops.amin(self, dim=dim, keepdim=keepdim), _ops.argmin(self, dim=dim, keepdim=keepdim)
-        )
+        return self._pick(_ops.argmin(self, dim=dim, keepdim=True), dim, keepdim)
+
+    def _pick(self, indices: Tensor, dim: int, keepdim: bool) -> MaxMin:
+        """Entries at ``indices`` (keepdim shape) along ``dim``, and the indices."""
+        dim = dim % self.ndim
+        grid = list(np.indices(indices.shape, sparse=True))
+        grid[dim] = indices.data
+        values = _ops.getitem(self, index=tuple(grid))
+        if not keepdim:
+            values, indices = values.squeeze(dim), indices.squeeze(dim)
+        return MaxMin(values, indices)
 
     def amax(self, dim=None, keepdim: bool = False):
         return _ops.amax(self, dim=dim, keepdim=keepdim)

@@ -105,6 +105,9 @@ CASES = {
         )
         for r in ("mean", "sum", "none")
     ],
+    "binary_cross_entropy_probs": [
+        (ops.binary_cross_entropy_probs, [t(6, low=0.05, high=0.95), t(6, low=0, high=1)])
+    ],
     "binary_cross_entropy_logits": [
         (ops.binary_cross_entropy_logits, [t(6, low=-5, high=5), t(6, low=0, high=1)])
     ],

@@ -669,3 +669,16 @@ def test_float64_loss_with_ndarray_target(loss):
     t = rnd(4, 3, seed=65, low=0.0, high=1.0)
     crosscheck(lambda a: getattr(F, loss)(a, t),
                lambda a: getattr(TF, loss)(a, torch.from_numpy(t)), x)
+
+
+def test_max_with_dim_routes_tied_gradient_to_the_returned_index():
+    x = np.array([[1.0, 3.0, 3.0], [5.0, 0.0, 5.0]])
+    crosscheck(lambda t: t.max(dim=1).values, lambda t: t.max(dim=1).values, x)
+    crosscheck(lambda t: t.min(dim=0).values, lambda t: t.min(dim=0).values, x)
+
+
+def test_binary_cross_entropy_at_exact_zero_and_one():
+    p = np.array([0.0, 1.0, 0.5, 1e-9, 1.0])
+    y = np.array([1.0, 0.0, 1.0, 0.0, 1.0])
+    crosscheck(lambda a, b: F.binary_cross_entropy(a, b, reduction="sum"),
+               lambda a, b: TF.binary_cross_entropy(a, b, reduction="sum"), p, y, grad=[0])

@@ -126,11 +126,12 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
 
 
 def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
-    """``-[y log p + (1 - y) log(1 - p)]`` for probabilities ``p``.
+    """``-[y log p + (1 - y) log(1 - p)]`` for probabilities ``p`` (fused primitive).
 
-    ``log`` is taken of ``p`` clamped to ``[tiny, 1]`` (``tiny`` the dtype's smallest
-    normal number), so ``p = 0`` or ``1`` gives a large finite loss, never ``log(0)``;
-    prefer :func:`binary_cross_entropy_with_logits`, which is exact and stable.
+    As in PyTorch, each log is clamped at -100, so ``p = 0`` or ``1`` gives a large
+    finite loss (never ``log(0)``), and the gradient ``(p - y) / max(p(1 - p), 1e-12)``
+    stays finite. Prefer :func:`binary_cross_entropy_with_logits`, which is exact and
+    stable.
     """
     input = _tensor(input, "input")
     target = _tensor(target, "target", like=input)
@@ -139,10 +140,7 @@ def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
     p = input.data
     if np.any((p < 0) | (p > 1)) or np.any(np.isnan(p)):
         raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1]")
-    tiny = float(np.finfo(input.dtype).tiny)
-    log_p = ops.log(ops.clamp(input, min=tiny))
-    log_q = ops.log(ops.clamp(1 - input, min=tiny))
-    return _reduce(-(target * log_p + (1 - target) * log_q), reduction)
+    return _reduce(ops.binary_cross_entropy_probs(input, target), reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, reduction: str = "mean") -> Tensor:

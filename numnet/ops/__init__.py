@@ -46,6 +46,7 @@ from numnet.ops.elementwise import (
 from numnet.ops.linalg import linear, matmul
 from numnet.ops.losses import (
     binary_cross_entropy_logits,
+    binary_cross_entropy_probs,
     cross_entropy_logits,
     cross_entropy_soft,
     log_softmax,
@@ -69,6 +70,7 @@ __all__ = [
     "argmax",
     "argmin",
     "binary_cross_entropy_logits",
+    "binary_cross_entropy_probs",
     "broadcast_to",
     "cast",
     "cat",

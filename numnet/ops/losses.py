@@ -105,3 +105,28 @@ def binary_cross_entropy_logits(z, y):
         return gz, gy
 
     return loss, vjp
+
+
+_EPS12 = float(np.float32(1e-12))
+
+
+@primitive("binary_cross_entropy_probs", family="losses")
+def binary_cross_entropy_probs(p, y):
+    """Elementwise ``ℓ = -[y log p + (1 - y) log(1 - p)]`` for probabilities ``p``.
+
+    Each log is clamped at -100 (PyTorch's convention), so ``p ∈ {0, 1}`` gives a
+    finite loss. Math: ``δp = δℓ (p - y) / max(p (1 - p), 1e-12)``,
+    ``δy = δℓ (log(1 - p) - log p)`` (clamped logs).
+    """
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(p), -100)
+        log_q = np.maximum(np.log1p(-p), -100)
+    loss = -(y * log_p + (1 - y) * log_q)
+
+    def vjp(g, needs):
+        # PyTorch's epsilon is the float32 number nearest 1e-12
+        gp = g * (p - y) / np.maximum(p * (1 - p), _EPS12) if needs[0] else None
+        gy = g * (log_q - log_p) if needs[1] else None
+        return gp, gy
+
+    return loss.astype(p.dtype, copy=False), vjp
