@@ -381,7 +381,9 @@ def test_threaded_passes_give_the_same_numbers(monkeypatch):
 
     previous = conv_mod.get_num_threads()
     serial = run()
-    monkeypatch.setattr(conv_mod, "_MIN_ITEMS_PER_THREAD", 1)
+    import numnet.parallel
+
+    monkeypatch.setattr(numnet.parallel, "_MIN_ITEMS_PER_THREAD", 1)
     try:
         conv_mod.set_num_threads(3)
         threaded = run()

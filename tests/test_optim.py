@@ -570,3 +570,36 @@ def test_bad_parameters():
     nonleaf = Parameter(np.ones(2)) * 2.0
     with pytest.raises(ValueError, match="non-leaf"):
         SGD([nonleaf], lr=0.1)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=1e-3),
+        lambda ps: Adam(ps, lr=1e-2),
+    ],
+)
+def test_threaded_step_equals_serial_step(make, monkeypatch):
+    """Large steps are split over threads (numnet.parallel); the numbers do not change."""
+    import numnet.optim.optimizer as optimizer_mod
+    from numnet.parallel import get_num_threads, set_num_threads
+
+    shapes = [(300, 200), (200,), (200, 100), (7, 3)]
+    runs = []
+    for threads, min_size in ((1, 1 << 40), (3, 1)):
+        monkeypatch.setattr(optimizer_mod, "_PARALLEL_MIN_SIZE", min_size)
+        previous = get_num_threads()
+        set_num_threads(threads)
+        try:
+            rng = np.random.default_rng(0)  # same data for both runs
+            params = [Parameter(rng.standard_normal(s).astype(np.float32)) for s in shapes]
+            opt = make(params)
+            for _ in range(3):
+                for p in params:
+                    p.grad = np.sin(p.data * 3).astype(np.float32)
+                opt.step()
+            runs.append([p.data.copy() for p in params])
+        finally:
+            set_num_threads(previous)
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)

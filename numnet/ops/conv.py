@@ -50,16 +50,15 @@ inputs each); the products are then batched over the groups.
 
 from __future__ import annotations
 
-import os
 import threading
 import weakref
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 
 import numpy as np
 
 from numnet.autograd.engine import is_grad_enabled
 from numnet.autograd.registry import primitive
+from numnet.parallel import get_num_threads, parallel_batch, set_num_threads  # noqa: F401
 
 
 # -- scratch buffers ------------------------------------------------------------------
@@ -111,56 +110,6 @@ _NO_GRAD_CHUNK_BYTES = 32 << 20  # im2col rows per chunk when no graph is record
 # δX̂ is formed in chunks that fit in the L3 cache; not smaller, as every chunk costs
 # kH·kW BLAS calls (each a fork/join of the BLAS threads, slow on a busy machine)
 _COL2IM_CHUNK_BYTES = 32 << 20
-
-
-# -- threads for the memory-bound passes ----------------------------------------------------
-def _default_threads() -> int:
-    for var in ("NUMNET_NUM_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(var, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    return len(cores) if cores else (os.cpu_count() or 1)
-
-
-_threads = {"n": _default_threads(), "executor": None}
-_MIN_ITEMS_PER_THREAD = 4  # samples; below this a pass is not split
-
-
-def set_num_threads(n: int) -> None:
-    """Threads for the copies and elementwise passes of convolution and pooling.
-
-    The matrix products use BLAS's own threads; the im2col copy, the col2im adds and
-    the pooling passes are plain NumPy loops, which run on one core. NumPy releases
-    the GIL inside them, so splitting the batch over ``n`` Python threads runs them in
-    parallel. Default: ``$NUMNET_NUM_THREADS``, else ``$OMP_NUM_THREADS``, else the
-    number of cores available.
-    """
-    if n < 1:
-        raise ValueError(f"set_num_threads needs n >= 1, got {n}")
-    old = _threads["executor"]
-    _threads.update(n=int(n), executor=None)
-    if old is not None:
-        old.shutdown(wait=False)
-
-
-def get_num_threads() -> int:
-    return _threads["n"]
-
-
-def parallel_batch(fn: Callable[[int, int], None], n: int) -> None:
-    """Call ``fn(start, stop)`` on contiguous slices of ``range(n)``, one per thread."""
-    t = min(_threads["n"], n // _MIN_ITEMS_PER_THREAD)
-    if t <= 1:
-        fn(0, n)
-        return
-    if _threads["executor"] is None or _threads["executor"]._max_workers < t - 1:
-        _threads["executor"] = ThreadPoolExecutor(t - 1, thread_name_prefix="numnet")
-    bounds = [n * i // t for i in range(t + 1)]
-    futures = [_threads["executor"].submit(fn, bounds[i], bounds[i + 1]) for i in range(1, t)]
-    fn(bounds[0], bounds[1])
-    for f in futures:
-        f.result()
 
 
 # -- argument parsing -----------------------------------------------------------------

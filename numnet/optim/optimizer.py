@@ -22,12 +22,17 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from numnet.autograd import enable_grad
+from numnet.parallel import balanced_bins, get_num_threads, parallel_tasks
 from numnet.tensor import Tensor
+
+# Below this many parameter entries a step is too short to be worth splitting over threads.
+_PARALLEL_MIN_SIZE = 1 << 17
 
 
 class _RequiredParameter:
@@ -104,6 +109,7 @@ class Optimizer:
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
         self._workspace: dict[np.dtype, np.ndarray] = {}
+        self._workspaces: list[dict[np.dtype, np.ndarray]] = []  # one per thread
         groups = list(params)
         if len(groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
@@ -196,6 +202,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        items = []
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -210,19 +217,41 @@ class Optimizer:
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {}
-                work = self._scratch(p.data) if self._n_work else None
-                self._update(p, grad, state, group, work)
+                items.append((p, grad, state, group))
+        sizes = [p.data.size for p, *_ in items]
+        threads = get_num_threads()
+        if threads > 1 and sum(sizes) >= _PARALLEL_MIN_SIZE:
+            # The updates are memory-bound elementwise passes and the parameters are
+            # independent: split them over the cores (NumPy releases the GIL).
+            bins = balanced_bins(sizes, threads)
+            while len(self._workspaces) < len(bins):
+                self._workspaces.append({})
+            parallel_tasks(
+                [
+                    partial(self._run, [items[i] for i in b], self._workspaces[k])
+                    for k, b in enumerate(bins)
+                ]
+            )
+        else:
+            self._run(items, self._workspace)
         return loss
+
+    def _run(self, items, workspace: dict) -> None:
+        for p, grad, state, group in items:
+            work = self._scratch(p.data, workspace) if self._n_work else None
+            self._update(p, grad, state, group, work)
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict, work) -> None:
         raise NotImplementedError
 
-    def _scratch(self, data: np.ndarray) -> np.ndarray:
-        """Scratch space ``(k, *data.shape)`` carved from one reusable buffer per dtype."""
+    def _scratch(self, data: np.ndarray, workspace: dict | None = None) -> np.ndarray:
+        """Scratch space ``(k, *data.shape)`` carved from one reusable buffer per dtype
+        (one workspace per thread)."""
+        workspace = self._workspace if workspace is None else workspace
         n = self._n_work * data.size
-        buf = self._workspace.get(data.dtype)
+        buf = workspace.get(data.dtype)
         if buf is None or buf.size < n:
-            buf = self._workspace[data.dtype] = np.empty(n, dtype=data.dtype)
+            buf = workspace[data.dtype] = np.empty(n, dtype=data.dtype)
         return buf[:n].reshape((self._n_work, *data.shape))
 
     # -- saving and restoring ---------------------------------------------------------

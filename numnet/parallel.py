@@ -1,0 +1,87 @@
+"""Threads for the memory-bound NumPy passes (copies, elementwise updates).
+
+BLAS runs the matrix products on its own threads; everything else in NumPy runs on
+one core. NumPy releases the GIL inside its loops, so independent slices of a pass
+(batch slices of an im2col copy, different parameters of an optimizer step) can run
+in parallel on Python threads. The number of threads is ``$NUMNET_NUM_THREADS``, else
+``$OMP_NUM_THREADS``, else the number of cores available; :func:`set_num_threads`
+changes it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+
+def _default_threads() -> int:
+    for var in ("NUMNET_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return len(cores) if cores else (os.cpu_count() or 1)
+
+
+_threads = {"n": _default_threads(), "executor": None}
+_MIN_ITEMS_PER_THREAD = 4  # below this many items a pass is not split
+
+
+def set_num_threads(n: int) -> None:
+    """Number of threads for numnet's memory-bound passes (not BLAS's)."""
+    if n < 1:
+        raise ValueError(f"set_num_threads needs n >= 1, got {n}")
+    old = _threads["executor"]
+    _threads.update(n=int(n), executor=None)
+    if old is not None:
+        old.shutdown(wait=False)
+
+
+def get_num_threads() -> int:
+    return _threads["n"]
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    ex = _threads["executor"]
+    if ex is None or ex._max_workers < workers:
+        ex = _threads["executor"] = ThreadPoolExecutor(workers, thread_name_prefix="numnet")
+    return ex
+
+
+def parallel_batch(fn: Callable[[int, int], None], n: int) -> None:
+    """Call ``fn(start, stop)`` on contiguous slices of ``range(n)``, one per thread."""
+    t = min(_threads["n"], n // _MIN_ITEMS_PER_THREAD)
+    if t <= 1:
+        fn(0, n)
+        return
+    bounds = [n * i // t for i in range(t + 1)]
+    ex = _executor(t - 1)
+    futures = [ex.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, t)]
+    fn(bounds[0], bounds[1])
+    for f in futures:
+        f.result()
+
+
+def parallel_tasks(tasks: Sequence[Callable[[], None]]) -> None:
+    """Run independent callables, the first on this thread and the rest on the pool."""
+    if len(tasks) <= 1:
+        for task in tasks:
+            task()
+        return
+    ex = _executor(len(tasks) - 1)
+    futures = [ex.submit(task) for task in tasks[1:]]
+    tasks[0]()
+    for f in futures:
+        f.result()
+
+
+def balanced_bins(sizes: Sequence[int], n_bins: int) -> list[list[int]]:
+    """Indices of ``sizes`` split into ``n_bins`` groups of similar total (largest first)."""
+    bins: list[list[int]] = [[] for _ in range(n_bins)]
+    totals = [0] * n_bins
+    for i in sorted(range(len(sizes)), key=lambda k: -sizes[k]):
+        b = totals.index(min(totals))
+        bins[b].append(i)
+        totals[b] += sizes[i]
+    return [b for b in bins if b]
