@@ -196,9 +196,11 @@ def write_outputs(
     atomic_write_bytes(out / "results.md", markdown.encode())
     buf = io.StringIO()
     if rows:
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        fields = list(dict.fromkeys(k for row in rows for k in row))  # rows may differ
+        w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
         w.writeheader()
-        w.writerows(rows)
+        w.writerows({k: json.dumps(v) if isinstance(v, dict) else v for k, v in row.items()}
+                    for row in rows)
     atomic_write_bytes(out / "results.csv", buf.getvalue().encode())
     atomic_write_bytes(out / "results.json", json.dumps(rows, indent=1).encode())
     try:
