@@ -115,13 +115,14 @@ def _plot(histories: dict, path: Path) -> None:
                 continue
             _protocol.plot_errors(ax, h)
             ax.set_ylim(0, 5)
-            ax.set_title(f"{arch.split(' ', 2)[1]} {arch.split(' ')[-1]}\n{reg}", fontsize=8)
+            ax.set_title(f"{arch}\n{reg}", fontsize=9)
             if i == len(ARCHS) - 1:
                 ax.set_xlabel("epoch")
             if j == 0:
                 ax.set_ylabel("error (%)")
             if i == 0 and j == 0:
                 ax.legend(fontsize=7)
+    fig.tight_layout()
     save_figure(fig, path)
 
 
