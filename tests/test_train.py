@@ -1,6 +1,7 @@
 """The training loop: shuffling, validation split, callbacks, guards, checkpoint/resume."""
 
 import json
+from functools import partial
 
 import numpy as np
 import pytest
@@ -172,6 +173,16 @@ def test_nan_guard_names_epoch_and_batch_and_keeps_good_weights():
 def test_kill_and_resume_equals_uninterrupted(tmp_path):
     X, y = data(300)
 
+    class Kill(train.Callback):
+        """Simulates the process being killed at (epoch, batch)."""
+
+        def __init__(self, at):
+            self.at = at
+
+        def on_batch_end(self, loop, batch, logs):
+            if (loop.epoch, batch) == self.at:
+                raise KeyboardInterrupt
+
     def run(ckpt, kill_at=None):
         model, opt = make(seed=1, dropout=0.3)
         callbacks = [
@@ -179,46 +190,14 @@ def test_kill_and_resume_equals_uninterrupted(tmp_path):
             train.LearningRateScheduler(StepLR(opt, step_size=2, gamma=0.5)),
         ]
         if kill_at is not None:
-
-            class Kill(train.Callback):
-                def on_batch_end(self, loop, batch, logs):
-                    if (loop.epoch, batch) == kill_at:
-                        raise KeyboardInterrupt
-
-            callbacks.append(Kill())
-        hist = (
-            train.fit(
-                model,
-                F.cross_entropy,
-                opt,
-                (X, y),
-                epochs=5,
-                batch_size=32,
-                validation=0.1,
-                seed=7,
-                verbose=0,
-                callbacks=callbacks[:2],
-                checkpoint=ckpt,
-            )
-            if kill_at is None
-            else None
-        )
-        if kill_at is not None:
-            with pytest.raises(KeyboardInterrupt):
-                train.fit(
-                    model,
-                    F.cross_entropy,
-                    opt,
-                    (X, y),
-                    epochs=5,
-                    batch_size=32,
-                    validation=0.1,
-                    seed=7,
-                    verbose=0,
-                    callbacks=callbacks,
-                    checkpoint=ckpt,
-                )
-        return model, hist
+            callbacks.append(Kill(kill_at))
+        fit = partial(train.fit, model, F.cross_entropy, opt, (X, y), epochs=5, batch_size=32,
+                      validation=0.1, seed=7, verbose=0, callbacks=callbacks, checkpoint=ckpt)
+        if kill_at is None:
+            return model, fit()
+        with pytest.raises(KeyboardInterrupt):
+            fit()
+        return model, None
 
     ref, ref_hist = run(tmp_path / "a.safetensors")
     run(tmp_path / "b.safetensors", kill_at=(3, 4))  # killed in the middle of epoch 3
