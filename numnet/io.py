@@ -94,36 +94,66 @@ def read_safetensors(path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
             raise fail("corrupt safetensors header (not a JSON object)")
         metadata = header.pop("__metadata__", None) or {}
         payload = fh.read()
-    tensors = {}
-    dtypes = {
-        "F64": "<f8",
-        "F32": "<f4",
-        "F16": "<f2",
-        "I64": "<i8",
-        "I32": "<i4",
-        "I16": "<i2",
-        "I8": "i1",
-        "U8": "u1",
-        "BOOL": "?",
-    }
+    if not isinstance(metadata, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+    ):
+        raise ModelFileError(f"{path}: corrupt safetensors metadata (not a map of strings)")
+    tensors, spans = {}, []
     for name, info in header.items():
         try:
-            dtype = np.dtype(dtypes[info["dtype"]])
-            shape = tuple(int(s) for s in info["shape"])
-            start, end = (int(o) for o in info["data_offsets"])
+            code = info["dtype"]
+            shape = info["shape"]
+            start, end = info["data_offsets"]
+            if not all(isinstance(v, int) and v >= 0 for v in (*shape, start, end)):
+                raise ValueError("shape and offsets must be non-negative integers")
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(
-                f"{path}: corrupt entry for tensor {name!r}: {info!r:.200}"
+                f"{path}: corrupt entry for tensor {name!r}: {info!r:.200} ({exc})"
             ) from exc
+        if code not in _DTYPES:
+            raise ModelFileError(
+                f"{path}: tensor {name!r} has dtype {code!r}, which numnet does not read "
+                f"(supported: {', '.join(_DTYPES)})"
+            )
+        dtype = np.dtype(_DTYPES[code])
         expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-        if not (0 <= start <= end <= len(payload)) or end - start != expected:
+        if not (start <= end <= len(payload)) or end - start != expected:
             raise ModelFileError(
                 f"{path}: tensor {name!r} needs bytes {start}..{end} ({expected} expected) but "
                 f"the data section has {len(payload)} bytes: truncated or corrupt"
             )
+        spans.append((start, end, name))
         arr = np.frombuffer(payload, dtype=dtype, count=expected // dtype.itemsize, offset=start)
         tensors[name] = arr.reshape(shape).astype(dtype.newbyteorder("="), copy=True)
+    position = 0  # the tensors must tile the data section: no overlap, no hole
+    for start, end, name in sorted(spans):
+        if start != position:
+            raise ModelFileError(
+                f"{path}: tensor {name!r} starts at byte {start}, expected {position} "
+                "(overlapping or missing data): corrupt file"
+            )
+        position = end
+    if position != len(payload):
+        raise ModelFileError(
+            f"{path}: {len(payload) - position} unexpected bytes after the last tensor"
+        )
     return tensors, metadata
+
+
+_DTYPES = {
+    "F64": "<f8",
+    "F32": "<f4",
+    "F16": "<f2",
+    "I64": "<i8",
+    "I32": "<i4",
+    "I16": "<i2",
+    "I8": "i1",
+    "U64": "<u8",
+    "U32": "<u4",
+    "U16": "<u2",
+    "U8": "u1",
+    "BOOL": "?",
+}
 
 
 # -- models -------------------------------------------------------------------------------
@@ -212,7 +242,7 @@ def _check_format(path, meta: dict, kind: str) -> None:
 # -- checkpoints of arbitrary nested state --------------------------------------------------
 def _flatten(obj, prefix: str, tensors: dict):
     if isinstance(obj, np.ndarray):
-        key = prefix or "_"
+        key = f"t{len(tensors)}:{prefix}"[:200]  # unique: a counter, then the path
         tensors[key] = obj
         return {"__tensor__": key}
     if isinstance(obj, dict):

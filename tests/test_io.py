@@ -162,3 +162,67 @@ def test_torch_loads_numnet_weights(tmp_path):
     np.testing.assert_allclose(
         tm(torch.from_numpy(x)).detach().numpy(), m(numnet.Tensor(x)).data, rtol=1e-5, atol=1e-6
     )
+
+
+def test_checkpoint_keys_never_collide_and_unsigned_arrays_load(tmp_path):
+    state = {
+        "a.b": np.zeros(2),
+        "a": {"b": np.ones(2)},
+        "x": [np.ones(1)],
+        "x.0": np.zeros(1),
+        "key": np.arange(3, dtype=np.uint32),
+    }
+    back = io.load_checkpoint(io.save_checkpoint(state, tmp_path / "c.safetensors"))
+    np.testing.assert_array_equal(back["a.b"], [0, 0])
+    np.testing.assert_array_equal(back["a"]["b"], [1, 1])
+    np.testing.assert_array_equal(back["x"][0], [1])
+    np.testing.assert_array_equal(back["x.0"], [0])
+    assert back["key"].dtype == np.uint32
+
+
+def _raw_safetensors(header: dict, payload: bytes) -> bytes:
+    import json as _json
+
+    text = _json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + payload
+
+
+@pytest.mark.parametrize(
+    "header,payload,match",
+    [
+        (
+            {
+                "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                "b": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+            },
+            b"\0" * 8,
+            "overlapping",
+        ),
+        (
+            {"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}},
+            b"\0" * 8,
+            "unexpected bytes",
+        ),
+        (
+            {"a": {"dtype": "F32", "shape": [-1, -4], "data_offsets": [0, 16]}},
+            b"\0" * 16,
+            "non-negative",
+        ),
+        (
+            {"a": {"dtype": "F32", "shape": [2.5], "data_offsets": [0, 8]}},
+            b"\0" * 8,
+            "non-negative",
+        ),
+        (
+            {"a": {"dtype": "BF16", "shape": [1], "data_offsets": [0, 2]}},
+            b"\0" * 2,
+            "does not read",
+        ),
+        ({"__metadata__": [1]}, b"", "metadata"),
+    ],
+)
+def test_malformed_safetensors_are_rejected(tmp_path, header, payload, match):
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(_raw_safetensors(header, payload))
+    with pytest.raises(io.ModelFileError, match=match):
+        io.read_safetensors(path)

@@ -603,3 +603,21 @@ def test_threaded_step_equals_serial_step(make, monkeypatch):
             set_num_threads(previous)
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: SGD(ps, lr=0.1, momentum=0.9),
+        lambda ps: Adam(ps, lr=0.1),
+        lambda ps: RMSprop(ps, lr=0.1),
+    ],
+)
+def test_zero_dim_parameters(make):
+    p = Parameter(np.float32(2.0))
+    p.grad = np.asarray(np.float32(1.0))
+    opt = make([p])
+    opt.step()
+    assert p.data.shape == () and p.data < 2.0
+    opt.zero_grad(set_to_none=False)
+    assert p.grad == 0.0

@@ -234,3 +234,24 @@ def test_seeded_factories_reproducible():
     c = numnet.rand(4).data
     numnet.manual_seed(7)
     np.testing.assert_array_equal(c, numnet.rand(4).data)
+
+
+def test_tuple_inside_index_is_an_integer_array():
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    x[((0, 0),)].sum().backward()
+    np.testing.assert_array_equal(x.grad, [[2, 2, 2], [0, 0, 0]])
+
+
+def test_zero_dim_tensors_get_array_gradients():
+    p = Tensor(np.float32(2.0), requires_grad=True)
+    (p * p).backward()
+    assert isinstance(p.grad, np.ndarray) and p.grad.shape == () and p.grad == 4.0
+    (p * p).backward()
+    assert isinstance(p.grad, np.ndarray) and p.grad == 8.0
+
+
+def test_integer_inputs_give_float32_results():
+    assert numnet.nn.Linear(2, 3)(Tensor([[1, 2]])).dtype == np.float32
+    assert (Tensor([1, 2]) / 2).dtype == np.float32
+    assert Tensor([1, 2]).mean().dtype == np.float32
+    assert (Tensor([1, 2]) + 1).dtype == np.int64  # integer arithmetic stays integer

@@ -6,6 +6,7 @@ from functools import partial
 import numpy as np
 import pytest
 
+import numnet
 import numnet.nn.functional as F
 from numnet import models, nn, optim, train
 from numnet.data import spirals
@@ -191,8 +192,20 @@ def test_kill_and_resume_equals_uninterrupted(tmp_path):
         ]
         if kill_at is not None:
             callbacks.append(Kill(kill_at))
-        fit = partial(train.fit, model, F.cross_entropy, opt, (X, y), epochs=5, batch_size=32,
-                      validation=0.1, seed=7, verbose=0, callbacks=callbacks, checkpoint=ckpt)
+        fit = partial(
+            train.fit,
+            model,
+            F.cross_entropy,
+            opt,
+            (X, y),
+            epochs=5,
+            batch_size=32,
+            validation=0.1,
+            seed=7,
+            verbose=0,
+            callbacks=callbacks,
+            checkpoint=ckpt,
+        )
         if kill_at is None:
             return model, fit()
         with pytest.raises(KeyboardInterrupt):
@@ -299,9 +312,70 @@ def test_no_float64_on_the_training_hot_path(monkeypatch):
     net = models.convnet(channels=(2, 3), hidden=8, dropout=0.5, generator=0)
     imgs = np.random.default_rng(0).random((8, 1, 28, 28), dtype=np.float32)
     labels = np.arange(8) % 10
-    train.fit(net, F.cross_entropy, optim.SGD(net.parameters(), lr=0.01), (imgs, labels),
-              epochs=1, batch_size=4, verbose=0)
-    assert seen and all(dt == np.float32 for _, dt in seen), {op for op, dt in seen
-                                                              if dt != np.float32}
+    train.fit(
+        net,
+        F.cross_entropy,
+        optim.SGD(net.parameters(), lr=0.01),
+        (imgs, labels),
+        epochs=1,
+        batch_size=4,
+        verbose=0,
+    )
+    assert seen and all(dt == np.float32 for _, dt in seen), {
+        op for op, dt in seen if dt != np.float32
+    }
     for p in model.parameters():
         assert p.data.dtype == np.float32 and p.grad.dtype == np.float32
+
+
+def test_resume_restores_the_default_generator_used_by_functional_dropout(tmp_path):
+    class Net(nn.Module):
+        def __init__(self):
+            self.a = nn.Linear(2, 16, generator=0)
+            self.b = nn.Linear(16, 3, generator=1)
+
+        def forward(self, x):
+            return self.b(F.dropout(numnet.relu(self.a(x)), 0.5, self.training))
+
+    X, y = data(120)
+
+    def run(epochs, ckpt):
+        numnet.manual_seed(11)
+        model = Net()
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        train.fit(
+            model,
+            F.cross_entropy,
+            opt,
+            (X, y),
+            epochs=epochs,
+            batch_size=20,
+            seed=3,
+            verbose=0,
+            checkpoint=ckpt,
+        )
+        return model
+
+    ref = run(3, tmp_path / "a.safetensors")
+    run(1, tmp_path / "b.safetensors")  # stopped after epoch 1; resumed below from a fresh
+    # default generator, whose state must come from the checkpoint
+    resumed = run(3, tmp_path / "b.safetensors")
+    for k, v in ref.state_dict().items():
+        np.testing.assert_array_equal(resumed.state_dict()[k], v)
+
+
+def test_integer_features_are_cast_to_the_model_dtype():
+    X = (np.random.default_rng(0).random((40, 4)) * 255).astype(np.uint8)
+    y = np.arange(40) % 2
+    model = nn.Sequential(nn.Linear(4, 2, generator=0))
+    train.fit(
+        model,
+        F.cross_entropy,
+        optim.SGD(model.parameters(), lr=1e-3),
+        (X, y),
+        epochs=1,
+        batch_size=8,
+        verbose=0,
+    )
+    assert model[0].weight.dtype == np.float32
+    assert train.predict(model, X).dtype == np.float32

@@ -166,7 +166,7 @@ def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool
             if node.grad is None:
                 node.grad = g if g_owned else g.copy()
             else:
-                node.grad = node.grad + g
+                node.grad = np.asarray(node.grad + g)  # (0-d sums are NumPy scalars)
             continue
         if vjp is FREED:
             raise RuntimeError(
@@ -175,7 +175,7 @@ def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool
                 "call if you need to backward twice."
             )
         if node._retains_grad:
-            node.grad = g.copy() if node.grad is None else node.grad + g
+            node.grad = g.copy() if node.grad is None else np.asarray(node.grad + g)
         parents = node._parents
         needs = tuple(p.requires_grad for p in parents)
         parent_grads = vjp(g, needs)
@@ -187,7 +187,11 @@ def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool
                 continue
             # A fresh array (not the incoming adjoint, not a view, not returned twice)
             # belongs to the engine and may be accumulated into in place.
-            fresh = pg is not g and pg.base is None and returned.count(id(pg)) == 1
+            fresh = pg is not g and returned.count(id(pg)) == 1
+            if isinstance(pg, np.ndarray):
+                fresh = fresh and pg.base is None
+            else:  # NumPy returns scalars for 0-d results
+                pg = np.asarray(pg)
             reduced = unbroadcast(pg, parent.data.shape)
             if reduced is not pg:
                 pg, fresh = reduced, True
@@ -199,4 +203,4 @@ def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool
             elif slot[1]:
                 slot[0] += pg
             else:
-                adjoints[id(parent)] = [slot[0] + pg, True]
+                adjoints[id(parent)] = [np.asarray(slot[0] + pg), True]

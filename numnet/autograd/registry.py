@@ -109,7 +109,7 @@ def apply(prim: Primitive, inputs: tuple, kwargs: dict):
     """Run ``prim`` on ``inputs`` and, when needed, record the graph node."""
     tensors = [x for x in inputs if isinstance(x, _Tensor)]
     dtype = _float_dtype(tensors)
-    promote_ints = dtype is not None and prim.family == "elementwise"
+    promote_ints = dtype is not None and prim.family in ("elementwise", "linalg")
     if len(tensors) != len(inputs) or promote_ints:
         inputs = tuple(_promote(x, dtype, promote_ints) for x in inputs)
     arrays = [x.data for x in inputs]
@@ -117,6 +117,8 @@ def apply(prim: Primitive, inputs: tuple, kwargs: dict):
     if not prim.differentiable:
         return _Tensor._wrap(prim.forward(*arrays, **kwargs))
     out, vjp = prim.forward(*arrays, **kwargs)
+    if dtype is None and getattr(out, "dtype", None) == np.float64:
+        out = np.asarray(out, dtype=np.float32)  # integer inputs (int / int, mean): float32
     if not record:
         return _Tensor._wrap(out)
     return _Tensor._node(out, inputs, vjp, prim.name)

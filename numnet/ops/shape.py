@@ -58,13 +58,14 @@ def _is_advanced(index) -> bool:
     )
 
 
-def _plain_index(index):
-    """Replace Tensors in an index by their arrays."""
-    if isinstance(index, tuple):
-        return tuple(_plain_index(i) for i in index)
+def _plain_index(index, top: bool = True):
+    """Replace Tensors in an index by their arrays, and nested sequences by arrays
+    (NumPy reads a tuple or list inside the index tuple as an integer array)."""
+    if isinstance(index, tuple) and top:
+        return tuple(_plain_index(i, top=False) for i in index)
     if hasattr(index, "data") and hasattr(index, "grad"):
         return index.data
-    if isinstance(index, list):
+    if isinstance(index, (list, tuple)):
         return np.asarray(index)
     return index
 

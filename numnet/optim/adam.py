@@ -55,7 +55,7 @@ def adam_update(
     """
     if work is None:
         work = np.empty((2, *param.shape), dtype=param.dtype)
-    w0, w1 = work[0], work[1]
+    w0, w1 = work[0, ...], work[1, ...]
     if not state:
         state["step"] = 0
         state["exp_avg"] = np.zeros_like(param)

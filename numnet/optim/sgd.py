@@ -57,7 +57,7 @@ def sgd_update(
     """
     if work is None:
         work = np.empty((2, *param.shape), dtype=param.dtype)
-    w0, w1 = work[0], work[1]
+    w0, w1 = work[0, ...], work[1, ...]
     g = grad
     if weight_decay != 0.0:
         np.multiply(param, weight_decay, out=w0)

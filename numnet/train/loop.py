@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from numnet.autograd.engine import no_grad
-from numnet.random import as_generator
+from numnet.random import as_generator, default_generator
 from numnet.tensor import Tensor
 from numnet.train.callbacks import Callback, EpochPrinter, ProgressBar
 from numnet.train.history import History
@@ -46,9 +46,12 @@ def _as_arrays(data, what: str) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def _inputs(X: np.ndarray, dtype) -> np.ndarray:
-    """Floating arrays (inputs, regression targets) in the model's dtype; labels unchanged."""
-    return X.astype(dtype, copy=False) if X.dtype.kind == "f" and X.dtype != dtype else X
+def _inputs(X: np.ndarray, dtype, *, features: bool = False) -> np.ndarray:
+    """Floating arrays (and integer ``features``, e.g. uint8 pixels) in the model's dtype;
+    integer targets (class labels) unchanged."""
+    if X.dtype == dtype or not (X.dtype.kind == "f" or (features and X.dtype.kind in "iub")):
+        return X
+    return X.astype(dtype)
 
 
 def accuracy_count(output: np.ndarray, y: np.ndarray) -> int | None:
@@ -100,7 +103,7 @@ def evaluate(model, loss_fn, data, *, batch_size: int = 1024) -> dict:
         with no_grad():
             for start in range(0, len(X), batch_size):
                 xb, yb = (
-                    _inputs(X[start : start + batch_size], dtype),
+                    _inputs(X[start : start + batch_size], dtype, features=True),
                     y[start : start + batch_size],
                 )
                 out = model(Tensor._wrap(xb))
@@ -122,7 +125,7 @@ def predict(model, X, *, batch_size: int = 1024) -> np.ndarray:
     try:
         with no_grad():
             outs = [
-                model(Tensor._wrap(_inputs(X[s : s + batch_size], dtype))).data
+                model(Tensor._wrap(_inputs(X[s : s + batch_size], dtype, features=True))).data
                 for s in range(0, len(X), batch_size)
             ]
     finally:
@@ -203,6 +206,8 @@ def fit(
         callbacks.append(EpochPrinter())
     loop = Loop(model, optimizer, history, epochs, n_batches)
     generators = [rng, *_module_generators(model)]
+    if all(g is not default_generator() for g in generators):  # used by F.dropout(None)
+        generators.append(default_generator())
     start_epoch = 1
     if checkpoint is not None and Path(checkpoint).exists():
         start_epoch = _restore(checkpoint, model, optimizer, callbacks, history, generators) + 1
@@ -222,7 +227,7 @@ def fit(
         seen, total, correct, have_acc = 0, 0.0, 0, True
         for b in range(n_batches):
             idx = order[b * batch_size : (b + 1) * batch_size]
-            xb, yb = _inputs(X[idx], dtype), _inputs(y[idx], dtype)
+            xb, yb = _inputs(X[idx], dtype, features=True), _inputs(y[idx], dtype)
             optimizer.zero_grad()
             out = model(Tensor._wrap(xb))
             loss = loss_fn(out, Tensor._wrap(yb))
