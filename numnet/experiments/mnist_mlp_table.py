@@ -9,7 +9,7 @@ Training recipe (ours; the seed does not give one): SGD with momentum 0.9 (PyTor
 convention), batch 128, learning rate ``LR`` annealed to 0 by a cosine schedule over
 ``EPOCHS`` epochs, weights initialised as in ``torch.nn.Linear``. Dropout networks
 learn more slowly, so their cells train for ``DROPOUT_EPOCHS`` epochs from
-``DROPOUT_LR``. L2 is the seed's
+``DROPOUT_LR`` (``TANH_DROPOUT_EPOCHS`` for the tanh network, the slowest). L2 is the seed's
 penalty ``λ/2 Σ‖W‖²`` (weights only, λ = 1e-5), i.e. ``weight_decay=λ``; dropout
 ``p = 0.5`` follows every hidden layer.
 
@@ -49,12 +49,16 @@ EPOCHS = 30
 LR = 0.05
 DROPOUT_EPOCHS = 45
 DROPOUT_LR = 0.05
+TANH_DROPOUT_EPOCHS = 120
 
 
-def recipe(dropout: float, quick: bool, epochs: int | None = None) -> dict:
+def recipe(dropout: float, quick: bool, epochs: int | None = None,
+           activation: str = "relu") -> dict:
     """Epochs and learning rate of a cell (``epochs`` overrides)."""
     if quick:
         return {"epochs": epochs or 6, "lr": LR}
+    if dropout > 0 and activation == "tanh":  # tanh + dropout under-fits for long
+        return {"epochs": epochs or TANH_DROPOUT_EPOCHS, "lr": DROPOUT_LR}
     if dropout > 0:
         return {"epochs": epochs or DROPOUT_EPOCHS, "lr": DROPOUT_LR}
     return {"epochs": epochs or EPOCHS, "lr": LR}
@@ -149,7 +153,7 @@ def run(
         if cells is not None and (arch, reg) not in cells:
             continue
         done = _protocol.cell_path(out, arch, reg)
-        plan = recipe(p, quick, epochs)
+        plan = recipe(p, quick, epochs, act)
         # a cell run with another recipe is run again (rows saved without one used LR)
         cached = _protocol.load_cached_cell(done, plan, quick, assumed={"lr": LR})
         if cached is not None:
