@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from numnet.data._files import atomic_writer
+from numnet._files import atomic_writer
 from numnet.nn.config import from_config, to_config
 from numnet.nn.module import Module
 

@@ -22,7 +22,7 @@ import urllib.request
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from numnet.data._files import atomic_writer, md5_file, normalize_md5s
+from numnet._files import atomic_writer, md5_file, normalize_md5s
 
 __all__ = ["ChecksumError", "DownloadError", "download"]
 

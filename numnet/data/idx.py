@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from numnet.data._files import GZIP_MAGIC, atomic_writer
+from numnet._files import GZIP_MAGIC, atomic_writer
 
 __all__ = [
     "DTYPE_CODES",

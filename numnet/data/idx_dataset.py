@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from numnet.data._files import is_gzip, md5_bytes, md5_file
+from numnet._files import is_gzip, md5_bytes, md5_file
 from numnet.data.download import ChecksumError
 from numnet.data.idx import decode_idx, read_idx_bytes
 

@@ -164,7 +164,7 @@ def load_cached_cell(path: Path, plan: dict, quick: bool, *, assumed: dict | Non
 
 def save_cell(path: Path, row: dict, history) -> None:
     """Write a finished cell (its row and its History's epochs) atomically."""
-    from numnet.data._files import atomic_write_bytes
+    from numnet._files import atomic_write_bytes
 
     atomic_write_bytes(path, json.dumps({"row": row, "history": history.epochs}).encode())
 
@@ -191,7 +191,7 @@ def write_outputs(
 ) -> None:
     """Write results.md (``markdown``), results.csv and results.json, and
     ``plot_fn(out / "learning_curves.png")`` unless matplotlib is missing."""
-    from numnet.data._files import atomic_write_bytes
+    from numnet._files import atomic_write_bytes
 
     atomic_write_bytes(out / "results.md", markdown.encode())
     buf = io.StringIO()

@@ -167,7 +167,7 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0, verbose: 
     import csv
     import io
 
-    from numnet.data._files import atomic_write_bytes
+    from numnet._files import atomic_write_bytes
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

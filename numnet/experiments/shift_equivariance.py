@@ -95,7 +95,7 @@ def layer_matrix(layer, n: int) -> np.ndarray:
 def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0, verbose: int = 1) -> dict:
     """Measure the equivariance errors and the Toeplitz structure; write results and a PNG."""
     from numnet import nn
-    from numnet.data._files import atomic_write_bytes
+    from numnet._files import atomic_write_bytes
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

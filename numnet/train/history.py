@@ -8,7 +8,7 @@ import json
 import math
 from pathlib import Path
 
-from numnet.data._files import atomic_write_bytes
+from numnet._files import atomic_write_bytes
 
 
 class History:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from numnet.data._files import atomic_writer
+from numnet._files import atomic_writer
 
 
 def require_matplotlib():

@@ -1,4 +1,4 @@
-"""File helpers shared by the IDX writer and the downloader: atomic writes and checksums.
+"""Atomic writes and checksums, shared by IDX files, downloads, save/load, logs and figures.
 
 A file is written to a temporary name in its destination directory and renamed over
 the destination with :func:`os.replace` only once it is complete, so a reader never sees
