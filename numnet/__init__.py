@@ -5,6 +5,7 @@ optimizers (:mod:`numnet.optim`) and more, with PyTorch's names.
 """
 
 from numnet import ops as _ops
+from numnet._memory import empty_cache
 from numnet.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from numnet.creation import (
     arange,
@@ -20,6 +21,7 @@ from numnet.creation import (
     zeros,
     zeros_like,
 )
+from numnet.parallel import get_num_threads, set_num_threads
 from numnet.random import manual_seed
 from numnet.tensor import Tensor, bool_, float32, float64, int64
 
@@ -89,6 +91,7 @@ __all__ = [
     "clamp",
     "clip",
     "concatenate",
+    "empty_cache",
     "enable_grad",
     "exp",
     "eye",
@@ -105,6 +108,8 @@ __all__ = [
     "log_softmax",
     "logsumexp",
     "manual_seed",
+    "set_num_threads",
+    "get_num_threads",
     "matmul",
     "maximum",
     "mean",

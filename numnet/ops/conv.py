@@ -56,6 +56,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from numnet import _memory
 from numnet.autograd.engine import is_grad_enabled
 from numnet.autograd.registry import primitive
 from numnet.parallel import get_num_threads, parallel_batch, set_num_threads  # noqa: F401
@@ -166,7 +167,11 @@ def _pad_nhwc(xh: np.ndarray, pads) -> np.ndarray:
     if not any(pads):
         return xh
     n, h, w, c = xh.shape
-    xp = np.zeros((n, h + pt + pb, w + pl + pr, c), dtype=xh.dtype)
+    xp = _memory.empty((n, h + pt + pb, w + pl + pr, c), xh.dtype)
+    xp[:, :pt] = 0  # the zero border, then the interior
+    xp[:, h + pt :] = 0
+    xp[:, pt : pt + h, :pl] = 0
+    xp[:, pt : pt + h, w + pl :] = 0
     xp[:, pt : pt + h, pl : pl + w, :] = xh
     return xp
 
@@ -289,7 +294,7 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1):
                 cols.transpose(1, 0, 2), w_hat.transpose(0, 2, 1)
             ).transpose(1, 0, 2)
 
-    y = np.empty((n, ho, wo, cout), dtype=dtype)
+    y = _memory.empty((n, ho, wo, cout), dtype)
     y2 = y.reshape(m, cout)
     cols = None
     per_sample = ho * wo * g * ka
@@ -346,7 +351,8 @@ def _col2im(gh, weight, padded_shape, out_shape, stride, dilation, pads, g):
     w_off = np.ascontiguousarray(
         weight.reshape(g, og, cg, kh, kw).transpose(0, 3, 4, 1, 2)
     ).reshape(g, kk, og, cg)
-    gxp = np.zeros(padded_shape, dtype=gh.dtype)
+    gxp = _memory.empty(padded_shape, gh.dtype)
+    parallel_batch(lambda a, b: gxp[a:b].fill(0), n)
     per_sample = ho * wo * kk * c * gh.dtype.itemsize
     step = max(1, _COL2IM_CHUNK_BYTES // per_sample)
     buf = WORKSPACE.take((g, kk, min(step, n) * ho * wo, cg), gh.dtype)
