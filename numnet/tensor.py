@@ -334,10 +334,12 @@ class Tensor:
         return _ops.mean(self, dim=dim, keepdim=keepdim)
 
     def var(self, dim=None, keepdim: bool = False, unbiased: bool = True):
+        """Variance; NaN (with a UserWarning) if ``n - unbiased ≤ 0``, as in PyTorch."""
         return _ops.var(self, dim=dim, keepdim=keepdim, unbiased=unbiased)
 
     def std(self, dim=None, keepdim: bool = False, unbiased: bool = True):
-        return _ops.sqrt(self.var(dim=dim, keepdim=keepdim, unbiased=unbiased))
+        """Standard deviation; NaN (with a UserWarning) if ``n - unbiased ≤ 0``."""
+        return _ops.std(self, dim=dim, keepdim=keepdim, unbiased=unbiased)
 
     def max(self, dim=None, keepdim: bool = False):
         """Largest value; with ``dim``, a ``(values, indices)`` pair as in PyTorch.

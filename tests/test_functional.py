@@ -1,5 +1,7 @@
 """nn.functional: the seeds' identities, numerical stability, and input validation."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -145,6 +147,56 @@ def test_cross_entropy_spatial_and_gradcheck():
     assert gradcheck(lambda z: F.cross_entropy(z, y), [z])
 
 
+def test_nll_loss_spatial_values_by_hand():
+    # input (N=2, C=3, d=2): the class axis is axis 1, targets are (N, d)
+    logp = np.log(np.array([
+        [[0.5, 0.1], [0.25, 0.3], [0.25, 0.6]],
+        [[0.2, 0.7], [0.2, 0.2], [0.6, 0.1]],
+    ]))
+    y = Tensor(np.array([[0, 2], [2, 0]]))
+    expected = -np.log([[0.5, 0.6], [0.6, 0.7]])
+    np.testing.assert_allclose(F.nll_loss(t64(logp, False), y, "none").data, expected)
+    np.testing.assert_allclose(F.nll_loss(t64(logp, False), y, "sum").item(), expected.sum())
+    np.testing.assert_allclose(F.nll_loss(t64(logp, False), y).item(), expected.mean())
+    x = t64(logp)
+    F.nll_loss(x, y, "sum").backward()
+    picked = np.zeros_like(logp)
+    picked[[0, 0, 1, 1], [0, 2, 2, 0], [0, 1, 0, 1]] = -1.0
+    np.testing.assert_array_equal(x.grad, picked)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(3, 4), (2, 4, 3), (2, 3, 2, 2)])
+def test_nll_loss_and_cross_entropy_spatial_gradcheck(shape, reduction):
+    rng = np.random.default_rng(7)
+    z = t64(rng.standard_normal(shape))
+    y = Tensor(rng.integers(0, shape[1], (shape[0], *shape[2:])))
+    out = F.nll_loss(z, y, reduction)
+    assert out.shape == (() if reduction != "none" else y.shape)
+    assert gradcheck(lambda z: F.nll_loss(z, y, reduction), [z])
+    assert gradcheck(lambda z: F.nll_loss(F.log_softmax(z, dim=1), y, reduction), [z])
+    assert gradcheck(lambda z: F.cross_entropy(z, y, reduction), [z])
+    # cross-entropy is the NLL of the log-softmax over the class axis, entry by entry
+    np.testing.assert_allclose(
+        F.cross_entropy(z, y, "none").data,
+        F.nll_loss(F.log_softmax(z, dim=1), y, "none").data,
+        rtol=1e-12,
+    )
+
+
+def test_nll_loss_single_sample_and_empty_batch():
+    logp = Tensor([-1.0, -2.0, -3.0])
+    assert F.nll_loss(logp, Tensor(np.array(1))).item() == 2.0
+    assert F.nll_loss(logp, Tensor(np.array(2)), "none").shape == ()
+    # no losses to average: NaN (PyTorch's value), without NumPy's RuntimeWarning
+    for z, y in [(numnet.zeros(0, 3), np.zeros(0, np.int64)),
+                 (numnet.zeros(2, 3, 0), np.zeros((2, 0), np.int64))]:
+        for loss in (F.nll_loss, F.cross_entropy):
+            assert np.isnan(loss(z, Tensor(y)).item())
+            assert loss(z, Tensor(y), "sum").item() == 0.0
+            assert loss(z, Tensor(y), "none").shape == y.shape
+
+
 @pytest.mark.parametrize("loss", [F.mse_loss, F.binary_cross_entropy_with_logits])
 def test_losses_gradcheck(loss):
     rng = np.random.default_rng(5)
@@ -179,6 +231,28 @@ def test_cross_entropy_errors():
         F.cross_entropy(z, Tensor([0, 1]))
     with pytest.raises(ValueError, match="reduction"):
         F.cross_entropy(z, Tensor([0, 1, 2]), reduction="avg")
+
+
+@pytest.mark.parametrize("loss", [F.nll_loss, F.cross_entropy])
+@pytest.mark.parametrize("bad", [(4, 2), (2, 5), (2,), (2, 4, 1), (8,)])
+def test_spatial_class_target_shape_errors_name_the_shapes(loss, bad):
+    z = numnet.zeros(2, 3, 4)  # (N, C, d): targets must be (N, d) = (2, 4)
+    name = loss.__name__
+    pattern = (rf"{name}: target shape {re.escape(str(bad))} does not match input shape "
+               r"\(2, 3, 4\) \(expected integer labels of shape \(2, 4\)")
+    with pytest.raises(ValueError, match=pattern):
+        loss(z, Tensor(np.zeros(bad, np.int64)))
+
+
+def test_nll_loss_errors():
+    with pytest.raises(ValueError, match=r"target shape \(1,\) does not match input shape \(4,\)"):
+        F.nll_loss(numnet.zeros(4), Tensor(np.zeros(1, np.int64)))
+    with pytest.raises(ValueError, match="class label 3 is out of range for 3 classes"):
+        F.nll_loss(numnet.zeros(2, 3, 2), Tensor(np.array([[0, 1], [3, 2]])))
+    with pytest.raises(TypeError, match="integer dtype"):
+        F.nll_loss(numnet.zeros(2, 3, 2), Tensor(np.zeros((2, 2))))
+    with pytest.raises(ValueError, match="class dimension"):
+        F.nll_loss(Tensor(1.0), Tensor(np.array(0)))
 
 
 def test_shape_mismatch_errors():

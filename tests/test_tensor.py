@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import numnet
+import numnet.nn
 from numnet import Tensor
 
 
@@ -183,6 +184,50 @@ def test_reductions_values():
     assert x.min().item() == 1.0
     np.testing.assert_allclose(x.var(dim=1).data, [4.0, 4.0])
     np.testing.assert_allclose(x.logsumexp(dim=1).data, np.log(np.exp(x.data).sum(1)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_unbiased_var_and_std_of_one_element_are_nan(name, dtype):
+    # n - 1 = 0 degrees of freedom: NaN value and NaN gradient, as in PyTorch (not 0);
+    # a UserWarning, and no NumPy RuntimeWarning (pytest turns those into errors)
+    x = Tensor([3.0], dtype=dtype, requires_grad=True)
+    with pytest.warns(UserWarning, match=rf"{name}\(\): degrees of freedom is <= 0"):
+        y = getattr(x, name)()
+    assert y.shape == () and y.dtype == dtype and np.isnan(y.item())
+    y.backward()
+    assert x.grad.dtype == dtype and np.isnan(x.grad).all()
+    # per-row reduction over an axis of length 1
+    x = Tensor(np.arange(3.0).reshape(3, 1), dtype=dtype, requires_grad=True)
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        y = getattr(x, name)(dim=1, keepdim=True)
+    assert y.shape == (3, 1) and np.isnan(y.data).all()
+    y.sum().backward()
+    assert np.isnan(x.grad).all()
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_var_and_std_with_enough_degrees_of_freedom_do_not_warn(name, recwarn):
+    x = Tensor([3.0], dtype=numnet.float64, requires_grad=True)
+    y = getattr(x, name)(unbiased=False)  # n = 1 entry, no correction: exactly 0
+    assert y.item() == 0.0
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [0.0])  # std: 0 at zero spread, like torch
+    x = Tensor([[1.0, 3.0], [2.0, 2.0]], dtype=numnet.float64, requires_grad=True)
+    y = getattr(x, name)(dim=1)
+    expected = np.array([2.0, 0.0])
+    np.testing.assert_allclose(y.data, expected if name == "var" else np.sqrt(expected))
+    y.sum().backward()
+    assert np.all(np.isfinite(x.grad))
+    assert not recwarn.list
+
+
+def test_var_of_an_empty_reduction_is_nan():
+    x = Tensor(np.zeros((2, 0)), dtype=numnet.float64)
+    for unbiased in (True, False):
+        with pytest.warns(UserWarning, match="degrees of freedom"):
+            y = x.var(dim=1, unbiased=unbiased)
+        assert y.shape == (2,) and np.isnan(y.data).all()
 
 
 def test_max_gradient_split_on_ties():

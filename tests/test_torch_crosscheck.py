@@ -272,6 +272,31 @@ def test_var(dim, keepdim, unbiased):
                    lambda t: t.var(dim=dim, keepdim=keepdim, correction=corr), x)
 
 
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize(
+    "shape,dim", [((1,), None), ((3, 1), 1), ((1, 4), 0), ((1, 1, 3), (0, 1)), ((2, 0), 1)]
+)
+@pytest.mark.parametrize("dtype", [F64, F32])
+def test_var_std_with_zero_degrees_of_freedom_is_nan_like_torch(name, shape, dim, dtype):
+    # one element with correction 1 (or none at all): NaN values and NaN gradients like
+    # torch, and a UserWarning "degrees of freedom is <= 0" like torch's
+    x = rnd(*shape, seed=14)
+    kw = {} if dim is None else {"dim": dim}
+    with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
+        crosscheck(lambda t: getattr(t, name)(**kw),
+                   lambda t: getattr(t, name)(**kw, correction=1), x, dtype=dtype)
+
+
+@pytest.mark.parametrize("dim", [None, 1])
+def test_std_gradient_at_zero_spread_like_torch(dim):
+    x = np.array([[2.0, 2.0, 2.0], [1.0, 3.0, 2.0]])
+    kw = {} if dim is None else {"dim": dim}
+    crosscheck(lambda t: (t[:1] if dim is None else t).std(**kw, unbiased=False),
+               lambda t: (t[:1] if dim is None else t).std(**kw, correction=0), x)
+    crosscheck(lambda t: t[:, :1].std(**kw, unbiased=False),
+               lambda t: t[:, :1].std(**kw, correction=0), x)
+
+
 # -- shape ops ----------------------------------------------------------------------------
 SHAPE_CASES = {
     "reshape": (lambda t: t.reshape(4, 6), lambda t: t.reshape(4, 6)),
@@ -557,6 +582,33 @@ def test_nll_loss(reduction):
     labels = np.array([0, 3, 3, 1, 2, 0])  # repeated labels
     crosscheck(lambda a, t: F.nll_loss(a, t, reduction=reduction),
                lambda a, t: TF.nll_loss(a, t, reduction=reduction), logp, labels)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(2, 4, 3), (2, 4, 3, 2), (3, 4, 1, 2, 2)])
+def test_nll_loss_spatial(reduction, shape):
+    # (N, C, d1, ..., dk) log-probabilities, (N, d1, ..., dk) labels: class axis 1
+    probs = np.random.default_rng(57).dirichlet(np.ones(4), size=(shape[0], *shape[2:]))
+    logp = np.ascontiguousarray(np.log(np.moveaxis(probs, -1, 1)))
+    labels = np.random.default_rng(58).integers(0, 4, size=(shape[0], *shape[2:]))
+    crosscheck(lambda a, t: F.nll_loss(a, t, reduction=reduction),
+               lambda a, t: TF.nll_loss(a, t, reduction=reduction), logp, labels)
+    crosscheck(lambda a, t: F.nll_loss(F.log_softmax(a, dim=1), t, reduction=reduction),
+               lambda a, t: TF.cross_entropy(a, t, reduction=reduction), logp * 3, labels,
+               dtype=F32)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_spatial_3d_float32(reduction):
+    z = rnd(3, 5, 2, 2, 2, seed=59) * 4  # (N, C, d1, d2, d3)
+    labels = np.random.default_rng(60).integers(0, 5, size=(3, 2, 2, 2))
+    crosscheck(lambda a, t: F.cross_entropy(a, t, reduction=reduction),
+               lambda a, t: TF.cross_entropy(a, t, reduction=reduction), z, labels, dtype=F32)
+
+
+def test_nll_loss_single_sample():
+    logp = np.log(np.random.default_rng(61).dirichlet(np.ones(5)))
+    crosscheck(F.nll_loss, TF.nll_loss, logp, np.array(3))
 
 
 LOSS_MODULES = [

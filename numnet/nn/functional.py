@@ -4,7 +4,8 @@ Heavy lifting happens in the fused primitives of :mod:`numnet.ops`; this module
 validates inputs (shapes, label ranges, reductions) and composes the rest.
 
 Shapes: batches are rows, ``(N, D)``; classification logits are ``(N, C)`` (or
-``(N, C, d1, ...)``), class labels ``(N,)`` integers in ``[0, C)``.
+``(N, C, d1, ...)``, class axis 1), class labels ``(N,)`` (or ``(N, d1, ...)``) integers
+in ``[0, C)``.
 """
 
 from __future__ import annotations
@@ -183,48 +184,66 @@ def _class_targets(input: Tensor, target: Tensor, loss: str) -> np.ndarray:
     return labels
 
 
+def _check_label_shape(loss: str, input: Tensor, target: Tensor, soft_ok: bool) -> None:
+    """Class labels for input ``(N, C, d1, ..., dk)`` must have shape ``(N, d1, ..., dk)``."""
+    expected = (input.shape[0], *input.shape[2:])
+    if target.shape != expected:
+        soft = f" or probabilities of shape {input.shape}" if soft_ok else ""
+        raise ValueError(
+            f"{loss}: target shape {target.shape} does not match input shape {input.shape} "
+            f"(expected integer labels of shape {expected}{soft}; the class axis of the "
+            "input is axis 1)"
+        )
+
+
 def cross_entropy(input, target, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy from logits (fused, log-sum-exp stable for |z| ~ 1e4).
 
     Parameters
     ----------
-    input : (N, C) or (N, C, d1, ...) logits (or (C,) for one sample)
-    target : (N,) integer labels in [0, C), or probabilities of the same shape as input
+    input : (N, C) or (N, C, d1, ..., dk) logits (or (C,) for one sample); the class
+        axis is axis 1, as in PyTorch
+    target : integer labels in [0, C) of shape (N,) or (N, d1, ..., dk) (() for one
+        sample), or probabilities of the same shape as input
     reduction : 'mean' | 'sum' | 'none'
+        'mean' averages over all N·d1·…·dk losses (NaN if there are none); 'none'
+        returns them with shape (N, d1, ..., dk).
 
     Math: ``ℓ_n = log Σ_j e^{z_nj} - z_{n y_n}``; ``δz_n = softmax(z_n) - onehot(y_n)``.
+    The (N, C, d1, ..., dk) case moves the class axis last and flattens to
+    (N·d1·…·dk, C), then uses the same fused primitive.
     """
     input = _tensor(input, "input")
     target = _tensor(target, "target", like=input)
     _check_reduction(reduction)
     if input.dtype.kind != "f":
         raise TypeError(f"cross_entropy: logits must be floating point, got {input.dtype}")
-    if input.ndim == 1:  # one sample
-        out = cross_entropy(input.reshape(1, -1), target.reshape(1, *target.shape), reduction)
-        return out.reshape(()) if reduction == "none" else out
     if input.ndim < 1:
         raise ValueError("cross_entropy: input must have a class dimension")
+    if input.ndim == 1:  # one sample
+        if target.shape != () and not (target.shape == input.shape and target.dtype.kind == "f"):
+            raise ValueError(
+                f"cross_entropy: target shape {target.shape} does not match input shape "
+                f"{input.shape} (expected an integer label of shape () or probabilities of "
+                f"shape {input.shape})"
+            )
+        out = cross_entropy(input.reshape(1, -1), target.reshape(1, *target.shape), reduction)
+        return out.reshape(()) if reduction == "none" else out
     soft = target.shape == input.shape and target.dtype.kind == "f"
+    if not soft:
+        _check_label_shape("cross_entropy", input, target, soft_ok=True)
     if input.ndim > 2:  # (N, C, d1, ...) -> (N·d1·..., C)
         c = input.shape[1]
-        rest = input.shape[2:]
         perm = (0, *range(2, input.ndim), 1)
         flat = input.permute(*perm).reshape(-1, c)
         flat_t = target.permute(*perm).reshape(-1, c) if soft else target.reshape(-1)
-        losses = cross_entropy(flat, flat_t, "none")
-        if reduction == "none":
-            return losses.reshape(input.shape[0], *rest)
-        return _reduce(losses, reduction)
+        if reduction != "none":
+            return cross_entropy(flat, flat_t, reduction)
+        return cross_entropy(flat, flat_t, "none").reshape(target.shape[:1] + input.shape[2:])
     if soft:
         if not np.all(np.isfinite(target.data)):
             raise ValueError("cross_entropy: probability targets contain NaN or inf")
         return ops.cross_entropy_soft(input, target, reduction=reduction)
-    if target.ndim != 1 or target.shape[0] != input.shape[0]:
-        raise ValueError(
-            f"cross_entropy: target shape {target.shape} does not match input shape "
-            f"{input.shape} (expected integer labels of shape ({input.shape[0]},) or "
-            f"probabilities of shape {input.shape})"
-        )
     labels = _class_targets(input, target, "cross_entropy")
     return ops.cross_entropy_logits(
         input, Tensor._wrap(labels.astype(np.int64, copy=False)), reduction=reduction
@@ -232,18 +251,41 @@ def cross_entropy(input, target, reduction: str = "mean") -> Tensor:
 
 
 def nll_loss(input, target, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of log-probabilities ``input`` (N, C) at labels ``target``."""
+    """Negative log-likelihood ``ℓ = -input[n, y_n, d1, ..., dk]`` of log-probabilities.
+
+    Parameters
+    ----------
+    input : (N, C) or (N, C, d1, ..., dk) log-probabilities (or (C,) for one sample);
+        the class axis is axis 1, as in PyTorch
+    target : integer labels in [0, C) of shape (N,) or (N, d1, ..., dk) (() for one sample)
+    reduction : 'mean' | 'sum' | 'none'
+        'mean' averages over all N·d1·…·dk losses (NaN if there are none); 'none'
+        returns them with shape (N, d1, ..., dk).
+
+    The entries are picked in one gather (no loop over samples); the gradient is
+    ``-δℓ`` at the picked entries and 0 elsewhere.
+    """
     input = _tensor(input, "input")
     target = _tensor(target, "target", like=input)
     _check_reduction(reduction)
-    if input.ndim != 2 or target.shape != (input.shape[0],):
-        raise ValueError(
-            f"nll_loss: input shape {input.shape} and target shape {target.shape} do not match "
-            "(expected (N, C) and (N,))"
-        )
+    if input.ndim < 1:
+        raise ValueError("nll_loss: input must have a class dimension")
+    if input.ndim == 1:  # one sample
+        if target.shape != ():
+            raise ValueError(
+                f"nll_loss: target shape {target.shape} does not match input shape "
+                f"{input.shape} (expected an integer label of shape ())"
+            )
+        out = nll_loss(input.reshape(1, -1), target.reshape(1), reduction)
+        return out.reshape(()) if reduction == "none" else out
+    _check_label_shape("nll_loss", input, target, soft_ok=False)
     labels = _class_targets(input, target, "nll_loss")
-    picked = input[np.arange(input.shape[0]), labels]
-    return _reduce(-picked, reduction)
+    # input[n, labels[n, i, ...], i, ...] for every (n, i, ...): open grids broadcast
+    grid = np.ix_(*(np.arange(k) for k in labels.shape))
+    losses = -input[(grid[0], labels, *grid[1:])]
+    if reduction == "mean" and labels.size == 0:
+        return losses.sum() * float("nan")  # PyTorch's NaN, without NumPy's empty-mean warning
+    return _reduce(losses, reduction)
 
 
 def hinge_loss(input, target, margin: float = 1.0, reduction: str = "mean") -> Tensor:

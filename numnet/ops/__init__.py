@@ -1,7 +1,7 @@
 """All primitives, grouped by family, plus a few ops composed from them.
 
 ``numnet.autograd.PRIMITIVES`` lists every registered primitive; the composed ops
-(``softmax``, ``var``, ``flatten``...) need no gradient code of their own.
+(``softmax``, ``var``, ``std``, ``flatten``...) need no gradient code of their own.
 """
 
 from numnet.ops.activations import (
@@ -51,7 +51,7 @@ from numnet.ops.losses import (
     cross_entropy_soft,
     log_softmax,
 )
-from numnet.ops.reductions import amax, amin, logsumexp, mean, sum, var
+from numnet.ops.reductions import amax, amin, logsumexp, mean, std, sum, var
 from numnet.ops.shape import broadcast_to, cat, flatten, getitem, permute, reshape, squeeze, stack
 from numnet.ops.shape import unsqueeze as unsqueeze
 
@@ -110,6 +110,7 @@ __all__ = [
     "sqrt",
     "squeeze",
     "stack",
+    "std",
     "straight_through_heaviside",
     "straight_through_sign",
     "sub",

@@ -55,7 +55,7 @@ def cross_entropy_logits(z, target, *, reduction="mean"):
         p = np.exp(logp)
         p[rows, target] -= 1  # softmax - onehot
         if reduction == "mean":
-            p *= g / z.shape[0]
+            p *= g / max(z.shape[0], 1)  # p is empty when N = 0
         elif reduction == "sum":
             p *= g
         else:
@@ -76,10 +76,13 @@ def cross_entropy_soft(z, target, *, reduction="mean"):
     losses = -np.sum(target * logp, axis=1)
     n = z.shape[0]
     scale_mean = reduction == "mean"
-    out = losses.mean() if scale_mean else (losses.sum() if reduction == "sum" else losses)
+    if scale_mean:  # NaN for N = 0 (PyTorch's value), without NumPy's empty-mean warning
+        out = losses.mean() if n else np.asarray(np.nan, z.dtype)
+    else:
+        out = losses.sum() if reduction == "sum" else losses
 
     def vjp(g, needs):
-        gl = g / n if scale_mean else g
+        gl = g / max(n, 1) if scale_mean else g  # the gradients are empty when N = 0
         gl = gl[:, None] if reduction == "none" else gl
         gz = (np.exp(logp) * np.sum(target, axis=1, keepdims=True) - target) * gl
         gt = -logp * gl if needs[1] else None

@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, amax/amin, logsumexp (primitives) and var (composed).
+"""Reductions: sum, mean, amax/amin, logsumexp (primitives), var and std (composed).
 
 ``dim`` may be an int, a tuple of ints or ``None`` (all axes); ``keepdim`` keeps the
 reduced axes with size 1, as in PyTorch. The VJPs put the reduced axes back with
@@ -7,9 +7,13 @@ reduced axes with size 1, as in PyTorch. The VJPs put the reduced axes back with
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from numnet.autograd.registry import primitive
+from numnet.ops.elementwise import sqrt as _sqrt
+from numnet.ops.elementwise import where as _where
 
 
 def _axes(dim, ndim: int) -> tuple[int, ...]:
@@ -108,9 +112,46 @@ def logsumexp(x, *, dim, keepdim=False):
     return (yk if keepdim else np.squeeze(yk, axis=axes)), vjp
 
 
-def var(x, *, dim=None, keepdim=False, unbiased=True):
-    """Variance over ``dim`` (composed: ``Σ (x - x̄)² / (n - 1)``, or ``/ n`` if not unbiased)."""
+def _variance(x, dim, keepdim, unbiased, name):
+    """``Σ (x - x̄)² / (n - correction)``; NaN (and a UserWarning) when ``n - correction ≤ 0``."""
     axes = _axes(dim, x.ndim)
     n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
-    centred = x - mean(x, dim=axes, keepdim=True)
-    return sum(centred * centred, dim=axes, keepdim=keepdim) / max(n - int(unbiased), 1)
+    dof = n - int(bool(unbiased))
+    # an empty reduction has no mean to subtract (and NumPy would warn "Mean of empty slice")
+    centred = x - mean(x, dim=axes, keepdim=True) if n else x
+    squares = sum(centred * centred, dim=axes, keepdim=keepdim)
+    if dof > 0:
+        return squares / dof
+    warnings.warn(
+        f"{name}(): degrees of freedom is <= 0 (reducing {n} element(s) with correction "
+        f"{int(bool(unbiased))}); the result is NaN",
+        UserWarning,
+        stacklevel=3,
+    )
+    # multiplying by NaN (rather than dividing by 0) gives NaN values and NaN gradients,
+    # as in PyTorch, without a NumPy "invalid value" RuntimeWarning
+    return squares * float("nan")
+
+
+def var(x, *, dim=None, keepdim=False, unbiased=True):
+    """Variance over ``dim`` (composed: ``Σ (x - x̄)² / (n - 1)``, or ``/ n`` if not unbiased).
+
+    ``n`` is the number of entries reduced into each output. When the degrees of freedom
+    ``n - 1`` (unbiased) or ``n`` (biased) are ``≤ 0``, e.g. the unbiased variance of a
+    single element or any variance of an empty reduction, the result is NaN and a
+    ``UserWarning`` is emitted, as in PyTorch (no NumPy ``RuntimeWarning``). The gradient
+    of such a NaN entry is NaN for every input entry reduced into it, also as in PyTorch.
+    """
+    return _variance(x, dim, keepdim, unbiased, "var")
+
+
+def std(x, *, dim=None, keepdim=False, unbiased=True):
+    """Standard deviation ``√var`` over ``dim`` (composed).
+
+    NaN (with a ``UserWarning``) like :func:`var` when the degrees of freedom are ``≤ 0``
+    (e.g. a single element with ``unbiased=True``). Where the variance is exactly 0 the
+    gradient is 0, as in PyTorch, rather than the ``0 · ∞`` of differentiating ``√v``.
+    """
+    v = _variance(x, dim, keepdim, unbiased, "std")
+    nonzero = v.data != 0  # NaN counts as nonzero: NaN value, NaN gradient
+    return _where(nonzero, _sqrt(_where(nonzero, v, 1.0)), 0.0)
