@@ -1,0 +1,197 @@
+"""How close to the GEMM-only bound can a NumPy MLP training step get at all?
+
+An experiment behind docs/performance.md ("The <= 1.10x target is out of reach"), not
+part of numnet. For issue 2's benchmark (784-512-512-512-10, ReLU, softmax
+cross-entropy, batch 128, SGD momentum 0.9, 469 batches) it times hand-written training
+loops with no framework at all, in interleaved rounds, against the GEMM-only bound:
+
+* ``bound``         -- only the 11 matrix products, results preallocated;
+* ``numpy``         -- the whole step in NumPy: preallocated arrays, in-place passes,
+                       SGD momentum in four passes per parameter;
+* ``numpy+saxpy``   -- the same, the weight update ``θ -= lr·v`` as one BLAS ``saxpy``;
+* ``fused``         -- as far as BLAS goes: the momentum update folded into the
+                       weight-gradient GEMM (``v ← μv + δsᵀa`` with ``beta = μ``), the
+                       bias folded into the forward GEMM (``beta = 1`` on a copy of the
+                       bias), the weight update one ``saxpy``.
+
+The BLAS calls go through ``ctypes`` into the OpenBLAS that NumPy's wheel bundles
+(``cblas_sgemm`` with ``beta`` is not reachable from NumPy; SciPy's BLAS is a second
+OpenBLAS with its own thread pool that competes for the cores). That symbol is private
+and version-named, which is why numnet itself does not do this. Without such a
+library the script runs the first two systems only.
+
+Usage::
+
+    python benchmarks/mlp_numpy_floor.py [--rounds 3] [--samples 60000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import glob
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")  # as numnet sets it
+
+import numpy as np  # noqa: E402
+
+SIZES = (784, 512, 512, 512, 10)
+BATCH, LR, MU = 128, np.float32(0.01), np.float32(0.9)
+
+
+def _bundled_cblas():
+    """``(sgemm, saxpy)`` from NumPy's bundled OpenBLAS, or None."""
+    libs = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
+    for path in glob.glob(os.path.join(libs, "libscipy_openblas64_*.so")):
+        lib = ctypes.CDLL(path)
+        try:
+            sgemm, saxpy = lib.scipy_cblas_sgemm64_, lib.scipy_cblas_saxpy64_
+        except AttributeError:
+            continue
+        i64, f32, ptr = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p
+        sgemm.argtypes = [ctypes.c_int] * 3 + [i64] * 3 + [f32, ptr, i64, ptr, i64, f32, ptr, i64]
+        sgemm.restype = None
+        saxpy.argtypes = [i64, f32, ptr, i64, ptr, i64]
+        saxpy.restype = None
+        return sgemm, saxpy
+    return None
+
+
+BLAS = _bundled_cblas()
+
+
+def gemm(a, b, c, *, ta=False, tb=False, beta=0.0):
+    """``c ← op(a) op(b) + beta·c`` for C-contiguous float32 arrays (row-major cblas)."""
+    m, n = c.shape
+    k = a.shape[0] if ta else a.shape[1]
+    BLAS[0](101, 112 if ta else 111, 112 if tb else 111, m, n, k, 1.0,
+            a.ctypes.data, a.shape[1], b.ctypes.data, b.shape[1], beta, c.ctypes.data, n)
+
+
+def axpy(alpha, x, y):
+    """``y ← alpha·x + y`` in place."""
+    BLAS[1](x.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
+
+
+def make_data(n):
+    rng = np.random.default_rng(0)
+    return rng.random((n, SIZES[0]), dtype=np.float32), rng.integers(0, SIZES[-1], n)
+
+
+def init():
+    rng = np.random.default_rng(1)
+    ws = [rng.uniform(-1, 1, (o, i)).astype(np.float32) / np.float32(np.sqrt(i))
+          for i, o in zip(SIZES[:-1], SIZES[1:])]
+    return ws, [np.zeros(o, np.float32) for o in SIZES[1:]]
+
+
+def bound(x, y):
+    ws, _ = init()
+    outs = [np.empty((BATCH, o), np.float32) for o in SIZES[1:]]
+    gws = [np.empty_like(w) for w in ws]
+    gxs = [np.empty((BATCH, i), np.float32) for i in SIZES[:-1]]
+    t0 = time.perf_counter()
+    for s in range(0, len(x), BATCH):
+        n = min(BATCH, len(x) - s)
+        acts = [x[s:s + n]]
+        for k, w in enumerate(ws):
+            acts.append(np.matmul(acts[-1], w.T, out=outs[k][:n]))
+        g = acts[-1]
+        for k in range(len(ws) - 1, -1, -1):
+            np.matmul(g.T, acts[k], out=gws[k])
+            if k:
+                g = np.matmul(g, ws[k], out=gxs[k][:n])
+    return time.perf_counter() - t0, float("nan")
+
+
+def step_loop(x, y, *, saxpy_update=False, fused=False):
+    ws, bs = init()
+    vws, vbs = [np.zeros_like(w) for w in ws], [np.zeros_like(b) for b in bs]
+    gws, gbs = [np.empty_like(w) for w in ws], [np.empty_like(b) for b in bs]
+    tmp = [np.empty_like(w) for w in ws]
+    outs = [np.empty((BATCH, o), np.float32) for o in SIZES[1:]]
+    gxs = [np.empty((BATCH, i), np.float32) for i in SIZES[1:-1]]
+    masks = [np.empty((BATCH, i), bool) for i in SIZES[1:-1]]
+    ones, rows, last = np.ones(BATCH, np.float32), np.arange(BATCH), len(ws) - 1
+    t0 = time.perf_counter()
+    for s in range(0, len(x), BATCH):
+        n = min(BATCH, len(x) - s)
+        acts = [x[s:s + n]]
+        for k, (w, b) in enumerate(zip(ws, bs)):
+            z = outs[k][:n]
+            if fused:
+                z[...] = b
+                gemm(acts[-1], w, z, tb=True, beta=1.0)  # z = a Wᵀ + b
+            else:
+                np.matmul(acts[-1], w.T, out=z)
+                z += b
+            if k < last:
+                np.maximum(z, 0, out=z)
+            acts.append(z)
+        z = acts[-1]
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        loss = -np.log(z[rows[:n], y[s:s + n]]).mean()
+        z[rows[:n], y[s:s + n]] -= 1
+        z *= np.float32(1.0 / n)
+        g = z
+        for k in range(last, -1, -1):
+            if fused:
+                gemm(g, acts[k], vws[k], ta=True, beta=float(MU))  # v ← μv + δsᵀa
+            else:
+                np.matmul(g.T, acts[k], out=gws[k])
+                vws[k] *= MU
+                vws[k] += gws[k]
+            np.matmul(ones[:n], g, out=gbs[k])
+            vbs[k] *= MU
+            vbs[k] += gbs[k]
+            if k:
+                gx = np.matmul(g, ws[k], out=gxs[k - 1][:n])
+                np.greater(acts[k], 0, out=masks[k - 1][:n])
+                gx *= masks[k - 1][:n]
+                g = gx
+            if saxpy_update or fused:
+                axpy(-float(LR), vws[k], ws[k])
+            else:
+                np.multiply(vws[k], LR, out=tmp[k])
+                ws[k] -= tmp[k]
+            bs[k] -= LR * vbs[k]
+    return time.perf_counter() - t0, float(loss)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--samples", type=int, default=60_000)
+    args = ap.parse_args(argv)
+    x, y = make_data(args.samples)
+    systems = {"bound": bound, "numpy": step_loop}
+    if BLAS is not None:
+        systems["numpy+saxpy"] = lambda a, b: step_loop(a, b, saxpy_update=True)
+        systems["fused"] = lambda a, b: step_loop(a, b, fused=True)
+    else:
+        print("NumPy's bundled OpenBLAS symbols not found: BLAS variants skipped")
+    for fn in systems.values():  # warm-up
+        fn(x[: 10 * BATCH], y[: 10 * BATCH])
+    times = {k: [] for k in systems}
+    for r in range(args.rounds):
+        parts = []
+        for name, fn in systems.items():
+            seconds, loss = fn(x, y)
+            times[name].append(seconds)
+            parts.append(f"{name} {seconds:.2f}s" + ("" if np.isnan(loss) else f" ({loss:.3f})"))
+        print(f"round {r + 1}: " + ", ".join(parts), flush=True)
+    b = statistics.median(times["bound"])
+    print(f"\n{'system':<12} {'median s':>9} {'/ bound':>8}")
+    for name, v in times.items():
+        print(f"{name:<12} {statistics.median(v):9.3f} {statistics.median(v) / b:8.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
