@@ -292,3 +292,56 @@ def test_dropout_inverted_and_seeded():
     xr = Tensor(np.ones(5), requires_grad=True)
     F.dropout(xr, 0.5, generator=0).sum().backward()
     np.testing.assert_array_equal(xr.grad, F.dropout(Tensor(np.ones(5)), 0.5, generator=0).data)
+
+
+# -- PyTorch's `inplace` flags: accepted, computed out of place ----------------------------
+def test_inplace_flags_are_accepted_and_never_modify_the_input():
+    import numnet.nn as nn
+
+    z = np.array([[-1.5, 0.0, 2.0], [3.0, -0.25, 0.5]], dtype=np.float32)
+    for make in (
+        lambda t: F.relu(t, inplace=True),
+        lambda t: F.relu(t, True),
+        lambda t: F.leaky_relu(t, 0.1, True),
+        lambda t: nn.ReLU(inplace=True)(t),
+        lambda t: nn.LeakyReLU(0.1, inplace=True)(t),
+        lambda t: F.dropout(t, 0.5, True, True, generator=3),
+        lambda t: nn.Dropout(0.5, inplace=True, generator=3)(t),
+    ):
+        x = Tensor(z.copy(), requires_grad=True)
+        y = make(x)
+        np.testing.assert_array_equal(x.data, z)  # the input is untouched
+        y.sum().backward()
+        assert x.grad is not None and x.grad.shape == z.shape
+    np.testing.assert_array_equal(F.relu(Tensor(z), inplace=True).data, np.maximum(z, 0))
+    np.testing.assert_allclose(
+        F.leaky_relu(Tensor(z), 0.1, True).data, np.where(z > 0, z, 0.1 * z), rtol=1e-6
+    )
+    a = F.dropout(Tensor(z), 0.5, True, True, generator=3).data
+    b = F.dropout(Tensor(z), 0.5, True, generator=3).data
+    np.testing.assert_array_equal(a, b)
+    assert "inplace=True" in repr(nn.ReLU(inplace=True))
+    with pytest.raises(TypeError, match="inplace must be a bool"):
+        F.relu(Tensor(z), inplace="yes")
+    with pytest.raises(TypeError, match="inplace must be a bool"):
+        nn.Dropout(0.5, 0.3)  # torch's positional order: (p, inplace)
+
+
+def test_inplace_modules_round_trip_through_save_and_load(tmp_path):
+    import numnet.io
+    import numnet.nn as nn
+
+    model = nn.Sequential(
+        nn.Linear(3, 4, generator=0),
+        nn.ReLU(inplace=True),
+        nn.Dropout(0.2, True),
+        nn.Linear(4, 2, generator=1),
+        nn.LeakyReLU(0.2, inplace=True),
+    )
+    path = numnet.io.save(model, tmp_path / "m.safetensors")
+    loaded = numnet.io.load(path)
+    assert loaded[1].inplace and loaded[2].inplace and loaded[4].inplace
+    x = Tensor(np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3))
+    model.eval()
+    loaded.eval()
+    np.testing.assert_array_equal(model(x).data, loaded(x).data)

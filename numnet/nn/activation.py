@@ -22,23 +22,37 @@ class Tanh(Module):
 
 
 class ReLU(Module):
-    """``max(0, z)``."""
+    """``max(0, z)``.
+
+    ``inplace`` is accepted for PyTorch compatibility (``nn.ReLU(inplace=True)``);
+    numnet computes out of place, with the same values and gradients (see ``F.relu``).
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        F._check_inplace(inplace, "ReLU")
+        self.inplace = bool(inplace)
 
     def forward(self, x):
         return F.relu(x)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
     """``max(z, 0) + negative_slope · min(z, 0)``."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+        F._check_inplace(inplace, "LeakyReLU")
         self.negative_slope = float(negative_slope)
+        self.inplace = bool(inplace)  # accepted for PyTorch compatibility; out of place
 
     def forward(self, x):
         return F.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        extra = ", inplace=True" if self.inplace else ""
+        return f"negative_slope={self.negative_slope}{extra}"
 
 
 class Softplus(Module):

@@ -70,13 +70,34 @@ def linear(input, weight, bias=None) -> Tensor:
 # -- activations -----------------------------------------------------------------------
 sigmoid = ops.sigmoid
 tanh = ops.tanh
-relu = ops.relu
+
+
+def _check_inplace(inplace, name: str) -> None:
+    if not isinstance(inplace, (bool, np.bool_)):
+        raise TypeError(f"{name}: inplace must be a bool, got {inplace!r}")
+
+
+def relu(input, inplace: bool = False) -> Tensor:
+    """``max(0, z)``; derivative ``1{z > 0}`` (0 at z = 0).
+
+    ``inplace`` is accepted so that PyTorch code (``F.relu(x, inplace=True)``) runs
+    unchanged, but numnet never overwrites its input: the result is a new tensor either
+    way and the values and gradients are the same. (Without PyTorch's version counters
+    an in-place ReLU could silently corrupt the gradient of an op that saved the
+    input, e.g. a sigmoid's output.) Large outputs come from recycled memory anyway.
+    """
+    _check_inplace(inplace, "relu")
+    return ops.relu(input)
 softplus = ops.softplus
 arctan = ops.arctan
 
 
-def leaky_relu(input, negative_slope: float = 0.01) -> Tensor:
-    """``max(z, 0) + negative_slope · min(z, 0)``; derivative 1 or ``negative_slope``."""
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``max(z, 0) + negative_slope · min(z, 0)``; derivative 1 or ``negative_slope``.
+
+    ``inplace`` is accepted for PyTorch compatibility; numnet computes out of place (see
+    :func:`relu`)."""
+    _check_inplace(inplace, "leaky_relu")
     return ops.leaky_relu(input, negative_slope=float(negative_slope))
 
 
@@ -306,13 +327,17 @@ def hinge_loss(input, target, margin: float = 1.0, reduction: str = "mean") -> T
     return _reduce(ops.relu(margin - yt * input), reduction)
 
 
-def dropout(input, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
+def dropout(
+    input, p: float = 0.5, training: bool = True, inplace: bool = False, *, generator=None
+) -> Tensor:
     """Inverted dropout: zero each entry with probability ``p``, scale the rest by 1/(1-p).
 
     The expectation of the output equals the input, so evaluation (``training=False``)
     is the identity. The mask comes from ``generator`` (seed, Generator or numnet's
-    default), never from global state.
+    default), never from global state. The positional order is PyTorch's; ``inplace``
+    is accepted for compatibility, and numnet computes out of place (see :func:`relu`).
     """
+    _check_inplace(inplace, "dropout")
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability must be in [0, 1], got {p}")
     input = _tensor(input, "input")
