@@ -14,6 +14,18 @@ refers to its base), no autograd graph, no user variable. That is decided with
 recycling never changes what a program computes. Arrays that are still referenced
 simply stay in use; the cache then allocates a new one.
 
+The count a free array shows is not a constant fixed once at import: it depends on the
+interpreter (3.14 borrows references from local variables) and on whether a tracer or
+debugger has snapshotted a frame's locals (``frame.f_locals`` holds one more reference
+on 3.10-3.12). Every search therefore first counts a *sentinel*, a new empty array in a
+new list, which nothing else can refer to, and compares each cached array's count with
+it, both taken by the same function at the same moment. If the interpreter cannot tell
+a held array from a free one (a self-test at start-up), or on a free-threaded build
+without the GIL (where a count read from another thread is not exact), arrays are
+never reused. References that are not references are not seen: a ``weakref`` to a
+recycled array may find it alive and rewritten, and a raw pointer
+(``arr.ctypes.data``) is, as always, valid only while the array is referenced.
+
 The cache holds at most :data:`MAX_BYTES` (default 256 MiB, ``$NUMNET_CACHE_MB``;
 0 turns it off). :func:`empty_cache` returns everything to the allocator.
 """
@@ -38,6 +50,32 @@ def _max_bytes() -> int:
 MAX_BYTES = _max_bytes()
 
 
+def _count(arrays: list, i: int) -> int:
+    """References to ``arrays[i]``, taken without binding it to a local variable (a
+    tracer's snapshot of this frame's locals cannot hold it). The sentinel and every
+    cached array are counted by this one function, so both see the same interpreter."""
+    return sys.getrefcount(arrays[i])
+
+
+def _free_count() -> int:
+    """What :func:`_count` shows for an array that only its list refers to."""
+    return _count([np.empty(0)], 0)
+
+
+def _gil_enabled() -> bool:
+    is_enabled = getattr(sys, "_is_gil_enabled", None)  # 3.13+
+    return True if is_enabled is None else bool(is_enabled())
+
+
+def _refcounts_usable() -> bool:
+    """Whether one more reference to an array shows in :func:`_count` (self-test)."""
+    probe = [np.empty(0)]
+    if _count(probe, 0) != _free_count():
+        return False
+    held = probe[0]  # noqa: F841  (the reference under test)
+    return _count(probe, 0) > _free_count()
+
+
 class ArrayCache:
     """Arrays by ``(shape, dtype)``; an array is free when only the cache refers to it."""
 
@@ -47,20 +85,14 @@ class ArrayCache:
         self._arrays: dict[tuple, list[np.ndarray]] = {}
         self._bytes = 0
         self._lock = threading.Lock()
-        self._free_count = self._calibrate()
+        self._reuse = _refcounts_usable()
 
-    @staticmethod
-    def _calibrate() -> int:
-        """The reference count of a free array as seen by :meth:`_find_free`."""
-        probe = [np.empty(1)]
-        for arr in probe:
-            return sys.getrefcount(arr)
-        raise AssertionError  # pragma: no cover
-
-    def _find_free(self, arrays: list[np.ndarray]) -> np.ndarray | None:
-        for arr in arrays:  # the count below must match _calibrate's loop
-            if sys.getrefcount(arr) == self._free_count:
-                return arr
+    def _find_free(self, arrays: list[np.ndarray]) -> int | None:
+        """The index in ``arrays`` of an array nothing else refers to, or ``None``."""
+        free = _free_count()
+        for i in range(len(arrays)):
+            if _count(arrays, i) == free:
+                return i
         return None
 
     def empty(self, shape, dtype) -> np.ndarray:
@@ -70,32 +102,36 @@ class ArrayCache:
         nbytes = math.prod(shape) * dtype.itemsize
         if nbytes < self.min_bytes or nbytes > self.max_bytes:
             return np.empty(shape, dtype)
+        if not self._reuse or not _gil_enabled():  # counts not trustworthy: no cache
+            return np.empty(shape, dtype)
         key = (shape, dtype)
         with self._lock:
-            arrays = self._arrays.setdefault(key, [])
-            arr = self._find_free(arrays)
-            if arr is not None:
-                return arr
+            arrays = self._arrays.get(key)
+            if arrays is not None:
+                i = self._find_free(arrays)
+                if i is not None:
+                    return arrays[i]
             if self._bytes + nbytes > self.max_bytes:
                 self._evict(nbytes)
             if self._bytes + nbytes > self.max_bytes:
                 return np.empty(shape, dtype)  # everything cached is in use
             arr = np.empty(shape, dtype)
-            arrays.append(arr)
+            # looked up again: _evict may have dropped the list of this key
+            self._arrays.setdefault(key, []).append(arr)
             self._bytes += nbytes
             return arr
 
     def _evict(self, nbytes: int) -> None:
         """Drop free arrays (of any shape) until ``nbytes`` more fit."""
         for key in list(self._arrays):
+            arrays = self._arrays[key]
             while self._bytes + nbytes > self.max_bytes:
-                arr = self._find_free(self._arrays[key])
-                if arr is None:
+                i = self._find_free(arrays)
+                if i is None:
                     break
-                self._arrays[key] = [a for a in self._arrays[key] if a is not arr]
-                self._bytes -= arr.nbytes
-            arr = None
-            if not self._arrays[key]:
+                self._bytes -= arrays[i].nbytes
+                del arrays[i]
+            if not arrays:
                 del self._arrays[key]
 
     def clear(self) -> None:

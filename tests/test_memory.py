@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import sys
+import threading
 
 import numpy as np
 import pytest
@@ -129,3 +131,103 @@ def test_module_level_helpers():
     assert a is not b and b.shape == BIG
     _memory.empty_cache()
     assert _memory.CACHE.nbytes == 0
+
+
+def _locals_tracer(frame, event, arg):
+    _ = frame.f_locals  # what a debugger does to show variables: a snapshot on 3.10-3.12
+    return _locals_tracer
+
+
+def _traced(fn):
+    """``fn()`` with a Python trace function active (restoring any tracer, e.g. coverage)."""
+    previous = sys.gettrace()
+    sys.settrace(_locals_tracer)
+    try:
+        return fn()
+    finally:
+        sys.settrace(previous)
+
+
+def test_cache_created_under_a_tracer_never_hands_out_a_held_array():
+    """Regression: the free count was calibrated once; a debugger or tracer active at
+    import (frame.f_locals holds one more reference on 3.10-3.12) made it one too high,
+    so an array with one live reference was handed out again."""
+    cache = _traced(lambda: ArrayCache(max_bytes=64 << 20))
+    a = cache.empty(BIG, np.float32)
+    a[...] = 1.0
+    b = cache.empty(BIG, np.float32)
+    assert b is not a and not np.shares_memory(a, b)
+    b[...] = 7.0
+    assert np.all(a == 1.0)
+    ident = id(b)
+    del b
+    assert id(cache.empty(BIG, np.float32)) == ident  # free arrays are still reused
+
+
+def test_traced_search_still_reuses_free_arrays_and_not_held_ones():
+    cache = ArrayCache(max_bytes=64 << 20)
+
+    def run():
+        a = cache.empty(BIG, np.float32)
+        ident = id(a)
+        held = cache.empty(BIG, np.float32)
+        del a
+        c = cache.empty(BIG, np.float32)
+        return id(c) == ident, c is not held and not np.shares_memory(c, held)
+
+    reused, distinct = _traced(run)
+    assert reused and distinct
+
+
+def test_eviction_keeps_the_new_array_tracked():
+    """Regression: _evict dropped the (empty) list of the key being allocated, so the new
+    array was counted in nbytes but never cached: 'ghost' bytes filled the cache."""
+    cache = ArrayCache(max_bytes=8 << 20)
+    a = cache.empty((512, 1024), np.float32)  # 2 MiB
+    b = cache.empty((1024, 1024), np.float32)  # 4 MiB
+    del a, b
+    c = cache.empty((768, 1024), np.float32)  # 3 MiB: evicts the 2 MiB array
+    held = [x for arrays in cache._arrays.values() for x in arrays]
+    assert any(x is c for x in held)
+    assert cache.nbytes == sum(x.nbytes for x in held)
+    del c, held
+    for n in range(600, 1000, 16):  # shapes change: evictions, every array freed
+        cache.empty((n, 1024), np.float32)
+    held = [x for arrays in cache._arrays.values() for x in arrays]
+    assert cache.nbytes == sum(x.nbytes for x in held) <= cache.max_bytes
+    del held
+    d = cache.empty((768, 1024), np.float32)
+    assert any(x is d for arrays in cache._arrays.values() for x in arrays)
+
+
+def test_no_reuse_without_the_gil(monkeypatch):
+    """Free-threaded builds: a count read while other threads change it is not exact."""
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: False, raising=False)
+    cache = ArrayCache(max_bytes=64 << 20)
+    a = cache.empty(BIG, np.float32)
+    ident = id(a)
+    keep = a  # keep the memory so a fresh array cannot land at the same id
+    del a
+    b = cache.empty(BIG, np.float32)
+    assert id(b) != ident and cache.nbytes == 0
+    del keep
+
+
+def test_reuse_from_many_threads_never_shares_a_live_array():
+    cache = ArrayCache(max_bytes=64 << 20)
+    errors = []
+
+    def work(value):
+        for _ in range(200):
+            a = cache.empty(BIG, np.float32)
+            a.fill(value)
+            if not (a[0, 0] == value and a[-1, -1] == value):
+                errors.append(value)
+
+    threads = [threading.Thread(target=work, args=(float(v),)) for v in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert cache.nbytes <= cache.max_bytes
