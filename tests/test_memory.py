@@ -231,3 +231,31 @@ def test_reuse_from_many_threads_never_shares_a_live_array():
         t.join()
     assert not errors
     assert cache.nbytes <= cache.max_bytes
+
+
+@pytest.mark.parametrize("perm", [(0, 3, 1, 2), (2, 0, 3, 1), (0, 1, 2, 3)])
+def test_large_relu_on_permuted_views_keeps_the_memory_order(perm):
+    """An NCHW view of channels-last memory (a conv output) takes the large-array path."""
+    rng = np.random.default_rng(2)
+    base = rng.standard_normal((16, 20, 30, 40)).astype(np.float32)  # 384k entries
+    z = base.transpose(perm)
+    t = numnet.Tensor(z, requires_grad=True)
+    y = F.relu(t)
+    np.testing.assert_array_equal(y.numpy(), np.maximum(z, 0))
+    assert y.numpy().strides == z.strides  # computed in z's memory order
+    g = rng.standard_normal(base.shape).astype(np.float32).transpose(perm)
+    y.backward(numnet.Tensor(g))
+    np.testing.assert_array_equal(t.grad, g * (z > 0))
+    # a gradient in another layout takes the general path, same values
+    t2 = numnet.Tensor(z, requires_grad=True)
+    F.relu(t2).backward(numnet.Tensor(np.ascontiguousarray(g)))
+    np.testing.assert_array_equal(t2.grad, g * (z > 0))
+
+
+def test_reversed_strides_fall_back_to_the_general_path():
+    z = np.linspace(-1, 1, 300_000, dtype=np.float32)[::-1]
+    t = numnet.Tensor(z, requires_grad=True)
+    y = F.relu(t)
+    np.testing.assert_array_equal(y.numpy(), np.maximum(z, 0))
+    y.sum().backward()
+    np.testing.assert_array_equal(t.grad, (z > 0).astype(np.float32))
