@@ -155,11 +155,12 @@ def test_nll_loss_spatial_values_by_hand():
     ]))
     y = Tensor(np.array([[0, 2], [2, 0]]))
     expected = -np.log([[0.5, 0.6], [0.6, 0.7]])
-    np.testing.assert_allclose(F.nll_loss(t64(logp, False), y, "none").data, expected)
-    np.testing.assert_allclose(F.nll_loss(t64(logp, False), y, "sum").item(), expected.sum())
-    np.testing.assert_allclose(F.nll_loss(t64(logp, False), y).item(), expected.mean())
+    lp = t64(logp, False)
+    np.testing.assert_allclose(F.nll_loss(lp, y, reduction="none").data, expected)
+    np.testing.assert_allclose(F.nll_loss(lp, y, reduction="sum").item(), expected.sum())
+    np.testing.assert_allclose(F.nll_loss(lp, y).item(), expected.mean())
     x = t64(logp)
-    F.nll_loss(x, y, "sum").backward()
+    F.nll_loss(x, y, reduction="sum").backward()
     picked = np.zeros_like(logp)
     picked[[0, 0, 1, 1], [0, 2, 2, 0], [0, 1, 0, 1]] = -1.0
     np.testing.assert_array_equal(x.grad, picked)
@@ -171,15 +172,15 @@ def test_nll_loss_and_cross_entropy_spatial_gradcheck(shape, reduction):
     rng = np.random.default_rng(7)
     z = t64(rng.standard_normal(shape))
     y = Tensor(rng.integers(0, shape[1], (shape[0], *shape[2:])))
-    out = F.nll_loss(z, y, reduction)
+    out = F.nll_loss(z, y, reduction=reduction)
     assert out.shape == (() if reduction != "none" else y.shape)
-    assert gradcheck(lambda z: F.nll_loss(z, y, reduction), [z])
-    assert gradcheck(lambda z: F.nll_loss(F.log_softmax(z, dim=1), y, reduction), [z])
-    assert gradcheck(lambda z: F.cross_entropy(z, y, reduction), [z])
+    assert gradcheck(lambda z: F.nll_loss(z, y, reduction=reduction), [z])
+    assert gradcheck(lambda z: F.nll_loss(F.log_softmax(z, dim=1), y, reduction=reduction), [z])
+    assert gradcheck(lambda z: F.cross_entropy(z, y, reduction=reduction), [z])
     # cross-entropy is the NLL of the log-softmax over the class axis, entry by entry
     np.testing.assert_allclose(
-        F.cross_entropy(z, y, "none").data,
-        F.nll_loss(F.log_softmax(z, dim=1), y, "none").data,
+        F.cross_entropy(z, y, reduction="none").data,
+        F.nll_loss(F.log_softmax(z, dim=1), y, reduction="none").data,
         rtol=1e-12,
     )
 
@@ -187,14 +188,14 @@ def test_nll_loss_and_cross_entropy_spatial_gradcheck(shape, reduction):
 def test_nll_loss_single_sample_and_empty_batch():
     logp = Tensor([-1.0, -2.0, -3.0])
     assert F.nll_loss(logp, Tensor(np.array(1))).item() == 2.0
-    assert F.nll_loss(logp, Tensor(np.array(2)), "none").shape == ()
+    assert F.nll_loss(logp, Tensor(np.array(2)), reduction="none").shape == ()
     # no losses to average: NaN (PyTorch's value), without NumPy's RuntimeWarning
     for z, y in [(numnet.zeros(0, 3), np.zeros(0, np.int64)),
                  (numnet.zeros(2, 3, 0), np.zeros((2, 0), np.int64))]:
         for loss in (F.nll_loss, F.cross_entropy):
             assert np.isnan(loss(z, Tensor(y)).item())
-            assert loss(z, Tensor(y), "sum").item() == 0.0
-            assert loss(z, Tensor(y), "none").shape == y.shape
+            assert loss(z, Tensor(y), reduction="sum").item() == 0.0
+            assert loss(z, Tensor(y), reduction="none").shape == y.shape
 
 
 @pytest.mark.parametrize("loss", [F.mse_loss, F.binary_cross_entropy_with_logits])

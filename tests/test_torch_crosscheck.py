@@ -611,6 +611,136 @@ def test_nll_loss_single_sample():
     crosscheck(F.nll_loss, TF.nll_loss, logp, np.array(3))
 
 
+# -- class weights, ignore_index and label smoothing ------------------------------------------
+CLASS_SHAPES = [(7, 4), (3, 4, 2, 3)]  # (N, C) and (N, C, d1, d2)
+IGNORE = {  # name: (ignore_index, how to make the labels)
+    "no-hits": (-100, lambda y: y),
+    "default-hits": (-100, lambda y: np.where(np.arange(y.size).reshape(y.shape) % 3 == 1,
+                                              -100, y)),
+    "in-range": (1, lambda y: y),  # class 1 is ignored wherever it occurs
+}
+
+
+def _class_case(shape, ignore, seed):
+    z = rnd(*shape, seed=seed) * 2
+    n_classes = shape[1]
+    labels = np.random.default_rng(seed + 1).integers(0, n_classes, size=(shape[0], *shape[2:]))
+    labels.reshape(-1)[:2] = [1, 0]  # class 1 occurs, so "in-range" ignores something
+    ignore_index, make = IGNORE[ignore]
+    weight = rnd(n_classes, seed=seed + 2, low=0.2, high=3.0)
+    return z, make(labels), ignore_index, weight
+
+
+def _torch_weight(weight, dtype):
+    return None if weight is None else torch.from_numpy(weight.astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", [F64, F32])
+@pytest.mark.parametrize("shape", CLASS_SHAPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("smoothing", [0.0, 0.25])
+@pytest.mark.parametrize("ignore", sorted(IGNORE))
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_weight_ignore_index_label_smoothing(
+    weighted, ignore, smoothing, reduction, shape, dtype
+):
+    z, labels, ignore_index, weight = _class_case(shape, ignore, seed=70)
+    w = weight if weighted else None
+    kw = {"ignore_index": ignore_index, "reduction": reduction, "label_smoothing": smoothing}
+    crosscheck(lambda a, t: F.cross_entropy(a, t, w, **kw),
+               lambda a, t: TF.cross_entropy(a, t, _torch_weight(w, dtype), **kw),
+               z, labels, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", [F64, F32])
+@pytest.mark.parametrize("shape", CLASS_SHAPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("ignore", sorted(IGNORE))
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_loss_weight_ignore_index(weighted, ignore, reduction, shape, dtype):
+    z, labels, ignore_index, weight = _class_case(shape, ignore, seed=75)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    w = weight if weighted else None
+    kw = {"ignore_index": ignore_index, "reduction": reduction}
+    crosscheck(lambda a, t: F.nll_loss(a, t, w, **kw),
+               lambda a, t: TF.nll_loss(a, t, _torch_weight(w, dtype), **kw),
+               logp, labels, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", [F64, F32])
+@pytest.mark.parametrize("shape", CLASS_SHAPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("smoothing", [0.0, 0.25, 1.0])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_probability_targets_weight_and_smoothing(
+    weighted, smoothing, reduction, shape, dtype
+):
+    z = rnd(*shape, seed=80) * 2
+    probs = np.random.default_rng(81).dirichlet(np.ones(shape[1]), size=(shape[0], *shape[2:]))
+    probs = np.ascontiguousarray(np.moveaxis(probs, -1, 1))
+    w = rnd(shape[1], seed=82, low=0.2, high=3.0) if weighted else None
+    kw = {"reduction": reduction, "label_smoothing": smoothing}
+    # both gradients: the logits' and the (smoothed, weighted) probability targets'
+    crosscheck(lambda a, t: F.cross_entropy(a, t, w, **kw),
+               lambda a, t: TF.cross_entropy(a, t, _torch_weight(w, dtype), **kw),
+               z, probs, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", [F64, F32])
+def test_cross_entropy_options_at_large_logits(dtype):
+    z = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4], [5.0, 5.0, 5.0], [-1e4, 1e4, 2e3]])
+    labels = np.array([1, -100, 0, 2])
+    w = np.array([0.5, 2.0, 1.5])
+    for kw in ({"label_smoothing": 0.1}, {"label_smoothing": 0.1, "reduction": "none"},
+               {"reduction": "sum"}):
+        crosscheck(lambda a, t, kw=kw: F.cross_entropy(a, t, w, **kw),
+                   lambda a, t, kw=kw: TF.cross_entropy(a, t, _torch_weight(w, dtype), **kw),
+                   z, labels, dtype=dtype)
+
+
+def test_cross_entropy_options_single_sample():
+    z, w = rnd(5, seed=83), rnd(5, seed=84, low=0.5, high=2.0)
+    for label in (np.array(3), np.array(-100)):
+        for reduction in REDUCTIONS:
+            kw = {"reduction": reduction, "label_smoothing": 0.2}
+            crosscheck(lambda a, t, kw=kw: F.cross_entropy(a, t, w, **kw),
+                       lambda a, t, kw=kw: TF.cross_entropy(a, t, torch.from_numpy(w), **kw),
+                       z, label)
+    crosscheck(lambda a, t: F.nll_loss(a, t, w, reduction="none"),
+               lambda a, t: TF.nll_loss(a, t, torch.from_numpy(w), reduction="none"),
+               z, np.array(-100))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("dtype", [F64, F32])
+def test_weighted_loss_modules(reduction, dtype):
+    z, labels, ignore_index, w = _class_case((6, 4, 3), "default-hits", seed=85)
+    crosscheck(nn.CrossEntropyLoss(w, ignore_index=ignore_index, reduction=reduction,
+                                   label_smoothing=0.3),
+               torch.nn.CrossEntropyLoss(_torch_weight(w, dtype), ignore_index=ignore_index,
+                                         reduction=reduction, label_smoothing=0.3),
+               z, labels, dtype=dtype)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    crosscheck(nn.NLLLoss(numnet.Tensor(w, dtype=F64), ignore_index=2, reduction=reduction),
+               torch.nn.NLLLoss(_torch_weight(w, dtype), ignore_index=2, reduction=reduction),
+               logp, np.abs(labels) % 4, dtype=dtype)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+def test_cross_entropy_every_target_ignored_is_nan_with_zero_gradient(smoothing):
+    z = rnd(3, 4, seed=86)
+    w = rnd(4, seed=87, low=0.5, high=2.0)
+    nn_z, t_z = _inputs([z], F64, None)
+    labels = np.full(3, -100)
+    ours = F.cross_entropy(nn_z[0], labels, w, label_smoothing=smoothing)
+    theirs = TF.cross_entropy(t_z[0], torch.from_numpy(labels), torch.from_numpy(w),
+                              label_smoothing=smoothing)
+    assert np.isnan(ours.item()) and torch.isnan(theirs)
+    ours.backward()
+    theirs.backward()
+    np.testing.assert_array_equal(nn_z[0].grad, t_z[0].grad.numpy())  # zeros in both
+
+
 LOSS_MODULES = [
     ("MSELoss", "MSELoss", False),
     ("BCEWithLogitsLoss", "BCEWithLogitsLoss", False),

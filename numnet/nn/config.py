@@ -1,7 +1,8 @@
 """Describe a model's architecture as JSON and rebuild it, without executing stored code.
 
 Every :class:`~numnet.nn.Module` remembers its constructor arguments. ``to_config``
-turns them into plain JSON (sub-modules nested, dtypes as names, random generators
+turns them into plain JSON (sub-modules nested, dtypes as names, constant arrays
+such as a loss's class weights as dtype, shape and values, random generators
 dropped: weights are loaded afterwards); ``from_config`` looks classes up by their
 qualified name among numnet's own modules (plus those you pass explicitly) and calls
 their constructors with the stored arguments. Nothing is unpickled or evaluated.
@@ -12,8 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from numnet.nn.module import MODULE_CLASSES, Module
+from numnet.nn.parameter import Parameter
+from numnet.tensor import Tensor
 
 _DROPPED = ("generator", "rng", "random_state")
+_ARRAY_KINDS = "biuf"  # arrays of these kinds are stored as JSON lists (exact round trip)
 
 
 def _encode(value, where: str):
@@ -23,6 +27,15 @@ def _encode(value, where: str):
         return {"__dtype__": np.dtype(value).name}
     if isinstance(value, (bool, int, float, str)) or value is None:
         return value
+    if isinstance(value, np.ndarray) or (
+        isinstance(value, Tensor) and not isinstance(value, Parameter)
+    ):
+        arr = value.data if isinstance(value, Tensor) else value
+        if arr.dtype.kind in _ARRAY_KINDS:  # small constant arrays (a loss's class weights)
+            return {
+                "__array__": {"dtype": arr.dtype.name, "shape": list(arr.shape),
+                              "data": arr.ravel().tolist()}
+            }
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return value.item()
     if isinstance(value, (list, tuple)):
@@ -49,10 +62,22 @@ def _decode(value, classes):
             return np.dtype(value["__dtype__"])
         if "__tuple__" in value:
             return tuple(_decode(v, classes) for v in value["__tuple__"])
+        if "__array__" in value:
+            return _decode_array(value["__array__"])
         if "__dict__" in value:
             return {k: _decode(v, classes) for k, v in value["__dict__"].items()}
         raise ValueError(f"malformed config entry {value!r}")
     return value
+
+
+def _decode_array(entry) -> np.ndarray:
+    try:
+        dtype = np.dtype(entry["dtype"])
+        if dtype.kind not in _ARRAY_KINDS:
+            raise ValueError(f"dtype {dtype} is not numeric")
+        return np.asarray(entry["data"], dtype=dtype).reshape(entry["shape"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"malformed array in config: {entry!r:.200} ({exc})") from exc
 
 
 def _class_name(cls: type) -> str:

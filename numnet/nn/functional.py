@@ -181,7 +181,15 @@ def binary_cross_entropy_with_logits(input, target, reduction: str = "mean") -> 
     return _reduce(ops.binary_cross_entropy_logits(input, target), reduction)
 
 
-def _class_targets(input: Tensor, target: Tensor, loss: str) -> np.ndarray:
+def _class_targets(
+    input: Tensor, target: Tensor, loss: str, ignore_index: int = -100
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The integer labels, checked, and the mask of those equal to ``ignore_index``
+    (``None`` when there are none).
+
+    Labels equal to ``ignore_index`` may lie outside ``[0, C)`` (the default -100 does).
+    With the default and in-range labels, no pass beyond the min/max check is made.
+    """
     labels = target.data
     if labels.dtype.kind == "f":
         if not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)):
@@ -196,13 +204,22 @@ def _class_targets(input: Tensor, target: Tensor, loss: str) -> np.ndarray:
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{loss}: class labels must be integers, got dtype {labels.dtype}")
     n_classes = input.shape[1]
-    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        bad = labels[(labels < 0) | (labels >= n_classes)][0]
-        raise ValueError(
-            f"{loss}: class label {bad} is out of range for {n_classes} classes "
-            f"(labels must lie in [0, {n_classes - 1}])"
-        )
-    return labels
+    ignored = None
+    if labels.size:
+        if labels.min() < 0 or labels.max() >= n_classes:
+            ignored = labels == ignore_index
+            bad = ((labels < 0) | (labels >= n_classes)) & ~ignored
+            if bad.any():
+                raise ValueError(
+                    f"{loss}: class label {labels[bad][0]} is out of range for {n_classes} "
+                    f"classes (labels must lie in [0, {n_classes - 1}] or equal "
+                    f"ignore_index={ignore_index})"
+                )
+        elif 0 <= ignore_index < n_classes:
+            ignored = labels == ignore_index
+        if ignored is not None and not ignored.any():
+            ignored = None
+    return labels, ignored
 
 
 def _check_label_shape(loss: str, input: Tensor, target: Tensor, soft_ok: bool) -> None:
@@ -217,8 +234,166 @@ def _check_label_shape(loss: str, input: Tensor, target: Tensor, soft_ok: bool) 
         )
 
 
-def cross_entropy(input, target, reduction: str = "mean") -> Tensor:
+def _reduction_not_weight(weight, loss: str) -> None:
+    """``loss(x, y, "sum")``: the third positional argument is ``weight``, as in PyTorch."""
+    if isinstance(weight, str):
+        raise TypeError(
+            f"{loss}: the third positional argument is weight (PyTorch's order: "
+            f"{loss}(input, target, weight=None, *, ...)); pass the reduction by keyword: "
+            f"reduction={weight!r}"
+        )
+
+
+def _check_ignore_index(ignore_index, loss: str) -> int:
+    if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(
+        ignore_index, (int, np.integer)
+    ):
+        raise TypeError(f"{loss}: ignore_index must be an int, got {ignore_index!r}")
+    return int(ignore_index)
+
+
+def _check_label_smoothing(label_smoothing, loss: str = "cross_entropy") -> float:
+    if isinstance(label_smoothing, (bool, np.bool_)) or not isinstance(
+        label_smoothing, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(f"{loss}: label_smoothing must be a float, got {label_smoothing!r}")
+    eps = float(label_smoothing)
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"{loss}: label_smoothing must be in [0, 1], got {eps}")
+    return eps
+
+
+def _as_weight_array(weight, loss: str) -> np.ndarray:
+    """``weight`` (Tensor or array-like) as a 1-D floating array (not yet cast)."""
+    if isinstance(weight, Tensor):
+        if weight.requires_grad:
+            raise ValueError(
+                f"{loss}: weight requires grad, but the loss is not differentiable with "
+                "respect to the class weights (as in PyTorch); pass weight.detach()"
+            )
+        arr = weight.data
+    else:
+        try:
+            arr = np.asarray(weight)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"{loss}: weight must be a Tensor or array-like, got {type(weight).__name__}"
+            ) from exc
+    if arr.dtype.kind != "f":
+        raise TypeError(
+            f"{loss}: weight must be floating point, got dtype {arr.dtype} "
+            "(e.g. np.array([...], dtype=np.float32))"
+        )
+    if arr.ndim != 1:
+        raise ValueError(
+            f"{loss}: weight must be 1-D with one entry per class, got shape {arr.shape}"
+        )
+    return arr
+
+
+def _class_weight(weight, input: Tensor, n_classes: int, loss: str) -> np.ndarray | None:
+    """Per-class weights as an array of shape ``(C,)`` in the input's floating dtype.
+
+    An array-like is cast to that dtype; a Tensor of another floating dtype is an
+    error (numnet never converts Tensors silently). Negative and zero weights are
+    allowed, as in PyTorch.
+    """
+    if weight is None:
+        return None
+    arr = _as_weight_array(weight, loss)
+    if arr.shape != (n_classes,):
+        raise ValueError(
+            f"{loss}: weight has shape {arr.shape}, expected ({n_classes},): one weight per "
+            f"class for input of shape {input.shape}"
+        )
+    if input.dtype.kind == "f" and arr.dtype != input.dtype:
+        if isinstance(weight, Tensor):
+            raise TypeError(
+                f"{loss}: weight has dtype {arr.dtype} but input has dtype {input.dtype}; "
+                "convert explicitly with .float() or .double()"
+            )
+        arr = arr.astype(input.dtype)
+    return arr
+
+
+def _fill_ignored(labels: np.ndarray, ignored: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """``labels`` with each ignored entry replaced by the arg-max class of its scores.
+
+    Any valid class would do (the entry is multiplied by 0); the arg-max keeps the
+    discarded loss finite even when other scores are ``-inf``, so ``0 · loss`` is 0.
+    """
+    labels = labels.copy()
+    labels[ignored] = np.moveaxis(data, 1, -1)[ignored].argmax(axis=-1)
+    return labels
+
+
+def _label_scales(labels, ignored, weight, dtype) -> np.ndarray:
+    """``s_n = w_{y_n}`` (1 without weights), 0 for ignored targets."""
+    s = weight[labels] if weight is not None else np.ones(labels.shape, dtype)
+    if ignored is not None:
+        s[ignored] = 0
+    return s
+
+
+def _weighted_reduce(losses: Tensor, scales: np.ndarray, reduction: str) -> Tensor:
+    """'none' / 'sum' / PyTorch's weighted mean ``Σ_n s_n ℓ_n / Σ_n s_n`` of scaled losses.
+
+    When ``Σ s_n = 0`` (every target ignored, or zero weights) the mean is NaN as in
+    PyTorch (±inf if weights of both signs cancel), with a zero gradient and without
+    NumPy's division warning.
+    """
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    if reduction == "sum":
+        return total
+    denom = scales.sum()
+    if denom == 0:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = float(total.data / denom)
+        return total * 0.0 + value
+    return total / denom
+
+
+def _class_cross_entropy(z: Tensor, labels, ignored, weight, eps: float, reduction: str):
+    """Cross-entropy of (M, C) logits with weights, ignored targets or label smoothing.
+
+    Without smoothing: the fused per-sample loss times ``s_n = w_{y_n}`` (0 if ignored).
+    With smoothing ε, PyTorch's ``(1 - ε) ℓ_nll + (ε / C) Σ_c w_c (-log p_nc)`` (ignored
+    targets contribute 0) is ``-Σ_c t_nc log p_nc`` for the target distribution
+    ``t_nc = (1 - ε) s_n 1{c = y_n} + (ε / C) w_c`` (0 for ignored rows), which the
+    fused soft-target primitive computes stably in one pass. The mean divides by
+    ``Σ_n s_n`` in both cases, as PyTorch does.
+    """
+    if ignored is not None:
+        labels = _fill_ignored(labels, ignored, z.data)
+    s = _label_scales(labels, ignored, weight, z.dtype)
+    if eps == 0:
+        losses = ops.cross_entropy_logits(z, Tensor._wrap(labels), reduction="none") * s
+    else:
+        t = np.empty(z.shape, z.dtype)
+        t[...] = eps / z.shape[1] if weight is None else (eps / z.shape[1]) * weight
+        if ignored is not None:
+            t[ignored] = 0
+        t[np.arange(labels.shape[0]), labels] += (1 - eps) * s
+        losses = ops.cross_entropy_soft(z, Tensor._wrap(t), reduction="none")
+    return _weighted_reduce(losses, s, reduction)
+
+
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    *,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """Softmax cross-entropy from logits (fused, log-sum-exp stable for |z| ~ 1e4).
+
+    PyTorch's positional order: ``cross_entropy(input, target, weight)``; the other
+    options are keyword-only (PyTorch's deprecated ``size_average`` and ``reduce`` are
+    not accepted).
 
     Parameters
     ----------
@@ -226,21 +401,42 @@ def cross_entropy(input, target, reduction: str = "mean") -> Tensor:
         axis is axis 1, as in PyTorch
     target : integer labels in [0, C) of shape (N,) or (N, d1, ..., dk) (() for one
         sample), or probabilities of the same shape as input
-    reduction : 'mean' | 'sum' | 'none'
-        'mean' averages over all N·d1·…·dk losses (NaN if there are none); 'none'
-        returns them with shape (N, d1, ..., dk).
+    weight : (C,) floating array or Tensor, optional
+        Per-class rescaling ``w_c`` (not differentiated). An array is cast to the
+        input's dtype; a Tensor must already have it. Negative weights are allowed.
+    ignore_index : int, keyword-only
+        Class-label targets equal to it contribute nothing, to the loss or to the
+        mean's denominator (their 'none' loss is 0). It may lie outside [0, C); the
+        default is -100. With probability targets it must be negative (PyTorch).
+    reduction : 'mean' | 'sum' | 'none', keyword-only
+        'mean' is ``Σ_n w_{y_n} ℓ_n / Σ_n w_{y_n}`` over the non-ignored targets (the
+        plain average without weights; NaN if there are none, with a zero gradient);
+        'none' returns the weighted losses with shape (N, d1, ..., dk). With
+        probability targets 'mean' divides by N·d1·…·dk.
+    label_smoothing : float in [0, 1], keyword-only
+        ε: the target becomes ``(1 - ε) onehot(y) + ε / C``; PyTorch's formula
+        ``(1 - ε) ℓ + (ε / C) Σ_c w_c (-log softmax(z)_c)``, averaged with the same
+        denominator ``Σ w_{y_n}``. Probability targets become ``(1 - ε) t + ε / C``.
 
-    Math: ``ℓ_n = log Σ_j e^{z_nj} - z_{n y_n}``; ``δz_n = softmax(z_n) - onehot(y_n)``.
+    Math: ``ℓ_n = w_{y_n} (log Σ_j e^{z_nj} - z_{n y_n})``;
+    ``δz_n = w_{y_n} (softmax(z_n) - onehot(y_n))``.
     The (N, C, d1, ..., dk) case moves the class axis last and flattens to
-    (N·d1·…·dk, C), then uses the same fused primitive.
+    (N·d1·…·dk, C), then uses the same fused primitives. Without weight, smoothing or
+    ignored targets the single fused primitive runs, with no extra pass.
     """
+    _reduction_not_weight(weight, "cross_entropy")
     input = _tensor(input, "input")
     target = _tensor(target, "target", like=input)
     _check_reduction(reduction)
+    ignore_index = _check_ignore_index(ignore_index, "cross_entropy")
+    eps = _check_label_smoothing(label_smoothing)
     if input.dtype.kind != "f":
         raise TypeError(f"cross_entropy: logits must be floating point, got {input.dtype}")
     if input.ndim < 1:
         raise ValueError("cross_entropy: input must have a class dimension")
+    n_classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    weight = _class_weight(weight, input, n_classes, "cross_entropy")
+    options = {"ignore_index": ignore_index, "label_smoothing": eps}
     if input.ndim == 1:  # one sample
         if target.shape != () and not (target.shape == input.shape and target.dtype.kind == "f"):
             raise ValueError(
@@ -248,62 +444,97 @@ def cross_entropy(input, target, reduction: str = "mean") -> Tensor:
                 f"{input.shape} (expected an integer label of shape () or probabilities of "
                 f"shape {input.shape})"
             )
-        out = cross_entropy(input.reshape(1, -1), target.reshape(1, *target.shape), reduction)
+        out = cross_entropy(
+            input.reshape(1, -1), target.reshape(1, *target.shape), weight,
+            reduction=reduction, **options,
+        )
         return out.reshape(()) if reduction == "none" else out
     soft = target.shape == input.shape and target.dtype.kind == "f"
     if not soft:
         _check_label_shape("cross_entropy", input, target, soft_ok=True)
     if input.ndim > 2:  # (N, C, d1, ...) -> (N·d1·..., C)
-        c = input.shape[1]
         perm = (0, *range(2, input.ndim), 1)
-        flat = input.permute(*perm).reshape(-1, c)
-        flat_t = target.permute(*perm).reshape(-1, c) if soft else target.reshape(-1)
+        flat = input.permute(*perm).reshape(-1, n_classes)
+        flat_t = target.permute(*perm).reshape(-1, n_classes) if soft else target.reshape(-1)
         if reduction != "none":
-            return cross_entropy(flat, flat_t, reduction)
-        return cross_entropy(flat, flat_t, "none").reshape(target.shape[:1] + input.shape[2:])
+            return cross_entropy(flat, flat_t, weight, reduction=reduction, **options)
+        out = cross_entropy(flat, flat_t, weight, reduction="none", **options)
+        return out.reshape(target.shape[:1] + input.shape[2:])
     if soft:
+        if ignore_index >= 0:
+            raise ValueError(
+                f"cross_entropy: ignore_index={ignore_index} is not supported for "
+                "probability targets (it must be negative, e.g. the default -100)"
+            )
         if not np.all(np.isfinite(target.data)):
             raise ValueError("cross_entropy: probability targets contain NaN or inf")
+        if eps:
+            target = target * (1 - eps) + eps / n_classes
+        if weight is not None:
+            target = target * weight
         return ops.cross_entropy_soft(input, target, reduction=reduction)
-    labels = _class_targets(input, target, "cross_entropy")
-    return ops.cross_entropy_logits(
-        input, Tensor._wrap(labels.astype(np.int64, copy=False)), reduction=reduction
-    )
+    labels, ignored = _class_targets(input, target, "cross_entropy", ignore_index)
+    labels = labels.astype(np.int64, copy=False)
+    if weight is None and ignored is None and not eps:
+        return ops.cross_entropy_logits(input, Tensor._wrap(labels), reduction=reduction)
+    return _class_cross_entropy(input, labels, ignored, weight, eps, reduction)
 
 
-def nll_loss(input, target, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood ``ℓ = -input[n, y_n, d1, ..., dk]`` of log-probabilities.
+def nll_loss(
+    input, target, weight=None, *, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
+    """Negative log-likelihood ``ℓ = -w_{y} input[n, y, d1, ..., dk]`` of log-probabilities
+    (``y = target[n, d1, ..., dk]``).
+
+    PyTorch's positional order: ``nll_loss(input, target, weight)``; the other options
+    are keyword-only.
 
     Parameters
     ----------
     input : (N, C) or (N, C, d1, ..., dk) log-probabilities (or (C,) for one sample);
         the class axis is axis 1, as in PyTorch
     target : integer labels in [0, C) of shape (N,) or (N, d1, ..., dk) (() for one sample)
-    reduction : 'mean' | 'sum' | 'none'
-        'mean' averages over all N·d1·…·dk losses (NaN if there are none); 'none'
-        returns them with shape (N, d1, ..., dk).
+    weight : (C,) floating array or Tensor, optional
+        Per-class rescaling (see :func:`cross_entropy`).
+    ignore_index : int, keyword-only
+        Targets equal to it contribute nothing (default -100; may lie outside [0, C)).
+    reduction : 'mean' | 'sum' | 'none', keyword-only
+        'mean' is ``Σ_n w_{y_n} ℓ_n / Σ_n w_{y_n}`` over the non-ignored targets (NaN if
+        there are none); 'none' returns the weighted losses with shape (N, d1, ..., dk).
 
     The entries are picked in one gather (no loop over samples); the gradient is
-    ``-δℓ`` at the picked entries and 0 elsewhere.
+    ``-w_{y} δℓ`` at the picked entries and 0 elsewhere.
     """
+    _reduction_not_weight(weight, "nll_loss")
     input = _tensor(input, "input")
     target = _tensor(target, "target", like=input)
     _check_reduction(reduction)
+    ignore_index = _check_ignore_index(ignore_index, "nll_loss")
     if input.ndim < 1:
         raise ValueError("nll_loss: input must have a class dimension")
+    n_classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    weight = _class_weight(weight, input, n_classes, "nll_loss")
     if input.ndim == 1:  # one sample
         if target.shape != ():
             raise ValueError(
                 f"nll_loss: target shape {target.shape} does not match input shape "
                 f"{input.shape} (expected an integer label of shape ())"
             )
-        out = nll_loss(input.reshape(1, -1), target.reshape(1), reduction)
+        out = nll_loss(
+            input.reshape(1, -1), target.reshape(1), weight,
+            ignore_index=ignore_index, reduction=reduction,
+        )
         return out.reshape(()) if reduction == "none" else out
     _check_label_shape("nll_loss", input, target, soft_ok=False)
-    labels = _class_targets(input, target, "nll_loss")
+    labels, ignored = _class_targets(input, target, "nll_loss", ignore_index)
+    if ignored is not None:
+        labels = _fill_ignored(labels, ignored, input.data)
     # input[n, labels[n, i, ...], i, ...] for every (n, i, ...): open grids broadcast
     grid = np.ix_(*(np.arange(k) for k in labels.shape))
     losses = -input[(grid[0], labels, *grid[1:])]
+    if weight is not None or ignored is not None:
+        s = _label_scales(labels, ignored, weight, input.dtype)
+        return _weighted_reduce(losses * s, s, reduction)
     if reduction == "mean" and labels.size == 0:
         return losses.sum() * float("nan")  # PyTorch's NaN, without NumPy's empty-mean warning
     return _reduce(losses, reduction)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from numnet.nn import functional as F
 from numnet.nn.module import Module
+from numnet.tensor import Tensor
 
 
 class _Loss(Module):
@@ -20,14 +21,111 @@ class MSELoss(_Loss):
         return F.mse_loss(input, target, self.reduction)
 
 
-class CrossEntropyLoss(_Loss):
-    def forward(self, input, target):
-        return F.cross_entropy(input, target, self.reduction)
+class _WeightedLoss(_Loss):
+    """A loss with optional per-class weights and an ignored target value.
+
+    The weight is kept as a plain (non-trainable) :class:`~numnet.Tensor` attribute
+    ``weight``: it is not a Parameter, so optimizers and ``state_dict`` never see it
+    (numnet has no buffers). It is a constructor argument, so a model's JSON config
+    (:mod:`numnet.nn.config`) stores its values and ``numnet.io.save``/``load``
+    restore it. At each call it is cast to the input's floating dtype.
+    """
+
+    def __init__(self, weight=None, *, ignore_index: int = -100, reduction: str = "mean"):
+        name = type(self).__name__
+        if isinstance(weight, str):
+            raise TypeError(
+                f"{name}: the first positional argument is weight (PyTorch's order); pass "
+                f"the reduction by keyword: {name}(reduction={weight!r})"
+            )
+        super().__init__(reduction)
+        if weight is not None:
+            arr = F._as_weight_array(weight, name)
+            weight = Tensor(arr.copy(), dtype=arr.dtype)
+        self.weight = weight
+        self.ignore_index = F._check_ignore_index(ignore_index, name)
+
+    def _weight_array(self):
+        return None if self.weight is None else self.weight.data
+
+    def extra_repr(self) -> str:
+        parts = []
+        if self.weight is not None:
+            parts.append(f"weight=<{self.weight.shape[0]} classes>")
+        if self.ignore_index != -100:
+            parts.append(f"ignore_index={self.ignore_index}")
+        parts.append(super().extra_repr())
+        return ", ".join(parts)
 
 
-class NLLLoss(_Loss):
+class CrossEntropyLoss(_WeightedLoss):
+    """Softmax cross-entropy from logits; see :func:`numnet.nn.functional.cross_entropy`.
+
+    ``CrossEntropyLoss(weight=None, *, ignore_index=-100, reduction='mean',
+    label_smoothing=0.0)``: PyTorch's order, with everything after ``weight``
+    keyword-only (PyTorch also takes them positionally, after its deprecated
+    ``size_average`` and ``reduce``, which numnet does not accept).
+
+    Parameters
+    ----------
+    weight : (C,) floating array or Tensor, optional
+        Per-class rescaling (copied; kept as the non-trainable Tensor ``self.weight``).
+    ignore_index : int
+        Class-label targets equal to it contribute nothing (default -100).
+    reduction : 'mean' | 'sum' | 'none'
+        'mean' with weights is ``Σ w_{y_n} ℓ_n / Σ w_{y_n}`` over non-ignored targets.
+    label_smoothing : float in [0, 1]
+    """
+
+    def __init__(
+        self,
+        weight=None,
+        *,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__(weight, ignore_index=ignore_index, reduction=reduction)
+        self.label_smoothing = F._check_label_smoothing(label_smoothing, "CrossEntropyLoss")
+
     def forward(self, input, target):
-        return F.nll_loss(input, target, self.reduction)
+        return F.cross_entropy(
+            input,
+            target,
+            self._weight_array(),
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
+
+    def extra_repr(self) -> str:
+        text = super().extra_repr()
+        return f"{text}, label_smoothing={self.label_smoothing}" if self.label_smoothing else text
+
+
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of log-probabilities; see :func:`numnet.nn.functional.nll_loss`.
+
+    ``NLLLoss(weight=None, *, ignore_index=-100, reduction='mean')``: PyTorch's order,
+    with everything after ``weight`` keyword-only.
+
+    Parameters
+    ----------
+    weight : (C,) floating array or Tensor, optional
+        Per-class rescaling (copied; kept as the non-trainable Tensor ``self.weight``).
+    ignore_index : int
+        Targets equal to it contribute nothing (default -100).
+    reduction : 'mean' | 'sum' | 'none'
+    """
+
+    def forward(self, input, target):
+        return F.nll_loss(
+            input,
+            target,
+            self._weight_array(),
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+        )
 
 
 class BCELoss(_Loss):
