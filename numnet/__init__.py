@@ -148,3 +148,8 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+# Like `import torch`, `import numnet` makes numnet.nn and numnet.optim available.
+from numnet import nn, optim  # noqa: E402
+
+__all__ += ["nn", "optim"]

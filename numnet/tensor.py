@@ -66,6 +66,7 @@ class Tensor:
         "_vjp",
         "_op",
         "_retains_grad",
+        "_hooks",
         "__weakref__",
     )
     __array_ufunc__ = None  # make ndarray (op) Tensor defer to Tensor's reflected ops
@@ -83,6 +84,7 @@ class Tensor:
         self._vjp = None
         self._op: str | None = None
         self._retains_grad = False
+        self._hooks: _Hooks | None = None
 
     # -- construction helpers used by the registry -------------------------------------
     @classmethod
@@ -95,6 +97,7 @@ class Tensor:
         t._vjp = None
         t._op = None
         t._retains_grad = False
+        t._hooks = None
         return t
 
     @classmethod
@@ -225,6 +228,48 @@ class Tensor:
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after ``backward()``."""
         self._retains_grad = True
+
+    def register_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(grad)`` whenever the gradient with respect to this tensor is computed.
+
+        ``grad`` is a :class:`Tensor` holding the complete adjoint ``δself`` of this
+        backward pass (all contributions summed). The hook may return ``None`` or a
+        replacement gradient of the same shape (a Tensor or an array), which is what
+        the rest of the backward pass then sees (for a leaf: what is accumulated into
+        ``.grad``). Hooks run in the order they were registered, each on the previous
+        one's result. Do not modify ``grad`` in place. Returns a handle whose
+        ``remove()`` unregisters the hook. (``torch.Tensor.register_hook``.)
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that does not require grad"
+            )
+        return self._hook_list("grad").add(hook)
+
+    def register_post_accumulate_grad_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(self)`` on a leaf once its ``.grad`` is final for this backward pass.
+
+        The engine visits each leaf right after the last operation that uses it, so the
+        hook runs while the rest of the backward pass is still to come: this is the
+        place for an optimizer step per parameter ("optimizer in backward"), while the
+        gradient is still in the cache, and for ``p.grad = None`` to free it early.
+        Returns a handle whose ``remove()`` unregisters the hook.
+        (``torch.Tensor.register_post_accumulate_grad_hook``.)
+        """
+        if not self.is_leaf:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        if not self.requires_grad:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that does not require grad"
+            )
+        return self._hook_list("post").add(hook)
+
+    def _hook_list(self, kind: str) -> _HookList:
+        if self._hooks is None:
+            self._hooks = _Hooks()
+        return getattr(self._hooks, kind)
 
     def astype(self, dtype) -> Tensor:
         """Convert the dtype (differentiable between float dtypes)."""
@@ -457,3 +502,46 @@ def _shape_arg(args) -> tuple[int, ...]:
 
 
 from numnet import ops as _ops  # noqa: E402  (ops import Tensor from this module)
+
+
+class RemovableHandle:
+    """Returned by the ``register_*hook`` methods; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_key")
+
+    def __init__(self, hooks: _HookList, key: int) -> None:
+        self._hooks, self._key = hooks, key
+
+    def remove(self) -> None:
+        self._hooks.items.pop(self._key, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+class _HookList:
+    __slots__ = ("items", "_next")
+
+    def __init__(self) -> None:
+        self.items: dict[int, object] = {}  # insertion-ordered
+        self._next = 0
+
+    def add(self, hook) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"a hook must be callable, got {hook!r}")
+        key, self._next = self._next, self._next + 1
+        self.items[key] = hook
+        return RemovableHandle(self, key)
+
+
+class _Hooks:
+    """A tensor's gradient hooks (``register_hook``) and post-accumulate hooks."""
+
+    __slots__ = ("grad", "post")
+
+    def __init__(self) -> None:
+        self.grad = _HookList()
+        self.post = _HookList()

@@ -97,9 +97,12 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:
-    """Nodes reachable from ``root`` through recorded ops, parents after children.
+    """Nodes reachable from ``root`` through recorded ops, every node after its inputs.
 
-    Iterative depth-first post-order (no recursion limit).
+    Iterative depth-first post-order (no recursion limit). A node's leaf inputs are
+    visited after its non-leaf inputs, so that in the reversed order (the order of the
+    backward pass) each leaf comes right after the last operation that uses it: its
+    ``.grad`` is final, and its post-accumulate hooks run, as early as possible.
     """
     order: list[Tensor] = []
     seen: set[int] = set()
@@ -113,10 +116,37 @@ def _topological_order(root: Tensor) -> list[Tensor]:
             continue
         seen.add(id(node))
         stack.append((node, True))
-        for parent in node._parents:
-            if parent.requires_grad and id(parent) not in seen:
+        parents = node._parents
+        for parent in parents:  # leaves first on the stack: visited last
+            if parent._vjp is None and parent.requires_grad and id(parent) not in seen:
+                stack.append((parent, False))
+        for parent in parents:
+            if parent._vjp is not None and parent.requires_grad and id(parent) not in seen:
                 stack.append((parent, False))
     return order
+
+
+def _run_grad_hooks(node: Tensor, g: np.ndarray, owned: bool) -> tuple[np.ndarray, bool]:
+    """Pass the adjoint of ``node`` through its ``register_hook`` hooks, in order."""
+    from numnet.tensor import Tensor
+
+    for hook in list(node._hooks.grad.items.values()):
+        result = hook(Tensor._wrap(g))
+        if result is None:
+            continue
+        new = np.asarray(result.data if isinstance(result, Tensor) else result)
+        if new.shape != g.shape:
+            raise RuntimeError(
+                f"hook {getattr(hook, '__name__', hook)!r} changed the gradient's shape "
+                f"from {g.shape} to {new.shape}"
+            )
+        if new.dtype != g.dtype:
+            raise TypeError(
+                f"hook {getattr(hook, '__name__', hook)!r} changed the gradient's dtype "
+                f"from {g.dtype} to {new.dtype}"
+            )
+        g, owned = new, False  # the hook's array is not the engine's to modify
+    return g, owned
 
 
 def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool = False) -> None:
@@ -162,11 +192,17 @@ def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool
             continue
         g, g_owned = entry
         vjp = node._vjp
+        hooks = node._hooks
+        if hooks is not None and hooks.grad.items:
+            g, g_owned = _run_grad_hooks(node, g, g_owned)
         if vjp is None:  # a leaf: accumulate like PyTorch
             if node.grad is None:
                 node.grad = g if g_owned else g.copy()
             else:
                 node.grad = np.asarray(node.grad + g)  # (0-d sums are NumPy scalars)
+            if hooks is not None and hooks.post.items:
+                for hook in list(hooks.post.items.values()):
+                    hook(node)
             continue
         if vjp is FREED:
             raise RuntimeError(
