@@ -271,6 +271,19 @@ class Tensor:
             self._hooks = _Hooks()
         return getattr(self._hooks, kind)
 
+    # Copies (copy.deepcopy, pickle) leave the hooks behind, as in PyTorch: a hook belongs
+    # to the tensor it was registered on (a deep-copied model must not run the original's
+    # optimizer-in-backward hooks), and a lambda hook would make the tensor unpicklable.
+    def __getstate__(self):
+        state = {name: getattr(self, name) for name in _STATE_SLOTS}
+        return None, state
+
+    def __setstate__(self, state) -> None:
+        _, slots = state
+        for name, value in slots.items():
+            setattr(self, name, value)
+        self._hooks = None
+
     def astype(self, dtype) -> Tensor:
         """Convert the dtype (differentiable between float dtypes)."""
         return _ops.cast(self, dtype=np.dtype(dtype))
@@ -502,6 +515,9 @@ def _shape_arg(args) -> tuple[int, ...]:
 
 
 from numnet import ops as _ops  # noqa: E402  (ops import Tensor from this module)
+
+# The slots that copy.deepcopy and pickle carry over (not the hooks, not __weakref__).
+_STATE_SLOTS = tuple(n for n in Tensor.__slots__ if n not in ("_hooks", "__weakref__"))
 
 
 class RemovableHandle:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -171,3 +174,47 @@ def test_hooks_match_torch():
     )
     np.testing.assert_allclose(nx, tx.numpy(), rtol=1e-12)
     np.testing.assert_allclose(nw, tw.numpy(), rtol=1e-12)
+
+
+def test_a_kept_hook_gradient_is_not_the_leaf_s_grad():
+    """A hook may keep its gradient; in-place changes of ``.grad`` must not reach it."""
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    kept = []
+    w.register_hook(kept.append)
+    (w * w).sum().backward()
+    assert not np.shares_memory(kept[0].numpy(), w.grad)
+    numnet.optim.SGD([w], lr=0.1).zero_grad(set_to_none=False)  # fills .grad in place
+    np.testing.assert_array_equal(kept[0].numpy(), [2.0, 4.0])  # PyTorch: the same
+
+
+def test_hooks_run_with_gradient_recording_off():
+    """As in PyTorch's engine: a hook's arithmetic with tensors that require grad builds
+    no graph."""
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    scale = Tensor(np.array([3.0, 5.0]), requires_grad=True)
+    modes, results = [], []
+    y = w * 2.0
+    y.register_hook(lambda g: modes.append(numnet.is_grad_enabled()) or results.append(g * scale))
+    w.register_post_accumulate_grad_hook(lambda p: modes.append(numnet.is_grad_enabled()))
+    y.sum().backward()
+    assert modes == [False, False] and numnet.is_grad_enabled()
+    assert not results[0].requires_grad
+
+
+def test_copies_leave_the_hooks_behind():
+    """copy.deepcopy and pickle drop hooks, as in PyTorch (a copied model must not run
+    the original's hooks; a lambda hook must not make a tensor unpicklable)."""
+    model = _mlp()
+    calls = []
+    for p in model.parameters():
+        p.register_hook(lambda g: calls.append("grad"))
+        p.register_post_accumulate_grad_hook(lambda p: calls.append("post"))
+    twin = copy.deepcopy(model)
+    x, y = _data()
+    F.cross_entropy(twin(x), y).backward()
+    assert calls == []
+    w = pickle.loads(pickle.dumps(model[0].weight))
+    assert type(w) is nn.Parameter and w._hooks is None
+    np.testing.assert_array_equal(w.numpy(), model[0].weight.numpy())
+    F.cross_entropy(model(x), y).backward()  # the original keeps its hooks
+    assert calls.count("grad") == calls.count("post") == len(list(model.parameters()))

@@ -135,6 +135,42 @@ def test_ignored_entries_with_minus_inf_scores_give_zero_not_nan():
     np.testing.assert_array_equal(z.grad[0], 0)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("eps", [0.0, 0.1])
+def test_ignored_rows_with_non_finite_scores_do_not_poison_the_loss(bad, eps):
+    """PyTorch skips ignored targets: their scores (padding, masked logits) never reach
+    the loss, even when they are NaN or ±inf (0 · NaN would be NaN). (NumPy may warn
+    about the discarded inf - inf; the gradient of a NaN/+inf row is NaN, as in PyTorch.)"""
+    z = np.array([[1.0, 2.0, 0.5], [0.0, 0.0, 1.0], [0.3, 0.2, 0.1]])
+    z[1, 1] = bad
+    y = np.array([0, -100, 2])
+    kept = z[[0, 2]]
+    for reduction in REDUCTIONS:
+        got = F.cross_entropy(t64(z, False), y, reduction=reduction, label_smoothing=eps)
+        ref = _reference(kept, y[[0, 2]], None, -100, eps, reduction)
+        if reduction == "none":
+            ref = np.array([ref[0], 0.0, ref[1]])
+        np.testing.assert_allclose(got.data, ref, rtol=1e-12)
+        nll = F.nll_loss(t64(z, False), y, np.array([1.0, 2.0, 3.0]), reduction=reduction)
+        assert np.all(np.isfinite(nll.data))
+    zt = t64(z)
+    F.cross_entropy(zt, y, label_smoothing=eps).backward()
+    assert np.all(np.isfinite(zt.grad[[0, 2]]))
+    if bad == -np.inf:  # a finite softmax: the ignored row's gradient is 0, as in PyTorch
+        np.testing.assert_array_equal(zt.grad[1], 0)
+
+
+def test_zero_target_weights_with_label_smoothing_give_nan_like_pytorch():
+    """PyTorch adds the smoothing term to an NLL mean of 0 / 0: NaN, not inf."""
+    z = t64(np.random.default_rng(6).standard_normal((3, 3)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = F.cross_entropy(z, np.array([0, 0, 0]), np.array([0.0, 1.0, 1.0]),
+                               label_smoothing=0.1)
+        assert np.isnan(loss.item())
+
+
 # -- gradients ------------------------------------------------------------------------------
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("shape", [(6, 4), (2, 4, 2, 3)])
@@ -297,6 +333,28 @@ def test_config_round_trip_keeps_the_weight_exactly():
     assert nll.weight.dtype == np.float64 and nll.reduction == "none"
     np.testing.assert_array_equal(nll.weight.data, [1.0, 2.0])
     assert from_config(to_config(nn.CrossEntropyLoss())).weight is None
+
+
+def test_config_describes_the_module_s_copy_of_the_weight():
+    """The module copies the weight; its config must not follow the caller's array."""
+    w = np.array([1.0, 2.0, 3.0])
+    loss = nn.CrossEntropyLoss(w, ignore_index=1)
+    kw_loss = nn.NLLLoss(weight=w)
+    model = nn.Sequential(nn.Linear(2, 3, generator=0), nn.CrossEntropyLoss(w))
+    w[:] = 0.0  # the caller reuses its buffer
+    for m in (loss, kw_loss):
+        np.testing.assert_array_equal(from_config(to_config(m)).weight.data, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(from_config(to_config(model))[1].weight.data, [1.0, 2.0, 3.0])
+    loss.weight.data[0] = 9.0  # an in-place change of the module's weight is described
+    np.testing.assert_array_equal(from_config(to_config(loss)).weight.data, [9.0, 2.0, 3.0])
+    assert from_config(to_config(loss)).ignore_index == 1
+
+    class Balanced(nn.CrossEntropyLoss):  # a subclass with other constructor arguments
+        def __init__(self, n):
+            super().__init__(np.arange(1.0, n + 1))
+
+    back = from_config(to_config(Balanced(3)), classes={"Balanced": Balanced})
+    np.testing.assert_array_equal(back.weight.data, [1.0, 2.0, 3.0])
 
 
 def test_save_and_load_a_model_holding_a_weighted_loss(tmp_path):

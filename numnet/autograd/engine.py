@@ -126,12 +126,19 @@ def _topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
-def _run_grad_hooks(node: Tensor, g: np.ndarray, owned: bool) -> tuple[np.ndarray, bool]:
-    """Pass the adjoint of ``node`` through its ``register_hook`` hooks, in order."""
+def _run_grad_hooks(node: Tensor, g: np.ndarray) -> np.ndarray:
+    """Pass the adjoint of ``node`` through its ``register_hook`` hooks, in order.
+
+    The result is never owned by the engine: a hook may keep the Tensor it was given
+    (``grads.append(g)``), so a leaf's ``.grad`` must not share that array (an in-place
+    ``zero_grad(set_to_none=False)`` would change what the hook kept; PyTorch copies too).
+    Like PyTorch's engine, hooks run with gradient recording off.
+    """
     from numnet.tensor import Tensor
 
     for hook in list(node._hooks.grad.items.values()):
-        result = hook(Tensor._wrap(g))
+        with set_grad_enabled(False):
+            result = hook(Tensor._wrap(g))
         if result is None:
             continue
         new = np.asarray(result.data if isinstance(result, Tensor) else result)
@@ -145,8 +152,8 @@ def _run_grad_hooks(node: Tensor, g: np.ndarray, owned: bool) -> tuple[np.ndarra
                 f"hook {getattr(hook, '__name__', hook)!r} changed the gradient's dtype "
                 f"from {g.dtype} to {new.dtype}"
             )
-        g, owned = new, False  # the hook's array is not the engine's to modify
-    return g, owned
+        g = new
+    return g
 
 
 def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool = False) -> None:
@@ -194,7 +201,7 @@ def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool
         vjp = node._vjp
         hooks = node._hooks
         if hooks is not None and hooks.grad.items:
-            g, g_owned = _run_grad_hooks(node, g, g_owned)
+            g, g_owned = _run_grad_hooks(node, g), False
         if vjp is None:  # a leaf: accumulate like PyTorch
             if node.grad is None:
                 node.grad = g if g_owned else g.copy()
@@ -202,7 +209,8 @@ def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool
                 node.grad = np.asarray(node.grad + g)  # (0-d sums are NumPy scalars)
             if hooks is not None and hooks.post.items:
                 for hook in list(hooks.post.items.values()):
-                    hook(node)
+                    with set_grad_enabled(False):
+                        hook(node)
             continue
         if vjp is FREED:
             raise RuntimeError(

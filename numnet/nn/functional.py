@@ -319,12 +319,24 @@ def _class_weight(weight, input: Tensor, n_classes: int, loss: str) -> np.ndarra
 def _fill_ignored(labels: np.ndarray, ignored: np.ndarray, data: np.ndarray) -> np.ndarray:
     """``labels`` with each ignored entry replaced by the arg-max class of its scores.
 
-    Any valid class would do (the entry is multiplied by 0); the arg-max keeps the
-    discarded loss finite even when other scores are ``-inf``, so ``0 · loss`` is 0.
+    Any valid class would do (the entry's loss is discarded, see :func:`_zero_ignored`);
+    the arg-max keeps the gather's gradient finite when other scores are ``-inf``.
     """
     labels = labels.copy()
     labels[ignored] = np.moveaxis(data, 1, -1)[ignored].argmax(axis=-1)
     return labels
+
+
+def _zero_ignored(losses: Tensor, ignored: np.ndarray | None) -> Tensor:
+    """``losses`` with the ignored entries set to exactly 0 (PyTorch skips them).
+
+    Multiplying by ``s_n = 0`` is not enough: the loss of an ignored row whose scores
+    hold NaN or +inf (or -inf, with label smoothing) is NaN, and ``0 · NaN`` is NaN.
+    The gradient of those rows stays what PyTorch gives (0, or NaN for NaN/+inf rows).
+    """
+    if ignored is None:
+        return losses
+    return ops.where(Tensor._wrap(~ignored), losses, 0.0)
 
 
 def _label_scales(labels, ignored, weight, dtype) -> np.ndarray:
@@ -340,7 +352,8 @@ def _weighted_reduce(losses: Tensor, scales: np.ndarray, reduction: str) -> Tens
 
     When ``Σ s_n = 0`` (every target ignored, or zero weights) the mean is NaN as in
     PyTorch (±inf if weights of both signs cancel), with a zero gradient and without
-    NumPy's division warning.
+    NumPy's division warning. It is NaN even when label smoothing makes the numerator
+    non-zero: PyTorch adds the smoothing term to an NLL mean of ``0 / 0``.
     """
     if reduction == "none":
         return losses
@@ -350,7 +363,7 @@ def _weighted_reduce(losses: Tensor, scales: np.ndarray, reduction: str) -> Tens
     denom = scales.sum()
     if denom == 0:
         with np.errstate(divide="ignore", invalid="ignore"):
-            value = float(total.data / denom)
+            value = float(total.data / denom) if scales.any() else float("nan")
         return total * 0.0 + value
     return total / denom
 
@@ -377,7 +390,7 @@ def _class_cross_entropy(z: Tensor, labels, ignored, weight, eps: float, reducti
             t[ignored] = 0
         t[np.arange(labels.shape[0]), labels] += (1 - eps) * s
         losses = ops.cross_entropy_soft(z, Tensor._wrap(t), reduction="none")
-    return _weighted_reduce(losses, s, reduction)
+    return _weighted_reduce(_zero_ignored(losses, ignored), s, reduction)
 
 
 def cross_entropy(
@@ -534,7 +547,7 @@ def nll_loss(
     losses = -input[(grid[0], labels, *grid[1:])]
     if weight is not None or ignored is not None:
         s = _label_scales(labels, ignored, weight, input.dtype)
-        return _weighted_reduce(losses * s, s, reduction)
+        return _weighted_reduce(_zero_ignored(losses * s, ignored), s, reduction)
     if reduction == "mean" and labels.size == 0:
         return losses.sum() * float("nan")  # PyTorch's NaN, without NumPy's empty-mean warning
     return _reduce(losses, reduction)

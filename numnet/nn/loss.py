@@ -40,8 +40,17 @@ class _WeightedLoss(_Loss):
             )
         super().__init__(reduction)
         if weight is not None:
+            given = weight
             arr = F._as_weight_array(weight, name)
             weight = Tensor(arr.copy(), dtype=arr.dtype)
+            # The config (numnet.nn.config, numnet.io.save) must describe this copy, not
+            # the caller's array, which the caller may reuse or change afterwards. (Only
+            # where the constructor received that array: a subclass may take other args.)
+            args, kwargs = getattr(self, "_init_args", ((), {}))
+            if kwargs.get("weight") is given:
+                self._init_args = (args, {**kwargs, "weight": weight})
+            elif args and args[0] is given:
+                self._init_args = ((weight, *args[1:]), kwargs)
         self.weight = weight
         self.ignore_index = F._check_ignore_index(ignore_index, name)
 
