@@ -1,6 +1,8 @@
 """Class weights, ignore_index and label smoothing of cross_entropy / nll_loss (and the
 CrossEntropyLoss / NLLLoss modules): values by hand, float64 gradchecks, the all-ignored
-NaN, validation messages, and saving a model that holds a weighted loss.
+NaN, validation messages, and saving a model that holds a weighted loss. Likewise the
+weight and pos_weight of binary_cross_entropy(_with_logits) and BCELoss /
+BCEWithLogitsLoss.
 
 The values are also cross-checked against PyTorch in tests/test_torch_crosscheck.py.
 """
@@ -367,4 +369,288 @@ def test_save_and_load_a_model_holding_a_weighted_loss(tmp_path):
     assert back[1].weight.dtype == np.float64
     x = numnet.randn(5, 4, generator=2)
     y = np.array([0, 1, 2, 1, 0])
+    assert back[1](back[0](x), y).item() == model[1](model[0](x), y).item()
+
+
+# == binary cross-entropy: weight and pos_weight ================================================
+def _log_sigmoid(z):
+    return -np.logaddexp(0.0, -z)
+
+
+def _bce_reference(z, y, weight, pos_weight, reduction, logits=True):
+    """PyTorch's documented formula ``-w [p_w y log σ(z) + (1 - y) log(1 - σ(z))]`` in NumPy
+    (``log σ(z) = -log(1 + e^{-z})``, ``log(1 - σ(z)) = log σ(-z)``; for probabilities the
+    logs are clamped at -100)."""
+    if logits:
+        log_p, log_q = _log_sigmoid(z), _log_sigmoid(-z)
+    else:
+        with np.errstate(divide="ignore"):
+            log_p, log_q = np.maximum(np.log(z), -100), np.maximum(np.log1p(-z), -100)
+    pw = 1.0 if pos_weight is None else pos_weight
+    w = 1.0 if weight is None else weight
+    losses = -w * (pw * y * log_p + (1 - y) * log_q)
+    if reduction == "none":
+        return losses
+    return losses.sum() if reduction == "sum" else losses.mean()
+
+
+BIN_SHAPE = (4, 3, 5)  # (N, C, L): pos_weight of shape (C, 1) is per class
+WEIGHT_SHAPES = [None, (), (5,), (3, 1), (4, 1, 1), (4, 3, 5)]
+POS_WEIGHT_SHAPES = [None, (5,), (3, 1), (1,), (4, 3, 5)]
+
+
+def _bin_case(seed, logits=True):
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal(BIN_SHAPE) * 3 if logits else rng.uniform(0.02, 0.98, BIN_SHAPE)
+    y = rng.uniform(0, 1, BIN_SHAPE)
+    y.reshape(-1)[::3] = np.round(y.reshape(-1)[::3])  # hard and soft targets
+    return z, y
+
+
+def _maybe(shape, seed, low=0.2, high=3.0):
+    return None if shape is None else np.random.default_rng(seed).uniform(low, high, shape)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("pw_shape", POS_WEIGHT_SHAPES)
+@pytest.mark.parametrize("w_shape", WEIGHT_SHAPES)
+def test_bce_with_logits_weight_and_pos_weight_match_the_formula(w_shape, pw_shape, reduction):
+    z, y = _bin_case(10)
+    w, pw = _maybe(w_shape, 11), _maybe(pw_shape, 12, 0.1, 4.0)
+    got = F.binary_cross_entropy_with_logits(t64(z, False), t64(y, False), w,
+                                             reduction=reduction, pos_weight=pw)
+    assert got.dtype == np.float64 and got.shape == (BIN_SHAPE if reduction == "none" else ())
+    np.testing.assert_allclose(got.data, _bce_reference(z, y, w, pw, reduction),
+                               rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("w_shape", WEIGHT_SHAPES)
+def test_bce_weight_matches_the_formula(w_shape, reduction):
+    p, y = _bin_case(13, logits=False)
+    p.reshape(-1)[:2] = [0.0, 1.0]  # the clamped logs
+    w = _maybe(w_shape, 14)
+    got = F.binary_cross_entropy(t64(p, False), t64(y, False), w, reduction=reduction)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got.data, _bce_reference(p, y, w, None, reduction, logits=False),
+                               rtol=1e-12, atol=1e-14)
+
+
+def test_bce_mean_divides_by_the_number_of_elements_not_the_weights():
+    z = np.array([0.0, 0.0])
+    y = np.array([1.0, 0.0])
+    w = np.array([3.0, 1.0])
+    got = F.binary_cross_entropy_with_logits(t64(z, False), y, w).item()
+    np.testing.assert_allclose(got, (3 + 1) * np.log(2) / 2, rtol=1e-14)
+    got = F.binary_cross_entropy(t64(np.full(2, 0.5), False), y, w).item()
+    np.testing.assert_allclose(got, (3 + 1) * np.log(2) / 2, rtol=1e-14)
+    # pos_weight scales the positive term only
+    got = F.binary_cross_entropy_with_logits(t64(z, False), y, reduction="none",
+                                             pos_weight=np.array([5.0])).data
+    np.testing.assert_allclose(got, [5 * np.log(2), np.log(2)], rtol=1e-14)
+
+
+def test_bce_default_path_is_the_single_fused_primitive():
+    z = numnet.randn(4, 3, generator=0, requires_grad=True)
+    y = numnet.rand(4, 3, generator=1)
+    out = F.binary_cross_entropy_with_logits(z, y, None, reduction="none", pos_weight=None)
+    assert out._op == "binary_cross_entropy_logits"
+    mean = F.binary_cross_entropy_with_logits(z, y)
+    assert mean._op == "mean" and mean._parents[0]._op == "binary_cross_entropy_logits"
+    p = numnet.rand(4, 3, generator=2, requires_grad=True)
+    assert F.binary_cross_entropy(p, y, reduction="none")._op == "binary_cross_entropy_probs"
+    # pos_weight of ones gives the fused primitive's values
+    np.testing.assert_allclose(
+        F.binary_cross_entropy_with_logits(z, y, reduction="none", pos_weight=np.ones(3)).data,
+        out.data, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pos_weight_and_weight_at_logits_of_1e3(dtype):
+    z = Tensor(np.array([[1e3, -1e3, 1e3, -1e3], [0.0, 1e3, -1e3, 50.0]]), dtype=dtype,
+               requires_grad=True)
+    y = Tensor(np.array([[1.0, 1.0, 0.0, 0.0], [1.0, 0.3, 0.7, 1.0]]), dtype=dtype,
+               requires_grad=True)
+    pw = np.array([2.0, 3.0, 0.5, 4.0])
+    w = np.array([[1.0], [2.0]])
+    out = F.binary_cross_entropy_with_logits(z, y, w, reduction="none", pos_weight=pw)
+    out.sum().backward()
+    for a in (out.data, z.grad, y.grad):
+        assert a.dtype == dtype and np.all(np.isfinite(a))
+    # ℓ = w [p_w y softplus(-z) + (1 - y) softplus(z)]
+    expected = [[0.0, 3e3, 1e3, 0.0],
+                [2 * 2 * np.log(2), 2 * 0.7 * 1e3, 2 * 0.5 * 0.7 * 1e3, 2 * 4 * np.exp(-50.0)]]
+    np.testing.assert_allclose(out.data, expected, rtol=1e-6, atol=0)  # tiny values included
+    # δz = w [(1 - y) σ(z) - p_w y σ(-z)];  δy = w [p_w softplus(-z) - softplus(z)]
+    grad_z = [[0.0, -3.0, 1.0, 0.0],
+              [-2 * 2 * 0.5, 2 * 0.7, -2 * 0.5 * 0.7, -2 * 4 * np.exp(-50.0)]]
+    grad_y = [[-1e3, 3e3, -1e3, 4e3], [2 * np.log(2), -2e3, 2 * 0.5 * 1e3, -2 * 50.0]]
+    np.testing.assert_allclose(z.grad, grad_z, rtol=1e-6, atol=1e-30)
+    np.testing.assert_allclose(y.grad, grad_y, rtol=1e-6)
+
+
+def test_pos_weight_path_has_no_cancellation_for_confident_logits():
+    """Both terms are softplus of the right sign: e^{-40}-sized losses stay exact."""
+    z = t64(np.array([40.0, -40.0, 30.0]), False)
+    y = np.array([1.0, 0.0, 1.0])
+    got = F.binary_cross_entropy_with_logits(z, y, reduction="none",
+                                             pos_weight=np.array([2.0])).data
+    np.testing.assert_allclose(got, [2 * np.log1p(np.exp(-40.0)), np.log1p(np.exp(-40.0)),
+                                     2 * np.log1p(np.exp(-30.0))], rtol=1e-14)
+
+
+# -- gradients ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("pw_shape", [None, (5,), (3, 1)])
+@pytest.mark.parametrize("w_shape", [None, (5,), (4, 1, 1), (4, 3, 5)])
+def test_gradcheck_bce_with_logits_weight_and_pos_weight(w_shape, pw_shape, reduction):
+    z, y = _bin_case(20)
+    w, pw = _maybe(w_shape, 21), _maybe(pw_shape, 22, 0.1, 4.0)
+    assert gradcheck(
+        lambda z, y: F.binary_cross_entropy_with_logits(z, y, w, reduction=reduction,
+                                                        pos_weight=pw),
+        [t64(z), t64(y)])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("w_shape", [None, (), (3, 1), (4, 3, 5)])
+def test_gradcheck_bce_weight(w_shape, reduction):
+    p, y = _bin_case(23, logits=False)
+    w = _maybe(w_shape, 24)
+    assert gradcheck(lambda p, y: F.binary_cross_entropy(p, y, w, reduction=reduction),
+                     [t64(p), t64(y)])
+
+
+# -- validation --------------------------------------------------------------------------------
+@pytest.mark.parametrize("loss", [F.binary_cross_entropy, F.binary_cross_entropy_with_logits])
+def test_bce_weight_validation(loss):
+    name = loss.__name__
+    x = numnet.full((2, 3), 0.5)
+    y = numnet.ones(2, 3)
+    with pytest.raises(TypeError, match=rf"{name}: the third positional argument is weight.*"
+                                        r"reduction='sum'"):
+        loss(x, y, "sum")
+    with pytest.raises(TypeError, match="positional"):
+        loss(x, y, None, "sum")
+    for shape in [(2,), (3, 3), (2, 2, 3), (1, 2, 3)]:  # incl. shapes that would enlarge it
+        with pytest.raises(ValueError, match=rf"{name}: weight of shape {re_shape(shape)} does "
+                                             r"not broadcast to the input's shape \(2, 3\)"):
+            loss(x, y, np.ones(shape))
+    with pytest.raises(TypeError, match="weight must be floating point, got dtype int64"):
+        loss(x, y, [1, 2, 3])
+    with pytest.raises(TypeError, match="weight has dtype float64 but input has dtype float32"):
+        loss(x, y, Tensor(np.ones(3), dtype=np.float64))
+    with pytest.raises(ValueError, match=rf"{name}: weight requires grad, but the loss is not "
+                                         r"differentiable with respect to weight"):
+        loss(x, y, Tensor(np.ones(3), requires_grad=True))
+    with pytest.raises(ValueError, match=r"input shape \(2, 3\) and target shape \(3,\) differ"):
+        loss(x, numnet.ones(3), np.ones(3))
+    # array-likes in another float dtype are cast; negative weights are allowed (PyTorch)
+    out = loss(x, y, [-1.0, 2.0, 0.5], reduction="none")
+    assert out.dtype == np.float32 and out.shape == (2, 3)
+
+
+def re_shape(shape):
+    return str(shape).replace("(", r"\(").replace(")", r"\)")
+
+
+def test_pos_weight_validation():
+    z = numnet.zeros(2, 3)
+    y = numnet.ones(2, 3)
+    loss = F.binary_cross_entropy_with_logits
+    with pytest.raises(ValueError, match=r"binary_cross_entropy_with_logits: pos_weight of shape "
+                                         r"\(2,\) does not broadcast to the input's shape "
+                                         r"\(2, 3\).*shape \(3,\)"):
+        loss(z, y, pos_weight=np.ones(2))
+    with pytest.raises(ValueError, match=r"pos_weight of shape \(1, 2, 3\)"):
+        loss(z, y, pos_weight=np.ones((1, 2, 3)))
+    with pytest.raises(TypeError, match="pos_weight must be floating point"):
+        loss(z, y, pos_weight=np.array([1, 2, 3]))
+    with pytest.raises(TypeError, match="pos_weight has dtype float64 but input has dtype "
+                                        "float32"):
+        loss(z, y, pos_weight=Tensor(np.ones(3), dtype=np.float64))
+    with pytest.raises(ValueError, match="pos_weight requires grad, but the loss is not "
+                                         "differentiable with respect to pos_weight"):
+        loss(z, y, pos_weight=Tensor(np.ones(3), requires_grad=True))
+    # a Tensor of the input's dtype is used as it is
+    out = loss(z, y, Tensor(np.full(3, 2.0), dtype=np.float32), reduction="sum",
+               pos_weight=Tensor(np.full(3, 3.0), dtype=np.float32))
+    np.testing.assert_allclose(out.item(), 6 * 2 * 3 * np.log(2), rtol=1e-6)
+
+
+def test_bce_module_argument_validation():
+    with pytest.raises(TypeError, match=r"first positional argument is weight.*"
+                                        r"BCELoss\(reduction='sum'\)"):
+        nn.BCELoss("sum")
+    with pytest.raises(TypeError, match=r"BCEWithLogitsLoss\(reduction='none'\)"):
+        nn.BCEWithLogitsLoss("none")
+    with pytest.raises(TypeError, match="positional"):
+        nn.BCEWithLogitsLoss(None, "sum")
+    with pytest.raises(TypeError, match="BCELoss: weight must be floating point"):
+        nn.BCELoss([1, 2])
+    with pytest.raises(TypeError, match="BCEWithLogitsLoss: pos_weight must be floating point"):
+        nn.BCEWithLogitsLoss(pos_weight=[1, 2])
+    with pytest.raises(ValueError, match="BCEWithLogitsLoss: pos_weight requires grad"):
+        nn.BCEWithLogitsLoss(pos_weight=Tensor(np.ones(2), requires_grad=True))
+    with pytest.raises(ValueError, match="reduction"):
+        nn.BCELoss(reduction="avg")
+    with pytest.raises(ValueError, match=r"weight of shape \(3,\) does not broadcast to the "
+                                         r"input's shape \(2, 4\)"):
+        nn.BCEWithLogitsLoss([1.0, 2.0, 3.0])(numnet.zeros(2, 4), numnet.zeros(2, 4))
+
+
+# -- modules: weight and pos_weight are non-trainable tensors stored in the config ---------------
+def test_bce_modules_keep_copies_that_follow_the_input_dtype():
+    w = np.array([[1.0], [2.0]])
+    pw = np.array([0.5, 3.0, 1.5])
+    loss = nn.BCEWithLogitsLoss(w, reduction="sum", pos_weight=pw)
+    w[0], pw[0] = 99.0, 99.0  # the module keeps copies
+    assert isinstance(loss.weight, Tensor) and not loss.weight.requires_grad
+    np.testing.assert_array_equal(loss.weight.data, [[1.0], [2.0]])
+    np.testing.assert_array_equal(loss.pos_weight.data, [0.5, 3.0, 1.5])
+    assert list(loss.parameters()) == [] and len(loss.state_dict()) == 0
+    z = numnet.randn(2, 3, generator=3)
+    y = numnet.rand(2, 3, generator=4)
+    out = loss(z, y)
+    assert out.dtype == np.float32
+    ref = F.binary_cross_entropy_with_logits(z, y, np.array([[1.0], [2.0]]), reduction="sum",
+                                             pos_weight=np.array([0.5, 3.0, 1.5]))
+    assert out.item() == ref.item()
+    assert "weight=<shape (2, 1)>" in repr(loss) and "pos_weight=<shape (3,)>" in repr(loss)
+    p = F.sigmoid(z)
+    bce = nn.BCELoss(Tensor(np.array([1.0, 0.5, 2.0])), reduction="none")
+    np.testing.assert_array_equal(
+        bce(p, y).data, F.binary_cross_entropy(p, y, np.array([1.0, 0.5, 2.0]),
+                                               reduction="none").data)
+    assert repr(nn.BCELoss()) == "BCELoss(reduction='mean')"
+
+
+def test_bce_config_round_trip_describes_the_module_s_copies():
+    w = np.array([0.1, 1 / 3, 7.0], dtype=np.float32)
+    pw = np.array([[2.0], [0.25]])
+    loss = nn.BCEWithLogitsLoss(Tensor(w), reduction="none", pos_weight=pw)
+    kw_loss = nn.BCELoss(weight=w)
+    w[:], pw[:] = 0.0, 0.0  # the caller reuses its buffers
+    back = from_config(to_config(loss))
+    assert back.weight.dtype == np.float32 and back.pos_weight.dtype == np.float64
+    np.testing.assert_array_equal(back.weight.data, np.array([0.1, 1 / 3, 7.0], np.float32))
+    np.testing.assert_array_equal(back.pos_weight.data, [[2.0], [0.25]])
+    assert back.reduction == "none"
+    np.testing.assert_array_equal(from_config(to_config(kw_loss)).weight.data,
+                                  np.array([0.1, 1 / 3, 7.0], np.float32))
+    plain = from_config(to_config(nn.BCEWithLogitsLoss()))
+    assert plain.weight is None and plain.pos_weight is None
+
+
+def test_save_and_load_a_model_holding_a_weighted_bce_loss(tmp_path):
+    w = np.array([0.25, 3.0, 1.0 / 7.0])
+    pw = np.array([1.0 / 3.0, 2.0, 5.0])
+    model = nn.Sequential(nn.Linear(4, 3, generator=0),
+                          nn.BCEWithLogitsLoss(w, pos_weight=pw))
+    back = io.load(io.save(model, tmp_path / "m.safetensors"))
+    assert list(back.state_dict()) == ["0.weight", "0.bias"]
+    np.testing.assert_array_equal(back[1].weight.data, w)
+    np.testing.assert_array_equal(back[1].pos_weight.data, pw)
+    x = numnet.randn(5, 4, generator=2)
+    y = numnet.rand(5, 3, generator=5)
     assert back[1](back[0](x), y).item() == model[1](model[0](x), y).item()

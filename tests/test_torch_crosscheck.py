@@ -741,6 +741,83 @@ def test_cross_entropy_every_target_ignored_is_nan_with_zero_gradient(smoothing)
     np.testing.assert_array_equal(nn_z[0].grad, t_z[0].grad.numpy())  # zeros in both
 
 
+# -- binary cross-entropy: weight and pos_weight -----------------------------------------------
+BIN_SHAPE = (4, 3, 5)  # (N, C, L)
+BIN_WEIGHTS = [None, (), (5,), (3, 1), (4, 1, 1), (4, 3, 5)]  # broadcast to the input's shape
+BIN_POS_WEIGHTS = [None, (5,), (3, 1), (1,)]  # aligned at the last axis, as torch's
+
+
+def _bin_inputs(seed, logits=True):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(BIN_SHAPE) * 4 if logits else rng.uniform(0.02, 0.98, BIN_SHAPE)
+    if logits:
+        x[0, 0] = [-1e3, 1e3, -1e3, 1e3, 0.0]  # large logits, both labels
+    y = rng.uniform(0.0, 1.0, BIN_SHAPE)
+    y.reshape(-1)[::2] = np.round(y.reshape(-1)[::2])
+    y[0, 0, :4] = [1.0, 1.0, 0.0, 0.0]
+    return x, y
+
+
+def _const(shape, seed, low=0.2, high=3.0):
+    return None if shape is None else rnd(*shape, seed=seed, low=low, high=high)
+
+
+def _t(a, dtype):
+    return None if a is None else torch.from_numpy(np.asarray(a, dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", [F64, F32])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("pw_shape", BIN_POS_WEIGHTS)
+@pytest.mark.parametrize("w_shape", BIN_WEIGHTS)
+def test_binary_cross_entropy_with_logits_weight_and_pos_weight(
+    w_shape, pw_shape, reduction, dtype
+):
+    z, y = _bin_inputs(90)
+    w, pw = _const(w_shape, 91), _const(pw_shape, 92, 0.1, 4.0)
+    # gradients of the logits and of the (soft) targets
+    crosscheck(
+        lambda a, b: F.binary_cross_entropy_with_logits(a, b, w, reduction=reduction,
+                                                        pos_weight=pw),
+        lambda a, b: TF.binary_cross_entropy_with_logits(a, b, _t(w, dtype), reduction=reduction,
+                                                         pos_weight=_t(pw, dtype)),
+        z, y, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", [F64, F32])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("w_shape", BIN_WEIGHTS)
+def test_binary_cross_entropy_weight(w_shape, reduction, dtype):
+    p, y = _bin_inputs(93, logits=False)
+    w = _const(w_shape, 94)
+    crosscheck(lambda a, b: F.binary_cross_entropy(a, b, w, reduction=reduction),
+               lambda a, b: TF.binary_cross_entropy(a, b, _t(w, dtype), reduction=reduction),
+               p, y, dtype=dtype)
+
+
+def test_binary_cross_entropy_weight_at_exact_zero_and_one():
+    p = np.array([[0.0, 1.0, 0.5], [1e-9, 1.0, 0.25]])
+    y = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.3]])
+    w = np.array([2.0, 0.5, 3.0])
+    crosscheck(lambda a, b: F.binary_cross_entropy(a, b, w, reduction="sum"),
+               lambda a, b: TF.binary_cross_entropy(a, b, torch.from_numpy(w), reduction="sum"),
+               p, y, grad=[0])
+
+
+@pytest.mark.parametrize("dtype", [F64, F32])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_loss_modules_with_weights(reduction, dtype):
+    z, y = _bin_inputs(95)
+    w, pw = _const((3, 1), 96), _const((5,), 97, 0.1, 4.0)
+    crosscheck(nn.BCEWithLogitsLoss(w, reduction=reduction, pos_weight=pw),
+               torch.nn.BCEWithLogitsLoss(_t(w, dtype), reduction=reduction,
+                                          pos_weight=_t(pw, dtype)),
+               z, y, dtype=dtype)
+    p, y = _bin_inputs(98, logits=False)
+    crosscheck(nn.BCELoss(numnet.Tensor(w, dtype=F64), reduction=reduction),
+               torch.nn.BCELoss(_t(w, dtype), reduction=reduction), p, y, dtype=dtype)
+
+
 LOSS_MODULES = [
     ("MSELoss", "MSELoss", False),
     ("BCEWithLogitsLoss", "BCEWithLogitsLoss", False),

@@ -147,38 +147,93 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     return _reduce(diff * diff, reduction)
 
 
-def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
-    """``-[y log p + (1 - y) log(1 - p)]`` for probabilities ``p`` (fused primitive).
+def binary_cross_entropy(input, target, weight=None, *, reduction: str = "mean") -> Tensor:
+    """``ℓ = -w [y log p + (1 - y) log(1 - p)]`` for probabilities ``p`` (fused primitive).
+
+    PyTorch's positional order: ``binary_cross_entropy(input, target, weight)``; the
+    reduction is keyword-only (PyTorch's deprecated ``size_average`` and ``reduce`` are
+    not accepted).
+
+    Parameters
+    ----------
+    input : probabilities ``p`` in [0, 1], any shape
+    target : ``y`` of the same shape (soft targets in [0, 1] allowed; differentiable)
+    weight : floating array or Tensor, optional
+        Rescaling ``w`` of each element's loss, broadcast to the input's shape (NumPy's
+        rules: e.g. ``(C,)`` or ``(N, 1)`` for input ``(N, C)``); not differentiated. An
+        array is cast to the input's dtype; a Tensor must already have it.
+    reduction : 'mean' | 'sum' | 'none', keyword-only
+        'mean' averages the weighted losses over all elements (it does not divide by
+        ``Σ w``, as in PyTorch).
 
     As in PyTorch, each log is clamped at -100, so ``p = 0`` or ``1`` gives a large
     finite loss (never ``log(0)``), and the gradient ``(p - y) / max(p(1 - p), 1e-12)``
     stays finite. Prefer :func:`binary_cross_entropy_with_logits`, which is exact and
-    stable.
+    stable. Without weight the single fused primitive runs, with no extra pass.
     """
+    _reduction_not_weight(weight, "binary_cross_entropy")
     input = _tensor(input, "input")
     target = _tensor(target, "target", like=input)
     _check_reduction(reduction)
     _same_shape("binary_cross_entropy", input, target)
+    weight = _elementwise_weight(weight, input, "binary_cross_entropy")
     p = input.data
     if np.any((p < 0) | (p > 1)) or np.any(np.isnan(p)):
         raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1]")
-    return _reduce(ops.binary_cross_entropy_probs(input, target), reduction)
+    losses = ops.binary_cross_entropy_probs(input, target)
+    return _reduce(losses if weight is None else losses * weight, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, reduction: str = "mean") -> Tensor:
-    """Logistic loss from logits ``z``: ``max(z, 0) - z y + log(1 + e^{-|z|})``.
+def binary_cross_entropy_with_logits(
+    input, target, weight=None, *, reduction: str = "mean", pos_weight=None
+) -> Tensor:
+    """Logistic loss from logits ``z``: ``-w [p_w y log σ(z) + (1 - y) log(1 - σ(z))]``.
 
-    Equals ``-[y log σ(z) + (1-y) log(1-σ(z))]`` without ever overflowing
-    (seed 002's ``log(1 + e^{-ỹ z})`` for labels ``ỹ = 2y - 1 ∈ {±1}``).
-    ``δz = σ(z) - y``.
+    PyTorch's positional order: ``binary_cross_entropy_with_logits(input, target,
+    weight)``; ``reduction`` and ``pos_weight`` are keyword-only.
+
+    Parameters
+    ----------
+    input : logits ``z``, any shape
+    target : ``y`` of the same shape (soft targets in [0, 1] allowed; differentiable)
+    weight : floating array or Tensor, optional
+        Rescaling ``w`` of each element's loss, broadcast to the input's shape (NumPy's
+        rules); not differentiated. Arrays are cast to the input's dtype; a Tensor must
+        already have it.
+    reduction : 'mean' | 'sum' | 'none', keyword-only
+        'mean' averages the weighted losses over all elements.
+    pos_weight : floating array or Tensor, optional, keyword-only
+        Weight ``p_w`` of the positive term, broadcast to the input's shape from the
+        last axis (the class axis for (N, C) multi-label logits: shape ``(C,)``; use
+        ``(C, 1, 1)`` for (N, C, H, W)); not differentiated. ``p_w > 1`` raises recall,
+        ``p_w < 1`` precision.
+
+    Without ``pos_weight`` the fused primitive computes
+    ``max(z, 0) - z y + log(1 + e^{-|z|})``, which never overflows (seed 002's
+    ``log(1 + e^{-ỹ z})`` for labels ``ỹ = 2y - 1 ∈ {±1}``), with ``δz = σ(z) - y``.
+    With it, the loss is ``p_w y softplus(-z) + (1 - y) softplus(z)`` (``-log σ(z) =
+    softplus(-z)``), each softplus in the same stable form, so both terms are exact
+    (no cancellation) for logits of any magnitude; ``δz = (1 - y) σ(z) - p_w y σ(-z)``
+    and ``δy = p_w softplus(-z) - softplus(z)``. Without weight and pos_weight the
+    single fused primitive runs, with no extra pass.
     """
+    loss = "binary_cross_entropy_with_logits"
+    _reduction_not_weight(weight, loss)
     input = _tensor(input, "input")
     target = _tensor(target, "target", like=input)
     _check_reduction(reduction)
-    _same_shape("binary_cross_entropy_with_logits", input, target)
+    _same_shape(loss, input, target)
     if target.dtype.kind != "f":
         target = Tensor(target.data, dtype=input.dtype)
-    return _reduce(ops.binary_cross_entropy_logits(input, target), reduction)
+    if weight is None and pos_weight is None:
+        return _reduce(ops.binary_cross_entropy_logits(input, target), reduction)
+    weight = _elementwise_weight(weight, input, loss)
+    pos_weight = _elementwise_weight(pos_weight, input, loss, "pos_weight")
+    if pos_weight is None:
+        losses = ops.binary_cross_entropy_logits(input, target)
+    else:
+        losses = (target * pos_weight) * ops.softplus(-input) + (1 - target) * ops.softplus(input)
+    return _reduce(losses if weight is None else losses * weight, reduction)
 
 
 def _class_targets(
@@ -263,31 +318,54 @@ def _check_label_smoothing(label_smoothing, loss: str = "cross_entropy") -> floa
     return eps
 
 
-def _as_weight_array(weight, loss: str) -> np.ndarray:
-    """``weight`` (Tensor or array-like) as a 1-D floating array (not yet cast)."""
-    if isinstance(weight, Tensor):
-        if weight.requires_grad:
+def _constant_array(value, loss: str, name: str = "weight", what: str = "") -> np.ndarray:
+    """``value`` (Tensor or array-like) as a floating array (not yet cast).
+
+    A Tensor that requires grad is refused, as PyTorch refuses it: the losses are not
+    differentiable with respect to their weights (``what`` names them in the message).
+    """
+    if isinstance(value, Tensor):
+        if value.requires_grad:
             raise ValueError(
-                f"{loss}: weight requires grad, but the loss is not differentiable with "
-                "respect to the class weights (as in PyTorch); pass weight.detach()"
+                f"{loss}: {name} requires grad, but the loss is not differentiable with "
+                f"respect to {what or name} (as in PyTorch); pass {name}.detach()"
             )
-        arr = weight.data
+        arr = value.data
     else:
         try:
-            arr = np.asarray(weight)
+            arr = np.asarray(value)
         except (TypeError, ValueError) as exc:
             raise TypeError(
-                f"{loss}: weight must be a Tensor or array-like, got {type(weight).__name__}"
+                f"{loss}: {name} must be a Tensor or array-like, got {type(value).__name__}"
             ) from exc
     if arr.dtype.kind != "f":
         raise TypeError(
-            f"{loss}: weight must be floating point, got dtype {arr.dtype} "
+            f"{loss}: {name} must be floating point, got dtype {arr.dtype} "
             "(e.g. np.array([...], dtype=np.float32))"
         )
+    return arr
+
+
+def _as_weight_array(weight, loss: str) -> np.ndarray:
+    """``weight`` (Tensor or array-like) as a 1-D floating array (not yet cast)."""
+    arr = _constant_array(weight, loss, "weight", "the class weights")
     if arr.ndim != 1:
         raise ValueError(
             f"{loss}: weight must be 1-D with one entry per class, got shape {arr.shape}"
         )
+    return arr
+
+
+def _cast_like(arr: np.ndarray, given, input: Tensor, loss: str, name: str) -> np.ndarray:
+    """``arr`` in the input's floating dtype: an array-like is cast; a Tensor (``given``)
+    of another floating dtype is an error (numnet never converts Tensors silently)."""
+    if input.dtype.kind == "f" and arr.dtype != input.dtype:
+        if isinstance(given, Tensor):
+            raise TypeError(
+                f"{loss}: {name} has dtype {arr.dtype} but input has dtype {input.dtype}; "
+                "convert explicitly with .float() or .double()"
+            )
+        arr = arr.astype(input.dtype)
     return arr
 
 
@@ -306,14 +384,33 @@ def _class_weight(weight, input: Tensor, n_classes: int, loss: str) -> np.ndarra
             f"{loss}: weight has shape {arr.shape}, expected ({n_classes},): one weight per "
             f"class for input of shape {input.shape}"
         )
-    if input.dtype.kind == "f" and arr.dtype != input.dtype:
-        if isinstance(weight, Tensor):
-            raise TypeError(
-                f"{loss}: weight has dtype {arr.dtype} but input has dtype {input.dtype}; "
-                "convert explicitly with .float() or .double()"
-            )
-        arr = arr.astype(input.dtype)
-    return arr
+    return _cast_like(arr, weight, input, loss, "weight")
+
+
+def _elementwise_weight(
+    value, input: Tensor, loss: str, name: str = "weight"
+) -> np.ndarray | None:
+    """A weight of the binary losses (``weight``, ``pos_weight``) as an array in the
+    input's floating dtype whose shape broadcasts to the input's shape (NumPy's rules,
+    aligned at the last axis; it may not enlarge the result, as in PyTorch).
+    Negative and zero weights are allowed."""
+    if value is None:
+        return None
+    arr = _constant_array(value, loss, name)
+    try:
+        fits = np.broadcast_shapes(arr.shape, input.shape) == input.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        hint = (
+            f"; one weight per class of the last axis is shape ({input.shape[-1]},)"
+            if input.ndim else ""
+        )
+        raise ValueError(
+            f"{loss}: {name} of shape {arr.shape} does not broadcast to the input's shape "
+            f"{input.shape} (NumPy's broadcasting, aligned at the last axis{hint})"
+        )
+    return _cast_like(arr, value, input, loss, name)
 
 
 def _fill_ignored(labels: np.ndarray, ignored: np.ndarray, data: np.ndarray) -> np.ndarray:
