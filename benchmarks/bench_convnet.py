@@ -205,12 +205,14 @@ def profile_numnet(runner, x, y, steps: int = 5) -> dict[str, float]:
 
 def peak_memory_mib(runner, x, y) -> tuple[float, float]:
     """Peak MiB allocated during one training step (tracemalloc, every NumPy allocation,
-    im2col workspace included: it is emptied first) and MiB held between steps
-    (parameters, gradients, momentum buffers)."""
+    im2col workspace and recycled arrays included: both are emptied first) and MiB held
+    between steps (parameters, gradients, momentum buffers)."""
+    import numnet
     from numnet.ops.conv import WORKSPACE
 
     runner.step(x[:BATCH], y[:BATCH])
     WORKSPACE.clear()
+    numnet.empty_cache()
     gc.collect()
     tracemalloc.start()
     tracemalloc.reset_peak()
