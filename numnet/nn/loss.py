@@ -40,6 +40,11 @@ class _Loss(Module):
             self._init_args = ((*args[:position], copy, *args[position + 1:]), kwargs)
         return copy
 
+    @staticmethod
+    def _array(value: Tensor | None):
+        """The array of a kept constant (``None`` stays ``None``), for the functional call."""
+        return None if value is None else value.data
+
 
 class MSELoss(_Loss):
     def forward(self, input, target):
@@ -64,9 +69,6 @@ class _WeightedLoss(_Loss):
             weight = self._keep_copy(weight, F._as_weight_array(weight, name), "weight", 0)
         self.weight = weight
         self.ignore_index = F._check_ignore_index(ignore_index, name)
-
-    def _weight_array(self):
-        return None if self.weight is None else self.weight.data
 
     def extra_repr(self) -> str:
         parts = []
@@ -112,7 +114,7 @@ class CrossEntropyLoss(_WeightedLoss):
         return F.cross_entropy(
             input,
             target,
-            self._weight_array(),
+            self._array(self.weight),
             ignore_index=self.ignore_index,
             reduction=self.reduction,
             label_smoothing=self.label_smoothing,
@@ -142,7 +144,7 @@ class NLLLoss(_WeightedLoss):
         return F.nll_loss(
             input,
             target,
-            self._weight_array(),
+            self._array(self.weight),
             ignore_index=self.ignore_index,
             reduction=self.reduction,
         )
@@ -170,10 +172,6 @@ class _ElementwiseWeightedLoss(_Loss):
         return self._keep_copy(
             value, F._constant_array(value, type(self).__name__, arg), arg, position
         )
-
-    @staticmethod
-    def _array(value: Tensor | None):
-        return None if value is None else value.data
 
     def extra_repr(self) -> str:
         parts = []
