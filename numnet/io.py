@@ -8,6 +8,13 @@ architecture as JSON (:mod:`numnet.nn.config`). Files are written atomically
 (temporary file, then rename). Loading parses the header, checks every offset and
 size, and builds only numnet's own layer classes: it never executes stored code.
 
+Tied weights: a parameter shared by several modules appears under every name in
+``state_dict`` (as in PyTorch), but a safetensors file cannot hold two entries sharing
+memory, so :func:`save` and :func:`save_state_dict` store it once, under its first
+name, and record the other names in the metadata key ``aliases`` (JSON
+``{alias: stored name}``, the mapping that ``safetensors.torch.save_model`` keeps as
+metadata entries); :func:`load` and :func:`load_state_dict` restore every name.
+
 Training checkpoints use the same container: :func:`save_checkpoint` stores any
 nested structure of dicts/lists/numbers/strings/ndarrays, arrays as tensors and the
 rest as JSON.
@@ -166,6 +173,15 @@ def save(model: Module, path, *, metadata: dict | None = None) -> Path:
     path : path-like
     metadata : dict, optional
         Extra JSON-able information stored in the header (e.g. training settings).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Notes
+    -----
+    A shared (tied) parameter is stored once, under its first name; its other names
+    go to the ``aliases`` metadata (see the module docstring).
     """
     config = to_config(model)
     meta = {
@@ -174,7 +190,15 @@ def save(model: Module, path, *, metadata: dict | None = None) -> Path:
         "config": json.dumps(config),
         "user": json.dumps(metadata or {}),
     }
-    return write_safetensors(path, model.state_dict(), meta)
+    state = model.state_dict()
+    aliases = {
+        alias: names[0] for names in model.shared_parameter_names().values() for alias in names[1:]
+    }
+    for alias in aliases:
+        del state[alias]
+    if aliases:
+        meta["aliases"] = json.dumps(aliases)
+    return write_safetensors(path, state, meta)
 
 
 def load(path, *, classes: dict[str, type] | None = None) -> Module:
@@ -192,13 +216,15 @@ def load(path, *, classes: dict[str, type] | None = None) -> Module:
         model = from_config(json.loads(meta["config"]), classes=classes)
     except (KeyError, json.JSONDecodeError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: cannot rebuild the architecture: {exc}") from exc
+    tensors = _expand_aliases(path, tensors, meta)
     dtypes = {a.dtype for a in tensors.values() if a.dtype.kind == "f"}
     if dtypes == {np.dtype(np.float64)}:
         model.double()
     try:
         model.load_state_dict(tensors)
-    except (KeyError, ValueError) as exc:
-        raise ModelFileError(f"{path}: weights do not match the architecture: {exc}") from exc
+    except (KeyError, ValueError, RuntimeError) as exc:
+        reason = str(exc).replace(":\n\t", ": ").replace("\n\t", "; ")
+        raise ModelFileError(f"{path}: weights do not match the architecture: {reason}") from exc
     return model
 
 
@@ -214,18 +240,84 @@ def load_metadata(path) -> dict:
 
 
 def save_state_dict(state: dict[str, np.ndarray], path) -> Path:
-    """Save a bare state dict (e.g. for a model defined in your own code)."""
-    return write_safetensors(
-        path,
-        {k: np.asarray(v) for k, v in state.items()},
-        {"format": FORMAT, "format_version": str(FORMAT_VERSION)},
-    )
+    """Save a bare state dict (e.g. for a model defined in your own code).
+
+    Parameters
+    ----------
+    state : mapping of str to array_like
+        Entries that are the same array, or views of the same memory with the same
+        dtype, shape and strides (a shared parameter: :meth:`Module.state_dict` and
+        ``{k: v.numpy() for k, v in torch_model.state_dict().items()}`` both give
+        one array under several names), are stored once, under the first name, and
+        the other names recorded as ``aliases`` in the metadata.
+    path : path-like
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    tensors: dict[str, np.ndarray] = {}
+    aliases: dict[str, str] = {}
+    first: dict[tuple, str] = {}
+    for name, value in state.items():
+        arr = np.asarray(value)
+        key = (
+            arr.__array_interface__["data"][0],
+            arr.dtype.str,
+            arr.shape,
+            arr.strides,
+        )
+        if arr.size and key in first:
+            aliases[name] = first[key]
+            continue
+        first.setdefault(key, name)
+        tensors[name] = arr
+    meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION)}
+    if aliases:
+        meta["aliases"] = json.dumps(aliases)
+    return write_safetensors(path, tensors, meta)
 
 
 def load_state_dict(path) -> dict[str, np.ndarray]:
-    """Load a state dict from any safetensors file (numnet's or PyTorch's)."""
-    tensors, _ = read_safetensors(path)
+    """Load a state dict from any safetensors file (numnet's or PyTorch's).
+
+    Returns
+    -------
+    dict[str, numpy.ndarray]
+        Every stored tensor by name, plus, for a numnet file with ``aliases``, each
+        alias holding the same array as the name it aliases (as in ``state_dict``).
+
+    Raises
+    ------
+    ModelFileError
+        The file is missing, corrupt, or its ``aliases`` name a tensor it lacks.
+    """
+    tensors, meta = read_safetensors(path)
+    if meta.get("format") == FORMAT:
+        tensors = _expand_aliases(path, tensors, meta)
     return tensors
+
+
+def _expand_aliases(path, tensors: dict, meta: dict) -> dict:
+    """Add the names recorded in ``meta["aliases"]`` (``{alias: stored name}``)."""
+    if "aliases" not in meta:
+        return tensors
+    try:
+        aliases = json.loads(meta["aliases"])
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"{path}: corrupt 'aliases' metadata ({exc})") from exc
+    if not isinstance(aliases, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()
+    ):
+        raise ModelFileError(f"{path}: corrupt 'aliases' metadata (not a map of names)")
+    out = dict(tensors)
+    for alias, name in aliases.items():
+        if name not in tensors:
+            raise ModelFileError(f"{path}: alias {alias!r} refers to a missing tensor {name!r}")
+        if alias in tensors:
+            raise ModelFileError(f"{path}: alias {alias!r} is also stored as a tensor")
+        out[alias] = tensors[name]
+    return out
 
 
 def _check_format(path, meta: dict, kind: str) -> None:

@@ -226,3 +226,99 @@ def test_malformed_safetensors_are_rejected(tmp_path, header, payload, match):
     path.write_bytes(_raw_safetensors(header, payload))
     with pytest.raises(io.ModelFileError, match=match):
         io.read_safetensors(path)
+
+
+# -- tied (shared) parameters -----------------------------------------------------------
+def _tied_torch_model(torch, d, m):
+    class TiedAE(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = torch.nn.Linear(d, m, bias=False)
+            self.decoder = torch.nn.Module()
+            self.decoder.weight = self.encoder.weight  # one Parameter, two names
+
+        def forward(self, x):
+            return torch.nn.functional.linear(self.encoder(x), self.decoder.weight.t())
+
+    return TiedAE()
+
+
+def test_tied_autoencoder_save_load_stays_tied(tmp_path):
+    from safetensors.numpy import load_file
+
+    from numnet.autoencoder import LinearAutoencoder, reconstruction_loss
+
+    X = numnet.randn(32, 6, generator=1)
+    ae = LinearAutoencoder(6, 2, tied=True, generator=0)
+    opt = numnet.optim.SGD(ae.parameters(), lr=0.05)
+    for _ in range(5):  # trains: one parameter, gradient from both uses
+        opt.zero_grad()
+        reconstruction_loss(ae(X), X).backward()
+        opt.step()
+    assert list(ae.state_dict()) == ["encoder.weight", "decoder.weight"]
+    path = io.save(ae, tmp_path / "tied.safetensors")
+    assert list(load_file(path)) == ["encoder.weight"]  # stored once
+    assert io.load_metadata(path)["config"]["kwargs"]["tied"] is True
+    back = io.load(path)
+    assert back.decoder.weight is back.encoder.weight  # still one Parameter
+    assert len(list(back.parameters())) == 1
+    np.testing.assert_array_equal(back(X).data, ae(X).data)
+    # the bare state dict round trip restores both names
+    io.save_state_dict(ae.state_dict(), tmp_path / "sd.safetensors")
+    assert list(load_file(tmp_path / "sd.safetensors")) == ["encoder.weight"]
+    sd = io.load_state_dict(tmp_path / "sd.safetensors")
+    assert sorted(sd) == ["decoder.weight", "encoder.weight"]
+    np.testing.assert_array_equal(sd["decoder.weight"], ae.encoder.weight.data)
+
+
+def test_tied_state_dict_from_torch_loads(tmp_path):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import save_model
+
+    from numnet.autoencoder import LinearAutoencoder
+
+    torch.manual_seed(0)
+    tm = _tied_torch_model(torch, 6, 2)
+    tsd = tm.state_dict()
+    assert list(tsd) == ["encoder.weight", "decoder.weight"]  # torch lists both names
+    x = np.random.default_rng(0).standard_normal((5, 6)).astype(np.float32)
+    want = tm(torch.from_numpy(x)).detach().numpy()
+    # the full state dict (both keys), converted to numpy
+    ae = LinearAutoencoder(6, 2, tied=True, generator=1)
+    assert ae.load_state_dict({k: v.numpy() for k, v in tsd.items()}) == ([], [])
+    np.testing.assert_allclose(ae(numnet.Tensor(x)).data, want, rtol=1e-6, atol=1e-7)
+    assert ae.decoder.weight is ae.encoder.weight
+    # safetensors' own deduplicated file (one key, the alias in its metadata)
+    save_model(tm, str(tmp_path / "torch.safetensors"))
+    sd = io.load_state_dict(tmp_path / "torch.safetensors")
+    assert len(sd) == 1
+    ae2 = LinearAutoencoder(6, 2, tied=True, generator=2)
+    ae2.load_state_dict(sd)
+    np.testing.assert_allclose(ae2(numnet.Tensor(x)).data, want, rtol=1e-6, atol=1e-7)
+    # and torch loads numnet's state dict of the tied model
+    tm2 = _tied_torch_model(torch, 6, 2)
+    tm2.load_state_dict({k: torch.from_numpy(v) for k, v in ae.state_dict().items()})
+    assert tm2.decoder.weight is tm2.encoder.weight
+
+
+def test_shared_layer_round_trip_and_corrupt_aliases(tmp_path):
+    import json
+
+    lin = nn.Linear(3, 3, generator=0)
+    m = nn.Sequential(lin, nn.Tanh(), lin)
+    path = io.save(m, tmp_path / "m.safetensors")
+    back = io.load(path)
+    # Sequential's config rebuilds two layers: the values of both names are restored
+    for k, v in m.state_dict().items():
+        np.testing.assert_array_equal(back.state_dict()[k], v)
+    x = numnet.randn(2, 3, generator=0)
+    np.testing.assert_array_equal(back(x).data, m(x).data)
+    tensors, meta = io.read_safetensors(path)
+    meta["aliases"] = json.dumps({"2.weight": "nope"})
+    io.write_safetensors(tmp_path / "bad.safetensors", tensors, meta)
+    with pytest.raises(io.ModelFileError, match="missing tensor 'nope'"):
+        io.load(tmp_path / "bad.safetensors")
+    meta["aliases"] = "[1"
+    io.write_safetensors(tmp_path / "bad2.safetensors", tensors, meta)
+    with pytest.raises(io.ModelFileError, match="aliases"):
+        io.load_state_dict(tmp_path / "bad2.safetensors")

@@ -89,23 +89,107 @@ def test_state_dict_round_trip_and_copy_semantics():
 
 
 def test_load_state_dict_errors():
+    from numnet.nn.module import StateDictError
+
     m = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
     state = m.state_dict()
     bad = dict(state)
     del bad["1.bias"]
     bad["2.weight"] = np.zeros((1, 3))
-    with pytest.raises(
-        KeyError, match=r"missing keys: \['1.bias'\].*unexpected keys: \['2.weight'\]"
-    ):
+    # like torch: a RuntimeError listing missing and unexpected keys; also a KeyError
+    # (what numnet raised before)
+    with pytest.raises(RuntimeError, match=r'Missing key\(s\) in state_dict: "1.bias"') as info:
         m.load_state_dict(bad)
+    assert 'Unexpected key(s) in state_dict: "2.weight"' in str(info.value)
+    assert isinstance(info.value, KeyError) and isinstance(info.value, StateDictError)
     bad = dict(state)
     bad["0.weight"] = np.zeros((4, 2))
-    with pytest.raises(ValueError, match=r"'0.weight'.*\(3, 2\).*\(4, 2\)"):
+    with pytest.raises(ValueError, match=r"size mismatch for '0.weight'.*\(4, 2\).*\(3, 2\)"):
         m.load_state_dict(bad)
+    with pytest.raises(RuntimeError, match="size mismatch"):  # also with strict=False
+        m.load_state_dict(bad, strict=False)
     before = m[0].bias.data.copy()
     partial = {"0.bias": np.full(3, 7.0)}
-    m.load_state_dict(partial, strict=False)
+    result = m.load_state_dict(partial, strict=False)
     assert np.all(m[0].bias.data == 7) and not np.all(before == 7)
+    assert result == (["0.weight", "1.weight", "1.bias"], [])
+
+
+def test_load_state_dict_returns_torch_incompatible_keys():
+    torch = pytest.importorskip("torch")
+    ours = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 1))
+    state = {k: v for k, v in ours.state_dict().items() if k != "1.bias"}
+    state["extra"] = np.zeros(1, np.float32)
+    got = ours.load_state_dict(state, strict=False)
+    want = theirs.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=False)
+    assert got.missing_keys == want.missing_keys == ["1.bias"]
+    assert got.unexpected_keys == want.unexpected_keys == ["extra"]
+    assert tuple(got) == (want.missing_keys, want.unexpected_keys)
+    full = ours.state_dict()
+    assert ours.load_state_dict(full) == ([], [])
+    assert repr(ours.load_state_dict(full)) == repr(
+        theirs.load_state_dict({k: torch.from_numpy(v) for k, v in full.items()})
+    )  # "<All keys matched successfully>"
+    with pytest.raises(RuntimeError) as err:
+        theirs.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+    with pytest.raises(RuntimeError) as ours_err:
+        ours.load_state_dict(state)
+    for line in ("Missing key(s) in state_dict", "Unexpected key(s) in state_dict"):
+        assert line in str(err.value) and line in str(ours_err.value)
+
+
+def test_load_state_dict_loads_nan_and_inf_like_torch():
+    torch = pytest.importorskip("torch")
+    m = nn.Linear(2, 2)
+    t = torch.nn.Linear(2, 2)
+    state = m.state_dict()
+    state["weight"][0, 0] = np.nan
+    state["bias"][1] = np.inf
+    version = m.weight._version
+    m.load_state_dict(state)  # no error: values are not checked, as in torch
+    t.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+    np.testing.assert_array_equal(m.weight.data, t.weight.detach().numpy())
+    np.testing.assert_array_equal(m.bias.data, t.bias.detach().numpy())
+    assert np.isnan(m.weight.data[0, 0]) and m.bias.data[1] == np.inf
+    assert m.weight._version > version  # the write is recorded
+
+
+def test_load_state_dict_checks_everything_before_copying():
+    m = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    before = [p.data.copy() for p in m.parameters()]
+    state = {k: v + 1 for k, v in m.state_dict().items()}
+    state["1.weight"] = np.zeros((2, 2))
+    with pytest.raises(ValueError):
+        m.load_state_dict(state)
+    for p, b in zip(m.parameters(), before):
+        np.testing.assert_array_equal(p.data, b)
+
+
+def test_shared_parameter_state_dict_matches_torch():
+    torch = pytest.importorskip("torch")
+    lin = nn.Linear(2, 2, generator=0)
+    seq = nn.Sequential(lin, nn.Tanh(), lin)
+    tlin = torch.nn.Linear(2, 2)
+    tseq = torch.nn.Sequential(tlin, torch.nn.Tanh(), tlin)
+    tseq.load_state_dict({k: torch.from_numpy(v) for k, v in seq.state_dict().items()})
+    sd = seq.state_dict()
+    assert list(sd) == list(tseq.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert sd["0.weight"] is sd["2.weight"]  # one copy per parameter, as torch's storage
+    assert [n for n, _ in seq.named_parameters()] == [n for n, _ in tseq.named_parameters()]
+    assert seq.shared_parameter_names() == {
+        "0.weight": ["0.weight", "2.weight"],
+        "0.bias": ["0.bias", "2.bias"],
+    }
+    # either name, or both, loads the shared parameter
+    seq.load_state_dict({"0.weight": np.ones((2, 2)), "2.bias": np.full(2, 3.0)})
+    assert np.all(lin.weight.data == 1) and np.all(lin.bias.data == 3)
+    bad = seq.state_dict()
+    bad["2.bias"] = bad["2.bias"] + 1
+    with pytest.raises(ValueError, match="shared parameter"):
+        seq.load_state_dict(bad)
+    with pytest.raises(KeyError, match='Missing.*"0.bias", "2.bias"'):
+        seq.load_state_dict({"0.weight": np.ones((2, 2))})
 
 
 def test_zero_grad_and_double():

@@ -1,7 +1,8 @@
 """Autoencoders (seeds 001 and 003): linear, PCA by truncated SVD, nonlinear, denoising.
 
 Linear (seed 003)
-    :class:`LinearAutoencoder` ``x ↦ DCx``; :class:`PCA` (truncated SVD, the
+    :class:`LinearAutoencoder` ``x ↦ DCx`` (``tied=True``: ``D = Cᵀ``,
+    :class:`TiedDecoder`); :class:`PCA` (truncated SVD, the
     Eckart–Young optimum); :func:`eckart_young_loss`; :func:`principal_angles`
     (compare the decoder's span with the principal subspace);
     :func:`linear_autoencoder_gradients` (the seed's closed-form gradients).
@@ -16,6 +17,7 @@ Denoising (seed 001)
 from numnet.autoencoder.linear import (
     PCA,
     LinearAutoencoder,
+    TiedDecoder,
     eckart_young_loss,
     linear_autoencoder_gradients,
     principal_angles,
@@ -35,6 +37,7 @@ __all__ = [
     "GaussianNoise",
     "LinearAutoencoder",
     "MaskingNoise",
+    "TiedDecoder",
     "eckart_young_loss",
     "gaussian_noise",
     "linear_autoencoder_gradients",

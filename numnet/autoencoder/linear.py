@@ -22,15 +22,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet.nn import functional as F
 from numnet.nn import init
 from numnet.nn.linear import Linear
 from numnet.nn.module import Module
+from numnet.nn.parameter import Parameter
 from numnet.random import as_generator
 from numnet.tensor import Tensor
 
 __all__ = [
     "PCA",
     "LinearAutoencoder",
+    "TiedDecoder",
     "eckart_young_loss",
     "linear_autoencoder_gradients",
     "principal_angles",
@@ -217,6 +220,41 @@ def linear_autoencoder_gradients(C, D, X) -> tuple[np.ndarray, np.ndarray]:
     return dC, dD
 
 
+class TiedDecoder(Module):
+    """The decoder of a tied autoencoder: ``y = z C``, i.e. ``D = Cᵀ``, sharing ``C``.
+
+    Parameters
+    ----------
+    weight : Parameter (m, d)
+        The encoder's weight ``C`` itself (not a copy): both modules hold the same
+        Parameter, so training updates it once with the sum of both gradients.
+
+    Attributes
+    ----------
+    weight : Parameter (m, d)
+        ``C``. A model's :meth:`~numnet.nn.Module.state_dict` lists it under both
+        names (``encoder.weight`` and ``decoder.weight``), as PyTorch does for a
+        shared parameter; ``named_parameters()`` lists it once.
+
+    Notes
+    -----
+    Input ``(N, m)``, output ``(N, d)``: ``F.linear(z, C.T)``, the PyTorch form
+    ``torch.nn.functional.linear(z, self.weight.t())``.
+    """
+
+    def __init__(self, weight: Parameter) -> None:
+        if not isinstance(weight, Parameter) or weight.ndim != 2:
+            raise TypeError("TiedDecoder needs the encoder's 2-D weight Parameter")
+        self.weight = weight
+
+    def forward(self, z):
+        return F.linear(z, self.weight.T)
+
+    def extra_repr(self) -> str:
+        m, d = self.weight.shape
+        return f"in_features={m}, out_features={d}, tied=True"
+
+
 class LinearAutoencoder(Module):
     """``x ↦ D C x`` with a bottleneck of ``m`` linear units and no biases (seed 003).
 
@@ -229,11 +267,18 @@ class LinearAutoencoder(Module):
     generator : int | numpy.random.Generator | None
         Source of the initial weights: ``C`` and ``Dᵀ`` both from ``U(−1/√d, 1/√d)``.
     dtype : float32 (default) or float64
+    tied : bool
+        Tie the decoder to the encoder, ``D = Cᵀ`` (one parameter ``C``; the decoder
+        is a :class:`TiedDecoder`). The optimum is then still the principal subspace,
+        with ``C`` orthonormal rows (``C = U_mᵀ``, ``D = U_m`` is tied).
 
     Attributes
     ----------
     encoder : Linear(d, m, bias=False), weight ``C`` (m, d)
-    decoder : Linear(m, d, bias=False), weight ``D`` (d, m)
+    decoder : Linear(m, d, bias=False), weight ``D`` (d, m); or, with ``tied``, a
+        :class:`TiedDecoder` whose ``weight`` is ``C`` itself. The state dict of a
+        tied model holds ``C`` under both ``encoder.weight`` and ``decoder.weight``,
+        like PyTorch's.
 
     Notes
     -----
@@ -250,7 +295,13 @@ class LinearAutoencoder(Module):
     """
 
     def __init__(
-        self, in_features: int, bottleneck: int, *, generator=None, dtype=np.float32
+        self,
+        in_features: int,
+        bottleneck: int,
+        *,
+        generator=None,
+        dtype=np.float32,
+        tied: bool = False,
     ) -> None:
         if not 0 < bottleneck <= in_features:
             raise ValueError(
@@ -258,8 +309,12 @@ class LinearAutoencoder(Module):
                 f"in_features={in_features}"
             )
         self.in_features, self.bottleneck = int(in_features), int(bottleneck)
+        self.tied = bool(tied)
         rng = as_generator(generator)  # one stream: C and D must not repeat each other
         self.encoder = Linear(in_features, bottleneck, bias=False, generator=rng, dtype=dtype)
+        if self.tied:
+            self.decoder = TiedDecoder(self.encoder.weight)
+            return
         self.decoder = Linear(bottleneck, in_features, bias=False, generator=rng, dtype=dtype)
         bound = 1.0 / np.sqrt(in_features)  # balanced with the encoder (see Notes)
         init.uniform_(self.decoder.weight, -bound, bound, generator=rng)
@@ -271,8 +326,8 @@ class LinearAutoencoder(Module):
 
     @property
     def D(self) -> np.ndarray:
-        """The decoder matrix ``(d, m)``."""
-        return self.decoder.weight.data
+        """The decoder matrix ``(d, m)`` (``C.T`` when tied: a view of ``C``)."""
+        return self.encoder.weight.data.T if self.tied else self.decoder.weight.data
 
     def encode(self, x):
         """``z = C x`` (rows ``(N, m)``)."""
@@ -286,4 +341,5 @@ class LinearAutoencoder(Module):
         return self.decoder(self.encoder(x))
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, bottleneck={self.bottleneck}"
+        tied = ", tied=True" if self.tied else ""
+        return f"in_features={self.in_features}, bottleneck={self.bottleneck}{tied}"

@@ -10,12 +10,50 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 
 from numnet.nn.parameter import Parameter
 
 MODULE_CLASSES: dict[str, type] = {}
+
+
+class StateDictError(RuntimeError, KeyError, ValueError):
+    """:meth:`Module.load_state_dict` failed: keys, shapes or values do not fit the model.
+
+    A ``RuntimeError``, as PyTorch raises; also a ``KeyError`` and a ``ValueError``
+    (what numnet raised for missing keys and for shapes before), so that older
+    ``except`` clauses still catch it.
+    """
+
+    def __str__(self) -> str:  # KeyError would show the message quoted, on one line
+        return str(self.args[0]) if self.args else ""
+
+
+class IncompatibleKeys(NamedTuple):
+    """What :meth:`Module.load_state_dict` did not match (``torch``'s ``_IncompatibleKeys``).
+
+    Attributes
+    ----------
+    missing_keys : list of str
+        Names of parameters the state dict had no value for.
+    unexpected_keys : list of str
+        Keys of the state dict that name no parameter.
+    """
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (
+            f"IncompatibleKeys(missing_keys={self.missing_keys}, "
+            f"unexpected_keys={self.unexpected_keys})"
+        )
+
+    __str__ = __repr__
 
 
 class Module:
@@ -150,46 +188,153 @@ class Module:
         return self
 
     # -- state -------------------------------------------------------------------------
-    def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """Copies of all parameters, by name (PyTorch names and ``(out, in)`` layouts)."""
-        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+    def _state_items(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """Every (name, parameter) pair, shared parameters and modules under every name.
 
-    def load_state_dict(self, state_dict, strict: bool = True) -> None:
+        The walk is ``state_dict``'s (PyTorch's): a module's own parameters, then its
+        children depth first, without removing duplicates; a module that contains
+        itself (a cycle) is not entered twice on one path.
+        """
+
+        def walk(name: str, module: Module, path: frozenset) -> Iterator[tuple[str, Parameter]]:
+            path = path | {id(module)}
+            for attr, value in module._attribute_items():
+                if isinstance(value, Parameter):
+                    yield (f"{name}.{attr}" if name else attr), value
+            for attr, child in module.named_children():
+                if id(child) not in path:
+                    yield from walk(f"{name}.{attr}" if name else attr, child, path)
+
+        yield from walk(prefix, self, frozenset())
+
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """Copies of all parameters, by name (PyTorch names and ``(out, in)`` layouts).
+
+        Returns
+        -------
+        OrderedDict[str, numpy.ndarray]
+            One entry per name, in PyTorch's order. As in PyTorch, a parameter shared
+            by several modules (tied weights) is listed under *every* name, all names
+            holding the same array object (one copy per parameter), whereas
+            :meth:`named_parameters` lists it once. The arrays are copies of the
+            parameters: training on does not change them.
+        """
+        copies: dict[int, np.ndarray] = {}
+        out: OrderedDict[str, np.ndarray] = OrderedDict()
+        for name, p in self._state_items():
+            if id(p) not in copies:
+                copies[id(p)] = p.data.copy()
+            out[name] = copies[id(p)]
+        return out
+
+    def shared_parameter_names(self) -> dict[str, list[str]]:
+        """Names of the parameters that appear under more than one name (tied weights).
+
+        Returns
+        -------
+        dict[str, list[str]]
+            ``{first name: [every name, first included]}`` for each shared parameter,
+            the first name being the one :meth:`named_parameters` uses; empty when
+            nothing is shared.
+        """
+        names: dict[int, list[str]] = {}
+        for name, p in self._state_items():
+            names.setdefault(id(p), []).append(name)
+        return {group[0]: group for group in names.values() if len(group) > 1}
+
+    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
         """Copy arrays from ``state_dict`` into the parameters, checking names and shapes.
+
+        Parameters
+        ----------
+        state_dict : mapping of str to array_like or Tensor
+            Values by :meth:`state_dict` name (PyTorch's names); each is copied into
+            its parameter in place, cast to the parameter's dtype (float64 values
+            load into float32 parameters, as ``torch.Tensor.copy_`` does).
+        strict : bool
+            Require the keys to match the model's exactly (missing and unexpected
+            keys are errors); with ``strict=False`` they are returned instead.
+
+        Returns
+        -------
+        IncompatibleKeys
+            The named tuple ``(missing_keys, unexpected_keys)`` (PyTorch's
+            ``_IncompatibleKeys``), two lists of names; both empty when every key
+            matched.
 
         Raises
         ------
-        KeyError
-            ``strict`` and keys are missing or unexpected (all of them are listed).
-        ValueError
-            A shape differs (name, expected and found shapes), or values are not finite.
+        StateDictError
+            A ``RuntimeError`` (as in PyTorch) listing every problem at once: with
+            ``strict``, missing and unexpected keys; in any mode, a shape that differs
+            from the parameter's (name, both shapes), a non-numeric value, or two
+            names of one shared parameter given different values. It is also a
+            ``KeyError`` and a ``ValueError``, the exceptions numnet raised before.
+            Nothing is copied when it is raised.
+
+        Notes
+        -----
+        Values are not checked for being finite: NaN and infinity load as they are,
+        as in PyTorch.
+
+        A parameter shared by several modules (tied weights) has several names. Its
+        value may be given under all of them (PyTorch's ``state_dict`` and numnet's
+        both write every name), or under any one, or some (the form of a
+        deduplicated safetensors file): it is missing only if none of its names is
+        present. PyTorch instead reports the absent names as missing and, given
+        different values, silently keeps the last; numnet raises.
         """
-        params = dict(self.named_parameters())
-        missing = [k for k in params if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in params]
-        if strict and (missing or unexpected):
-            parts = []
-            if missing:
-                parts.append(f"missing keys: {missing}")
-            if unexpected:
-                parts.append(f"unexpected keys: {unexpected}")
-            raise KeyError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
-        arrays = {}
-        for name, p in params.items():
-            if name not in state_dict:
+        groups: dict[int, list[str]] = {}
+        params: dict[int, Parameter] = {}
+        for name, p in self._state_items():
+            groups.setdefault(id(p), []).append(name)
+            params[id(p)] = p
+        known = {name for names in groups.values() for name in names}
+        missing: list[str] = []
+        unexpected = [k for k in state_dict if k not in known]
+        errors: list[str] = []
+        arrays: list[tuple[Parameter, np.ndarray]] = []
+        for pid, names in groups.items():
+            p = params[pid]
+            present = [n for n in names if n in state_dict]
+            if not present:
+                missing.extend(names)
                 continue
-            value = state_dict[name]
-            arr = np.asarray(value.data if hasattr(value, "grad") else value)
-            if arr.shape != p.data.shape:
-                raise ValueError(
-                    f"load_state_dict: shape mismatch for {name!r}: the model has "
-                    f"{p.data.shape}, the state dict has {arr.shape}"
-                )
-            if arr.dtype.kind not in "fiu":
-                raise ValueError(f"load_state_dict: {name!r} has non-numeric dtype {arr.dtype}")
-            arrays[name] = arr
-        for name, arr in arrays.items():  # all checked: now copy
-            params[name].data[...] = arr
+            first = None
+            for name in present:
+                value = state_dict[name]
+                arr = np.asarray(value.data if hasattr(value, "grad") else value)
+                if arr.dtype.kind not in "fiub":
+                    errors.append(f"{name!r} has non-numeric dtype {arr.dtype}")
+                elif arr.shape != p.data.shape:
+                    errors.append(
+                        f"size mismatch for {name!r}: copying a param with shape "
+                        f"{arr.shape} from the state dict, the shape in the current model "
+                        f"is {p.data.shape}"
+                    )
+                elif first is None:
+                    first = (name, arr)
+                elif not np.array_equal(arr, first[1], equal_nan=arr.dtype.kind == "f"):
+                    errors.append(
+                        f"{first[0]!r} and {name!r} name one shared parameter but hold "
+                        "different values"
+                    )
+            if first is not None:
+                arrays.append((p, first[1]))
+        if strict:
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: " + _quoted(unexpected))
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: " + _quoted(missing))
+        if errors:
+            raise StateDictError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
+            )
+        for p, arr in arrays:  # all checked: now copy
+            p.data[...] = arr
+            p._bump_version()
+        return IncompatibleKeys(missing, unexpected)
 
     # -- display -------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -205,6 +350,10 @@ class Module:
             text = repr(m).replace("\n", "\n  ")
             lines.append(f"  ({name}): {text}")
         return "\n".join(lines) + "\n)"
+
+
+def _quoted(names: list[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names) + "."
 
 
 def _flatten_attribute(name: str, value) -> Iterator[tuple[str, object]]:
