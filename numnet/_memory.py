@@ -28,6 +28,12 @@ recycled array may find it alive and rewritten, and a raw pointer
 
 The cache holds at most :data:`MAX_BYTES` (default 256 MiB, ``$NUMNET_CACHE_MB``;
 0 turns it off). :func:`empty_cache` returns everything to the allocator.
+
+Caches are fork-safe: in a child made by ``os.fork()`` every cache gets a new lock (the
+thread that held the old one, if any, did not survive the fork), and a cache that was
+being changed at the moment of the fork is emptied (its contents may be half-updated).
+A cache that was not being changed keeps its arrays, which after a fork are the
+child's own copies; the reference counts still tell which ones are free.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import math
 import os
 import sys
 import threading
+import weakref
 
 import numpy as np
 
@@ -76,6 +83,9 @@ def _refcounts_usable() -> bool:
     return _count(probe, 0) > _free_count()
 
 
+_CACHES: weakref.WeakSet[ArrayCache] = weakref.WeakSet()  # every cache, for the fork hook
+
+
 class ArrayCache:
     """Arrays by ``(shape, dtype)``; an array is free when only the cache refers to it."""
 
@@ -86,6 +96,15 @@ class ArrayCache:
         self._bytes = 0
         self._lock = threading.Lock()
         self._reuse = _refcounts_usable()
+        _CACHES.add(self)
+
+    def _after_fork_in_child(self) -> None:
+        """Called in a child made by ``os.fork()``, where only the forking thread runs."""
+        held = self._lock.locked()  # by a thread of the parent that does not exist here
+        self._lock = threading.Lock()
+        if held:  # it was halfway through changing the cache: start empty
+            self._arrays = {}
+            self._bytes = 0
 
     def _find_free(self, arrays: list[np.ndarray]) -> int | None:
         """The index in ``arrays`` of an array nothing else refers to, or ``None``."""
@@ -145,6 +164,14 @@ class ArrayCache:
         """Bytes of the arrays the cache holds (free or in use)."""
         return self._bytes
 
+
+def _after_fork_in_child() -> None:
+    for cache in list(_CACHES):
+        cache._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 CACHE = ArrayCache()
 

@@ -6,6 +6,10 @@ one core. NumPy releases the GIL inside its loops, so independent slices of a pa
 in parallel on Python threads. The number of threads is ``$NUMNET_NUM_THREADS``, else
 ``$OMP_NUM_THREADS``, else the number of cores available; :func:`set_num_threads`
 changes it.
+
+The pool is fork-safe: a child made by ``os.fork()`` (multiprocessing's "fork" start
+method, joblib, data-loading workers) inherits the pool object but none of its threads,
+so the child forgets it and starts its own on first use.
 """
 
 from __future__ import annotations
@@ -26,6 +30,21 @@ def _default_threads() -> int:
 
 _threads = {"n": _default_threads(), "executor": None}
 _MIN_ITEMS_PER_THREAD = 4  # below this many items a pass is not split
+
+
+def _forget_executor_after_fork() -> None:
+    """In a child made by ``os.fork()``: drop the inherited pool.
+
+    Only the forking thread survives a fork. The inherited executor still counts its
+    workers as running, so it would never start new ones, and work submitted to it would
+    wait forever. It is not shut down (its locks may have been held by a thread that no
+    longer exists); it is just forgotten, and the next parallel pass creates a new one.
+    """
+    _threads["executor"] = None
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
+    os.register_at_fork(after_in_child=_forget_executor_after_fork)
 
 
 def set_num_threads(n: int) -> None:
