@@ -19,6 +19,7 @@ from collections import namedtuple
 import numpy as np
 
 from numnet.autograd.engine import backward as _backward
+from numnet.autograd.engine import is_grad_enabled
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -59,7 +60,7 @@ class Tensor:
     """
 
     __slots__ = (
-        "data",
+        "_data",
         "grad",
         "requires_grad",
         "_parents",
@@ -67,16 +68,20 @@ class Tensor:
         "_op",
         "_retains_grad",
         "_hooks",
+        "_vc",
+        "_saved",
         "__weakref__",
     )
     __array_ufunc__ = None  # make ndarray (op) Tensor defer to Tensor's reflected ops
     __array_priority__ = 1000
 
     def __init__(self, data, *, dtype=None, requires_grad: bool = False) -> None:
-        self.data = _to_array(data, dtype)
-        if requires_grad and self.data.dtype.kind != "f":
+        self._data = _to_array(data, dtype)
+        self._vc = [0]
+        self._saved = None
+        if requires_grad and self._data.dtype.kind != "f":
             raise TypeError(
-                f"only floating-point tensors can require gradients (got dtype {self.data.dtype})"
+                f"only floating-point tensors can require gradients (got dtype {self._data.dtype})"
             )
         self.grad: np.ndarray | None = None
         self.requires_grad = bool(requires_grad)
@@ -90,7 +95,9 @@ class Tensor:
     @classmethod
     def _wrap(cls, array: np.ndarray) -> Tensor:
         t = cls.__new__(cls)
-        t.data = array if isinstance(array, np.ndarray) else np.asarray(array)
+        t._data = array if isinstance(array, np.ndarray) else np.asarray(array)
+        t._vc = [0]
+        t._saved = None
         t.grad = None
         t.requires_grad = False
         t._parents = ()
@@ -128,18 +135,55 @@ class Tensor:
             raise TypeError(f"unsupported operand of type {type(value).__name__}")
         return cls._wrap(arr)
 
+    # -- data and its version counter ------------------------------------------------
+    @property
+    def data(self) -> np.ndarray:
+        """The values (a NumPy array; shared memory, not a copy).
+
+        Assigning ``t.data = array`` (and augmented assignment such as
+        ``p.data -= lr * p.grad``) counts as an in-place write: it bumps the tensor's
+        version (see :attr:`_version`). Writing *into* the array (``t.data[...] = v``)
+        goes around numnet, as in PyTorch, and is not tracked: use ``t[...] = v``,
+        ``t.copy_(v)`` or ``t.fill_(v)`` under :class:`numnet.no_grad` instead.
+        """
+        return self._data
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value if isinstance(value, np.ndarray) else np.asarray(value)
+        self._vc[0] += 1
+
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's memory has seen (``torch.Tensor._version``).
+
+        Every in-place write made through numnet bumps it: optimizer steps,
+        ``load_state_dict``, ``nn.init`` on an existing tensor, the in-place methods
+        (``zero_``, ``fill_``, ``copy_``, ``add_``, ``mul_``..., ``t[...] = v``, ``+=``)
+        and ``t.data = ...``. Views of a tensor (``reshape``, ``permute``, basic
+        indexing, ``detach()``) share their base's counter. A recorded operation
+        remembers the versions of the tensors its backward pass needs; ``backward()``
+        raises ``RuntimeError`` if one has changed since (the gradient would otherwise
+        be computed from the new values).
+        """
+        return self._vc[0]
+
+    def _bump_version(self) -> None:
+        """Record an in-place write into this tensor's memory (see :attr:`_version`)."""
+        self._vc[0] += 1
+
     # -- basic properties ------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -152,22 +196,22 @@ class Tensor:
         return self._op
 
     def size(self, dim: int | None = None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self._data)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, precision=4, separator=", ", prefix="tensor(")
+        body = np.array2string(self._data, precision=4, separator=", ", prefix="tensor(")
         extra = ""
-        if self.data.dtype != np.float32:
-            extra += f", dtype={self.data.dtype}"
+        if self._data.dtype != np.float32:
+            extra += f", dtype={self._data.dtype}"
         if self._op is not None:
             extra += f", grad_fn={self._op}"
         elif self.requires_grad:
@@ -175,16 +219,16 @@ class Tensor:
         return f"tensor({body}{extra})"
 
     def __array__(self, dtype=None, copy=None):
-        if dtype is not None and np.dtype(dtype) != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+        if dtype is not None and np.dtype(dtype) != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous"
+                f"the truth value of a tensor with {self._data.size} elements is ambiguous"
             )
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -193,34 +237,36 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be used as an index")
-        return int(self.data)
+        return int(self._data)
 
     __hash__ = object.__hash__
 
     def item(self):
         """The single value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return self.data.reshape(()).item()
+        return self._data.reshape(()).item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared memory, like ``torch.Tensor.numpy``)."""
-        return self.data
+        return self._data
 
     def detach(self) -> Tensor:
-        """A tensor sharing ``data`` but cut from the graph."""
-        return Tensor._wrap(self.data)
+        """A tensor sharing ``data`` (and its version counter) but cut from the graph."""
+        t = Tensor._wrap(self._data)
+        t._vc = self._vc
+        return t
 
     def clone(self) -> Tensor:
-        return _ops.mul(self, 1.0) if self.requires_grad else Tensor._wrap(self.data.copy())
+        return _ops.mul(self, 1.0) if self.requires_grad else Tensor._wrap(self._data.copy())
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind != "f":
             raise TypeError("only floating-point tensors can require gradients")
         self.requires_grad = bool(requires_grad)
         return self
@@ -297,11 +343,109 @@ class Tensor:
         return self.astype(np.float64)
 
     def long(self) -> Tensor:
-        return Tensor._wrap(self.data.astype(np.int64))
+        return Tensor._wrap(self._data.astype(np.int64))
+
+    # -- in-place operations (PyTorch's trailing-underscore methods) ----------------------
+    # They write into ``data`` and bump the version counter. As in PyTorch, an in-place
+    # write into a leaf that requires grad raises while gradients are recorded (wrap
+    # updates in ``numnet.no_grad()``). Unlike PyTorch, numnet does not record in-place
+    # operations in the graph: on a non-leaf that requires grad they raise too (the
+    # augmented assignments ``+=``... fall back to the out-of-place operation there).
+    def _check_inplace(self, what: str) -> None:
+        if self.requires_grad and is_grad_enabled():
+            if self._vjp is None:
+                raise RuntimeError(
+                    f"a leaf Variable that requires grad is being used in an in-place "
+                    f"operation ({what}): wrap it in numnet.no_grad(), or use the "
+                    "out-of-place form"
+                )
+            raise RuntimeError(
+                f"in-place operation {what} on a tensor that is part of a recorded graph "
+                "(numnet does not record in-place operations): use the out-of-place form"
+            )
+
+    def _write(self, what: str, fn) -> Tensor:
+        self._check_inplace(what)
+        fn(self._data)
+        self._vc[0] += 1
+        return self
+
+    def _operand(self, other) -> np.ndarray:
+        return other._data if isinstance(other, Tensor) else np.asarray(other)
 
     def zero_(self) -> Tensor:
-        self.data[...] = 0
-        return self
+        """Fill with zeros, in place."""
+        return self._write("zero_()", lambda a: a.fill(0))
+
+    def fill_(self, value) -> Tensor:
+        """Fill with ``value``, in place."""
+        return self._write("fill_()", lambda a: a.fill(self._operand(value)))
+
+    def copy_(self, src) -> Tensor:
+        """Copy ``src`` (broadcast to this shape, cast to this dtype) in, in place."""
+        src = self._operand(src)
+        return self._write("copy_()", lambda a: np.copyto(a, src, casting="unsafe"))
+
+    def add_(self, other, *, alpha=1) -> Tensor:
+        """``self += alpha * other``, in place (``other`` broadcast to this shape)."""
+        o = self._operand(other)
+        if alpha != 1:
+            o = o * alpha
+        return self._write("add_()", lambda a: np.add(a, o, out=a, casting="same_kind"))
+
+    def sub_(self, other, *, alpha=1) -> Tensor:
+        """``self -= alpha * other``, in place."""
+        o = self._operand(other)
+        if alpha != 1:
+            o = o * alpha
+        return self._write("sub_()", lambda a: np.subtract(a, o, out=a, casting="same_kind"))
+
+    def mul_(self, other) -> Tensor:
+        """``self *= other``, in place."""
+        o = self._operand(other)
+        return self._write("mul_()", lambda a: np.multiply(a, o, out=a, casting="same_kind"))
+
+    def div_(self, other) -> Tensor:
+        """``self /= other``, in place (floating tensors only)."""
+        o = self._operand(other)
+        return self._write("div_()", lambda a: np.divide(a, o, out=a, casting="same_kind"))
+
+    def clamp_(self, min=None, max=None) -> Tensor:
+        """Clip to ``[min, max]``, in place."""
+        if min is None and max is None:
+            raise ValueError("clamp_() needs at least one of min and max")
+        return self._write("clamp_()", lambda a: np.clip(a, min, max, out=a))
+
+    def __setitem__(self, index, value) -> None:
+        """``t[index] = value``, in place (like ``torch.Tensor.__setitem__``)."""
+        if isinstance(index, Tensor):
+            index = index._data
+        v = self._operand(value)
+        self._write("__setitem__", lambda a: a.__setitem__(index, v))
+
+    def _inplace_or_new(self, name: str, op, other):
+        # In place when nothing is recorded (a leaf that requires grad raises, as in
+        # PyTorch); out of place when the result must be recorded (a non-leaf, or an
+        # operand that requires grad): the same values and gradients as PyTorch's
+        # recorded in-place op, but the name is rebound instead of the memory written.
+        if is_grad_enabled() and (
+            (self.requires_grad and self._vjp is not None)
+            or (not self.requires_grad and isinstance(other, Tensor) and other.requires_grad)
+        ):
+            return op(self, other)
+        return getattr(self, name)(other)
+
+    def __iadd__(self, other):
+        return self._inplace_or_new("add_", _ops.add, other)
+
+    def __isub__(self, other):
+        return self._inplace_or_new("sub_", _ops.sub, other)
+
+    def __imul__(self, other):
+        return self._inplace_or_new("mul_", _ops.mul, other)
+
+    def __itruediv__(self, other):
+        return self._inplace_or_new("div_", _ops.div, other)
 
     # -- autodiff ------------------------------------------------------------------------
     def backward(self, gradient=None, *, retain_graph: bool = False) -> None:

@@ -156,6 +156,28 @@ def _run_grad_hooks(node: Tensor, g: np.ndarray) -> np.ndarray:
     return g
 
 
+def _check_saved_versions(node: Tensor) -> None:
+    """Raise if a tensor that ``node``'s VJP saved was modified in place since.
+
+    ``node._saved`` holds ``(i, version)`` pairs: ``i`` indexes ``node._parents``, or is
+    ``-1`` for the node's own output. (PyTorch: "one of the variables needed for
+    gradient computation has been modified by an inplace operation".)
+    """
+    for i, version in node._saved:
+        t = node if i == -1 else node._parents[i]
+        now = t._vc[0]
+        if now != version:
+            what = f"output of '{node._op}'" if i == -1 else f"input {i} of '{node._op}'"
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified "
+                f"by an inplace operation: the {what}, a {t._data.dtype} tensor of shape "
+                f"{list(t._data.shape)}, is at version {now}; expected version {version} "
+                "instead. (An optimizer step, load_state_dict, nn.init or an in-place "
+                "method changed it after the graph was recorded: compute the loss again "
+                "after the update, or backward before it.)"
+            )
+
+
 def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool = False) -> None:
     """Accumulate ``∂root/∂leaf`` (times ``grad``) into every leaf's ``.grad``.
 
@@ -174,13 +196,13 @@ def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool
             "computation had requires_grad=True (or it ran under numnet.no_grad())"
         )
     if grad is None:
-        if root.data.size != 1:
+        if root._data.size != 1:
             raise RuntimeError(
                 f"backward() on a non-scalar tensor of shape {root.shape} needs a gradient "
                 "argument of the same shape (e.g. loss.sum().backward() or "
                 "out.backward(numnet.ones_like(out)))"
             )
-        grad = np.ones_like(root.data)
+        grad = np.ones_like(root._data)
         owned = True
     else:
         grad = np.asarray(grad.data if hasattr(grad, "data") else grad, dtype=root.dtype)
@@ -218,6 +240,8 @@ def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool
                 "were freed by the first backward(). Pass retain_graph=True to the first "
                 "call if you need to backward twice."
             )
+        if node._saved is not None:
+            _check_saved_versions(node)
         if node._retains_grad:
             node.grad = g.copy() if node.grad is None else np.asarray(node.grad + g)
         parents = node._parents
@@ -236,11 +260,11 @@ def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool
                 fresh = fresh and pg.base is None
             else:  # NumPy returns scalars for 0-d results
                 pg = np.asarray(pg)
-            reduced = unbroadcast(pg, parent.data.shape)
+            reduced = unbroadcast(pg, parent._data.shape)
             if reduced is not pg:
                 pg, fresh = reduced, True
-            if pg.dtype != parent.data.dtype:
-                pg, fresh = pg.astype(parent.data.dtype), True
+            if pg.dtype != parent._data.dtype:
+                pg, fresh = pg.astype(parent._data.dtype), True
             slot = adjoints.get(id(parent))
             if slot is None:
                 adjoints[id(parent)] = [pg, fresh]

@@ -23,6 +23,18 @@ engine sums them back to each input's shape in one place
 Non-differentiable primitives (comparisons, ``argmax``, ``sign``...) are registered
 with ``differentiable=False`` and return only their output.
 
+Saved tensors and version counters
+----------------------------------
+A VJP closure keeps the arrays it needs (``x`` for ``log``, ``y`` for ``exp``). If one
+of them is overwritten in place before ``backward()`` (an optimizer step between two
+backward passes through a retained graph, the GAN recipe), the gradient would silently
+use the new values. Like PyTorch, numnet records the version of every tensor a VJP
+saves and the engine raises ``RuntimeError`` when it has changed. A primitive says what
+it saves: ``saves=`` the indices of the inputs its VJP reads (default: all of them;
+``()`` for ``add``, ``sum``, ``reshape``...), ``saves_output=True`` if it reads its
+own output. ``view=True`` marks ops whose output may share the first input's memory
+(``reshape``, ``permute``, indexing): the output then shares that input's counter.
+
 Calling the decorated function applies the primitive to :class:`~numnet.Tensor` s (or
 array-likes), records the graph node when gradients are needed, and returns a Tensor.
 """
@@ -46,22 +58,37 @@ class Primitive:
     family: str
     forward: Callable[..., Any]
     differentiable: bool = True
+    saves: tuple[int, ...] | None = None  # inputs the VJP reads (None: all)
+    saves_output: bool = False  # the VJP reads the output
+    view: bool = False  # the output may be a view of input 0
 
 
 PRIMITIVES: dict[str, Primitive] = {}
 
 
-def primitive(name: str, *, family: str, differentiable: bool = True):
+def primitive(
+    name: str,
+    *,
+    family: str,
+    differentiable: bool = True,
+    saves: tuple[int, ...] | None = None,
+    saves_output: bool = False,
+    view: bool = False,
+):
     """Register ``fn`` as primitive ``name`` and return its Tensor-level wrapper.
 
     Positional arguments of the wrapper are the op's tensor inputs (Tensors, arrays or
-    Python scalars); keyword arguments are passed to the forward unchanged.
+    Python scalars); keyword arguments are passed to the forward unchanged. ``saves``,
+    ``saves_output`` and ``view`` describe what the VJP keeps (see the module docstring).
     """
 
     def decorate(fn: Callable[..., Any]):
         if name in PRIMITIVES:
             raise RuntimeError(f"primitive {name!r} is registered twice")
-        prim = Primitive(name, family, fn, differentiable)
+        prim = Primitive(
+            name, family, fn, differentiable, None if saves is None else tuple(saves),
+            saves_output, view,
+        )
         PRIMITIVES[name] = prim
 
         def apply_primitive(*inputs, **kwargs):
@@ -112,7 +139,7 @@ def apply(prim: Primitive, inputs: tuple, kwargs: dict):
     promote_ints = dtype is not None and prim.family in ("elementwise", "linalg")
     if len(tensors) != len(inputs) or promote_ints:
         inputs = tuple(_promote(x, dtype, promote_ints) for x in inputs)
-    arrays = [x.data for x in inputs]
+    arrays = [x._data for x in inputs]
     record = prim.differentiable and is_grad_enabled() and any(x.requires_grad for x in inputs)
     if not prim.differentiable:
         return _Tensor._wrap(prim.forward(*arrays, **kwargs))
@@ -120,8 +147,21 @@ def apply(prim: Primitive, inputs: tuple, kwargs: dict):
     if dtype is None and getattr(out, "dtype", None) == np.float64:
         out = np.asarray(out, dtype=np.float32)  # integer inputs (int / int, mean): float32
     if not record:
-        return _Tensor._wrap(out)
-    return _Tensor._node(out, inputs, vjp, prim.name)
+        t = _Tensor._wrap(out)
+    else:
+        t = _Tensor._node(out, inputs, vjp, prim.name)
+        saves = prim.saves
+        if saves is None:
+            t._saved = tuple((i, x._vc[0]) for i, x in enumerate(inputs))
+        elif saves:
+            t._saved = tuple((i, inputs[i]._vc[0]) for i in saves)
+        if prim.saves_output:
+            t._saved = (t._saved or ()) + ((-1, 0),)
+    if prim.view and out.base is not None and np.may_share_memory(out, arrays[0]):
+        t._vc = inputs[0]._vc  # a view: writes through either are writes to both
+        if prim.saves_output and t._saved:  # (no view op saves its output today)
+            t._saved = tuple((i, t._vc[0] if i == -1 else v) for i, v in t._saved)
+    return t
 
 
 from numnet.tensor import Tensor as _Tensor  # noqa: E402  (tensor.py imports the ops)

@@ -25,8 +25,11 @@ import numpy as np
 from numnet.random import as_generator
 
 
-def _fill(tensor, values: np.ndarray):
-    tensor.data[...] = values.astype(tensor.data.dtype, copy=False)
+def _fill(tensor, values):
+    """Write ``values`` into ``tensor`` in place and bump its version (like torch's
+    ``nn.init``, which writes under ``no_grad``)."""
+    tensor.data[...] = np.asarray(values).astype(tensor.data.dtype, copy=False)
+    tensor._bump_version()
     return tensor
 
 
@@ -57,18 +60,18 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def zeros_(tensor):
-    tensor.data[...] = 0
-    return tensor
+    """Fill with 0."""
+    return _fill(tensor, 0)
 
 
 def ones_(tensor):
-    tensor.data[...] = 1
-    return tensor
+    """Fill with 1."""
+    return _fill(tensor, 1)
 
 
 def constant_(tensor, value: float):
-    tensor.data[...] = value
-    return tensor
+    """Fill with ``value``."""
+    return _fill(tensor, value)
 
 
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, *, generator=None):

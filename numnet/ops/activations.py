@@ -47,7 +47,7 @@ def stable_sigmoid(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
 
 
-@primitive("sigmoid", family="activations")
+@primitive("sigmoid", family="activations", saves=(), saves_output=True)
 def sigmoid(z):
     """Logistic function (seed 002). Math: ``φ'(z) = σ(z)(1 - σ(z))``."""
     y = stable_sigmoid(z)
@@ -58,7 +58,7 @@ def sigmoid(z):
     return y, vjp
 
 
-@primitive("tanh", family="activations")
+@primitive("tanh", family="activations", saves=(), saves_output=True)
 def tanh(z):
     """Hyperbolic tangent. Math: ``φ'(z) = 1 - tanh²(z)``."""
     y = np.tanh(z)
@@ -78,7 +78,7 @@ def _dense_order(a: np.ndarray) -> tuple[int, ...] | None:
     return order if a.transpose(order).flags.c_contiguous else None
 
 
-@primitive("relu", family="activations")
+@primitive("relu", family="activations", saves=(), saves_output=True)
 def relu(z):
     """Rectified linear unit ``max(0, z)``. Math: ``φ'(z) = 1{z > 0}`` (0 at z = 0).
 
@@ -119,7 +119,7 @@ def relu(z):
     return y, vjp_large
 
 
-@primitive("leaky_relu", family="activations")
+@primitive("leaky_relu", family="activations", saves=())
 def leaky_relu(z, *, negative_slope=0.01):
     """``z`` for ``z > 0``, ``α z`` otherwise. Math: ``φ'(z) = 1`` or ``α``."""
     slope = np.asarray(negative_slope, dtype=z.dtype)
@@ -156,7 +156,7 @@ def arctan(z):
     return np.arctan(z), vjp
 
 
-@primitive("straight_through_heaviside", family="activations")
+@primitive("straight_through_heaviside", family="activations", saves=())
 def straight_through_heaviside(z):
     """``1{z ≥ 0}`` forward; backward uses the identity (straight-through estimator).
 

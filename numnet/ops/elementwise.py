@@ -11,7 +11,7 @@ import numpy as np
 from numnet.autograd.registry import primitive
 
 
-@primitive("add", family="elementwise")
+@primitive("add", family="elementwise", saves=())
 def add(a, b):
     """``a + b``. Math: ``δa = δy``, ``δb = δy``."""
 
@@ -21,7 +21,7 @@ def add(a, b):
     return a + b, vjp
 
 
-@primitive("sub", family="elementwise")
+@primitive("sub", family="elementwise", saves=())
 def sub(a, b):
     """``a - b``. Math: ``δa = δy``, ``δb = -δy``."""
 
@@ -41,7 +41,7 @@ def mul(a, b):
     return a * b, vjp
 
 
-@primitive("div", family="elementwise")
+@primitive("div", family="elementwise", saves=(1,), saves_output=True)
 def div(a, b):
     """``a / b``. Math: ``δa = δy / b``, ``δb = -δy ⊙ a / b²``."""
     y = a / b
@@ -54,7 +54,7 @@ def div(a, b):
     return y, vjp
 
 
-@primitive("neg", family="elementwise")
+@primitive("neg", family="elementwise", saves=())
 def neg(x):
     """``-x``. Math: ``δx = -δy``."""
 
@@ -64,7 +64,7 @@ def neg(x):
     return -x, vjp
 
 
-@primitive("pow", family="elementwise")
+@primitive("pow", family="elementwise", saves_output=True)
 def pow(x, p):
     """``x ** p``. Math: ``δx = δy ⊙ p x^{p-1}``, ``δp = δy ⊙ x^p log x``."""
     y = np.power(x, p)
@@ -80,7 +80,7 @@ def pow(x, p):
     return y, vjp
 
 
-@primitive("exp", family="elementwise")
+@primitive("exp", family="elementwise", saves=(), saves_output=True)
 def exp(x):
     """``e^x``. Math: ``δx = δy ⊙ e^x`` (reuses the output)."""
     y = np.exp(x)
@@ -102,7 +102,7 @@ def log(x):
         return np.log(x), vjp
 
 
-@primitive("sqrt", family="elementwise")
+@primitive("sqrt", family="elementwise", saves=(), saves_output=True)
 def sqrt(x):
     """``√x``. Math: ``δx = δy / (2√x)``."""
     y = np.sqrt(x)
@@ -165,7 +165,7 @@ def minimum(a, b):
     return y, vjp
 
 
-@primitive("where", family="elementwise")
+@primitive("where", family="elementwise", saves=(0,))
 def where(condition, a, b):
     """``a`` where ``condition`` else ``b``. Math: ``δa = δy ⊙ c``, ``δb = δy ⊙ (1 - c)``."""
     cond = condition.astype(bool, copy=False)
@@ -179,7 +179,7 @@ def where(condition, a, b):
     return np.where(cond, a, b), vjp
 
 
-@primitive("cast", family="elementwise")
+@primitive("cast", family="elementwise", saves=())
 def cast(x, *, dtype):
     """Change the dtype. Math: ``δx = δy`` cast back to ``x``'s dtype."""
 

@@ -19,7 +19,7 @@ def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
-@primitive("log_softmax", family="losses")
+@primitive("log_softmax", family="losses", saves=(), saves_output=True)
 def log_softmax(z, *, dim=-1):
     """``log softmax(z)_i = z_i - log Σ_j e^{z_j}``, computed as
     ``(z_i - m) - log Σ_j e^{z_j - m}`` with ``m = max_j z_j`` (log-sum-exp trick).

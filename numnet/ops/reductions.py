@@ -33,7 +33,7 @@ def _expand(g: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
     return g if keepdim else np.expand_dims(g, axes)
 
 
-@primitive("sum", family="reductions")
+@primitive("sum", family="reductions", saves=())
 def sum(x, *, dim=None, keepdim=False):
     """``Σ x`` over ``dim``. Math: ``δx = δy`` broadcast over the summed axes."""
     axes = _axes(dim, x.ndim)
@@ -44,7 +44,7 @@ def sum(x, *, dim=None, keepdim=False):
     return np.sum(x, axis=axes, keepdims=keepdim), vjp
 
 
-@primitive("mean", family="reductions")
+@primitive("mean", family="reductions", saves=())
 def mean(x, *, dim=None, keepdim=False):
     """Mean over ``dim``. Math: ``δx = δy / n`` with ``n`` the number of averaged entries."""
     axes = _axes(dim, x.ndim)
@@ -64,7 +64,7 @@ def _extreme(x, y, axes, keepdim, g):
     return np.where(mask, _expand(g, axes, keepdim) / count.astype(x.dtype), 0).astype(x.dtype)
 
 
-@primitive("amax", family="reductions")
+@primitive("amax", family="reductions", saves_output=True)
 def amax(x, *, dim=None, keepdim=False):
     """Largest value over ``dim``. Math: ``δx_i = δy`` at the arg-max (ties share it)."""
     axes = _axes(dim, x.ndim)
@@ -78,7 +78,7 @@ def amax(x, *, dim=None, keepdim=False):
     return y, vjp
 
 
-@primitive("amin", family="reductions")
+@primitive("amin", family="reductions", saves_output=True)
 def amin(x, *, dim=None, keepdim=False):
     """Smallest value over ``dim``. Math: ``δx_i = δy`` at the arg-min (ties share it)."""
     axes = _axes(dim, x.ndim)
@@ -92,7 +92,7 @@ def amin(x, *, dim=None, keepdim=False):
     return y, vjp
 
 
-@primitive("logsumexp", family="reductions")
+@primitive("logsumexp", family="reductions", saves=())
 def logsumexp(x, *, dim, keepdim=False):
     """``log Σ_i e^{x_i}`` computed as ``m + log Σ e^{x_i - m}``, ``m = max x`` (stable).
 

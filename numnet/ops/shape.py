@@ -12,7 +12,7 @@ import numpy as np
 from numnet.autograd.registry import primitive
 
 
-@primitive("reshape", family="shape")
+@primitive("reshape", family="shape", saves=(), view=True)
 def reshape(x, *, shape):
     """View ``x`` with another shape (one ``-1`` allowed). Math: ``δx = reshape(δy)``."""
     try:
@@ -26,7 +26,7 @@ def reshape(x, *, shape):
     return y, vjp
 
 
-@primitive("permute", family="shape")
+@primitive("permute", family="shape", saves=(), view=True)
 def permute(x, *, dims):
     """Reorder the axes. Math: ``δx = permute(δy, inverse(dims))``."""
     if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
@@ -39,7 +39,7 @@ def permute(x, *, dims):
     return np.transpose(x, dims), vjp
 
 
-@primitive("broadcast_to", family="shape")
+@primitive("broadcast_to", family="shape", saves=(), view=True)
 def broadcast_to(x, *, shape):
     """Repeat ``x`` along axes of size 1 (``torch.Tensor.expand``). Math: ``δx = Σ δy``."""
     shape = tuple(x.shape[i - (len(shape) - x.ndim)] if s == -1 else s for i, s in enumerate(shape))
@@ -70,7 +70,7 @@ def _plain_index(index, top: bool = True):
     return index
 
 
-@primitive("getitem", family="shape")
+@primitive("getitem", family="shape", saves=(), view=True)
 def getitem(x, *, index):
     """``x[index]``: slices, ``None``, ellipsis, integer and boolean arrays (NumPy rules).
 
@@ -95,7 +95,7 @@ def getitem(x, *, index):
     return y, vjp
 
 
-@primitive("cat", family="shape")
+@primitive("cat", family="shape", saves=())
 def cat(*xs, dim=0):
     """Concatenate along ``dim`` (``torch.cat``). Math: ``δx_i`` = the slice of ``δy``."""
     if not xs:
@@ -114,7 +114,7 @@ def cat(*xs, dim=0):
     return y, vjp
 
 
-@primitive("stack", family="shape")
+@primitive("stack", family="shape", saves=())
 def stack(*xs, dim=0):
     """Stack along a new axis ``dim`` (``torch.stack``). Math: ``δx_i = δy[..., i, ...]``."""
     if not xs:

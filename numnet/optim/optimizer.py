@@ -223,6 +223,8 @@ class Optimizer:
                 if state is None:
                     state = self.state[p] = {}
                 items.append((p, grad, state, group))
+        for p, *_ in items:
+            p._bump_version()  # an in-place write: graphs recorded before it must not reuse p
         sizes = [p.data.size for p, *_ in items]
         threads = get_num_threads()
         if threads > 1 and sum(sizes) >= _PARALLEL_MIN_SIZE:
