@@ -153,3 +153,41 @@ __all__ = [
 from numnet import nn, optim  # noqa: E402
 
 __all__ += ["nn", "optim"]
+
+# The other public subpackages load on first use (PEP 562), so `import numnet` stays
+# fast and `numnet.data.spirals(...)`, `numnet.io.save(...)` work without an import.
+_LAZY_MODULES = (
+    "autoencoder",
+    "classic",
+    "data",
+    "deep_linear",
+    "experiments",
+    "io",
+    "models",
+    "testing",
+    "train",
+    "viz",
+)
+_LAZY_FUNCTIONS = {"save": ("io", "save"), "load": ("io", "load")}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _LAZY_MODULES:
+        module = importlib.import_module(f"numnet.{name}")
+        globals()[name] = module
+        return module
+    if name in _LAZY_FUNCTIONS:
+        mod, attr = _LAZY_FUNCTIONS[name]
+        value = getattr(importlib.import_module(f"numnet.{mod}"), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'numnet' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_FUNCTIONS))
+
+
+__all__ += ["save", "load"]
