@@ -1,14 +1,25 @@
-"""L-BFGS for full-batch problems, delegating the algorithm to ``scipy.optimize``."""
+"""L-BFGS (PyTorch's algorithm and API) in NumPy: two-loop recursion and a strong-Wolfe search.
+
+The curvature history lives in the optimizer's state, so it carries over from one
+:meth:`LBFGS.step` call to the next and through ``state_dict``/``load_state_dict``,
+as in ``torch.optim.LBFGS``.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from numnet.autograd import enable_grad
 from numnet.optim.optimizer import Optimizer, check_nonnegative
+
+# state entries that are flat float64 vectors over all parameters (or stacks of them)
+_VECTORS = ("d", "prev_flat_grad")
+_STACKS = ("old_dirs", "old_stps")
 
 
 @dataclass(frozen=True)
@@ -18,17 +29,20 @@ class LBFGSResult:
     Attributes
     ----------
     loss : float
-        Loss at the returned parameters.
+        The last loss evaluated (at the returned parameters, except when the run
+        stopped at ``max_iter`` without a line search: then it is the loss before
+        the last update, as PyTorch does not evaluate after it).
     n_iter : int
-        L-BFGS iterations.
+        L-BFGS iterations in this call.
     n_eval : int
-        Closure evaluations (loss and gradient), line searches included.
+        Closure evaluations in this call (line searches included).
     converged : bool
-        SciPy's ``success`` flag: a gradient or function-change tolerance was met.
+        The gradient tolerance or a ``tolerance_change`` criterion was met (as
+        opposed to running out of ``max_iter`` or ``max_eval``).
     message : str
-        SciPy's reason for stopping.
+        The reason for stopping.
     grad_norm_inf : float
-        ``max |∂L/∂θ|`` at the returned parameters.
+        ``max |∂L/∂θ|`` of the last gradient evaluated.
     """
 
     loss: float
@@ -40,82 +54,115 @@ class LBFGSResult:
 
 
 class LBFGS(Optimizer):
-    r"""Limited-memory BFGS over all parameters, via ``scipy.optimize.minimize``.
+    r"""Limited-memory BFGS over all parameters (``torch.optim.LBFGS``), in NumPy.
 
-        Algorithm (``scipy.optimize.minimize(method="L-BFGS-B")`` without bounds)::
+    Algorithm (one :meth:`step`; ``θ`` is all parameters flattened, in float64)::
 
-            input: θ₀ (params flattened to one float64 vector), m (history_size)
-            for k = 0, 1, ... < max_iter
-                d_k ← −H_k ∇L(θ_k)     (H_k from the last m pairs (s_i, y_i), two-loop
-                                       recursion, s_i = θ_{i+1} − θ_i, y_i = ∇L_{i+1} − ∇L_i)
-                θ_{k+1} ← θ_k + η_k d_k  (η_k from a line search satisfying the Wolfe
-                                       conditions)
-                stop if max|∇L(θ_{k+1})| ≤ tolerance_grad
-                  or (L_k − L_{k+1}) / max(|L_k|, |L_{k+1}|, 1) ≤ tolerance_change
-                  or more than max_eval evaluations
+        L, g ← closure()                            (one evaluation at the start)
+        if max|g| ≤ tolerance_grad: return
+        repeat at most max_iter times
+            if first iteration ever: d ← −g, H₀ ← 1
+            else
+                y ← g − g_prev,  s ← t·d
+                if yᵀs > 1e-10: keep (s, y) (the last history_size pairs),
+                                 H₀ ← yᵀs / yᵀy
+                d ← −H g  by the two-loop recursion over the kept pairs with
+                          initial matrix H₀·I (Nocedal & Wright, Alg. 7.4)
+            t ← lr·min(1, 1/‖g‖₁) on the first iteration ever, else lr
+            if gᵀd > −tolerance_change: stop (no descent direction)
+            line_search_fn="strong_wolfe": t from a line search satisfying the strong
+                Wolfe conditions (c₁ = 1e-4, c₂ = 0.9, at most the evaluations left
+                of max_eval (PyTorch ≥ 2.x; it used to be 25); N&W
+                Alg. 3.5 bracketing + Alg. 3.6 zoom, safeguarded cubic interpolation)
+            θ ← θ + t·d;  L, g ← closure() (without a line search: not after the
+                                           last of max_iter iterations)
+            stop if max|g| ≤ tolerance_grad, evaluations ≥ max_eval,
+                 max|t·d| ≤ tolerance_change or |L − L_prev| < tolerance_change
 
-        Parameters
-        ----------
-        params : iterable of Parameter
-            One group of parameters (float32 or float64; they may mix).
-        max_iter : int
-            Maximum L-BFGS iterations per :meth:`step` (SciPy's ``maxiter``).
-        max_eval : int, optional
-            Maximum closure evaluations per :meth:`step` (SciPy's ``maxfun``); default
-            ``max_iter * 5 // 4`` as in PyTorch.
-        tolerance_grad : float
-            Stop when the largest gradient component is at most this (SciPy's ``gtol``).
-        tolerance_change : float
-            Stop when the relative decrease of the loss is at most this (SciPy's ``ftol``).
-        history_size : int
-            Number of correction pairs kept (SciPy's ``maxcor``).
+    Parameters
+    ----------
+    params : iterable of Parameter
+        One group of parameters (float32 or float64; they may mix).
+    lr : float
+        Step length ``t`` before the line search (default 1). Without a line search
+        it is the step taken.
+    max_iter : int
+        Maximum iterations per :meth:`step` call.
+    max_eval : int, optional
+        Maximum closure evaluations per call; default ``max_iter * 5 // 4``, as in
+        PyTorch.
+    tolerance_grad : float
+        Stop when the largest gradient component is at most this.
+    tolerance_change : float
+        Stop when the loss or the step changes less than this.
+    history_size : int
+        Number of correction pairs ``(s, y)`` kept.
+    line_search_fn : None or "strong_wolfe"
+        ``None`` (PyTorch's default) takes the fixed step ``lr``; ``"strong_wolfe"``
+        searches it (recommended: without it, a badly scaled problem can diverge).
 
-        Notes
-        -----
-        ``step(closure)`` follows PyTorch's closure contract: the closure zeroes the
-        gradients, computes the loss, calls ``loss.backward()`` and returns the loss. SciPy
-        works on one float64 vector; each evaluation writes it into ``p.data`` (cast to the
-        parameters' dtype, in place) and collects the gradients as float64 (a missing
-        ``.grad`` counts as zero). The parameters are left at SciPy's final point; ``.grad``
-    holds the gradient of the last evaluation (normally that same point).
+    Raises
+    ------
+    ValueError
+        A bad option, several parameter groups, or :meth:`step` without a closure.
 
-        Unlike PyTorch, the curvature history does not survive across ``step`` calls:
-        each call is one full ``scipy.optimize.minimize`` run, so call ``step`` once with a
-        large ``max_iter`` for a full-batch problem. With float32 parameters the loss and
-        gradient carry float32 rounding, which limits the reachable tolerance. There is no
-        learning rate: the line search chooses the step length.
+    Notes
+    -----
+    ``step(closure)`` follows PyTorch's closure contract: the closure zeroes the
+    gradients, computes the loss, calls ``loss.backward()`` and returns the loss. It
+    returns what the *first* closure call returned (the loss before this step's
+    updates), as PyTorch does; details of the call, the last loss included, are in
+    :attr:`result` (:class:`LBFGSResult`).
 
-        References
-        ----------
-        D. Liu, J. Nocedal, "On the limited memory BFGS method for large scale
-        optimization", Math. Programming 45 (1989). R. Byrd, P. Lu, J. Nocedal, C. Zhu,
-        "A limited memory algorithm for bound constrained optimization", SIAM J. Sci.
-        Comput. 16 (1995). ``scipy.optimize.minimize``; ``torch.optim.LBFGS`` (API).
+    The history (``d``, ``t``, ``old_dirs``, ``old_stps``, ``ro``, ``H_diag``,
+    ``prev_flat_grad``, ``prev_loss``, ``n_iter``, ``func_evals``) is kept in
+    ``state[first parameter]`` between calls, so the usual loop
+    ``for _ in range(n): opt.step(closure)`` with a small ``max_iter`` continues one
+    run. :meth:`state_dict` holds it as arrays (``old_dirs``/``old_stps`` stacked as
+    ``(k, n)``), and a run resumed with :meth:`load_state_dict` continues identically.
+
+    Differences from PyTorch: the search directions, the history and the line
+    search are computed in float64 whatever the parameters' dtype (the parameters
+    keep their dtype; each evaluation writes ``θ`` into ``p.data`` in place, cast,
+    and the gradients are collected as float64, a missing ``.grad`` counting as
+    zero). ``.grad`` holds the gradient of the last evaluation, which after a line
+    search may be at a different trial point than the one returned (as in PyTorch).
+
+    References
+    ----------
+    J. Nocedal, S. J. Wright, *Numerical Optimization*, 2nd ed., Springer 2006:
+    Alg. 7.4 (two-loop recursion), Alg. 3.5 and 3.6 (strong-Wolfe line search),
+    eq. 3.59 (cubic interpolation). D. Liu, J. Nocedal, "On the limited memory BFGS
+    method for large scale optimization", Math. Programming 45 (1989).
+    ``torch.optim.LBFGS`` (API and iteration).
     """
 
     def __init__(
         self,
         params: Iterable,
+        lr: float = 1,
         max_iter: int = 20,
         max_eval: int | None = None,
         tolerance_grad: float = 1e-7,
         tolerance_change: float = 1e-9,
         history_size: int = 100,
+        line_search_fn: str | None = None,
     ) -> None:
         if max_eval is None and isinstance(max_iter, int) and not isinstance(max_iter, bool):
             max_eval = max_iter * 5 // 4
         defaults = dict(
+            lr=lr,
             max_iter=max_iter,
             max_eval=max_eval,
             tolerance_grad=tolerance_grad,
             tolerance_change=tolerance_change,
             history_size=history_size,
+            line_search_fn=line_search_fn,
         )
         super().__init__(params, defaults)
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         self.result: LBFGSResult | None = None
-        self.scipy_result = None
 
     def add_param_group(self, param_group: dict) -> None:
         if self.param_groups:
@@ -123,76 +170,392 @@ class LBFGS(Optimizer):
         super().add_param_group(param_group)
 
     def _validate_group(self, group: dict) -> None:
+        check_nonnegative("lr", group["lr"])
         for name in ("max_iter", "max_eval", "history_size"):
             value = group[name]
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"Invalid {name}: {value!r} (must be an integer >= 1)")
         check_nonnegative("tolerance_grad", group["tolerance_grad"])
         check_nonnegative("tolerance_change", group["tolerance_change"])
+        if group["line_search_fn"] not in (None, "strong_wolfe"):
+            raise ValueError(
+                f"Invalid line_search_fn: {group['line_search_fn']!r} (None or 'strong_wolfe')"
+            )
 
-    def step(self, closure: Callable[[], object] | None = None) -> float:
-        """Minimize the closure's loss; return the final loss (a float).
+    # -- flat views of the parameters ----------------------------------------------------
+    def _layout(self) -> tuple[list, np.ndarray]:
+        params = self.param_groups[0]["params"]
+        sizes = [p.data.size for p in params]
+        return params, np.concatenate(([0], np.cumsum(sizes))).astype(int)
 
-        Details of the run are in :attr:`result` (:class:`LBFGSResult`) and the raw
-        ``scipy.optimize.OptimizeResult`` in :attr:`scipy_result`.
+    def _gather(self) -> np.ndarray:
+        params, offsets = self._layout()
+        x = np.empty(offsets[-1], dtype=np.float64)
+        for p, a, b in zip(params, offsets[:-1], offsets[1:]):
+            x[a:b] = p.data.reshape(-1)
+        return x
+
+    def _write(self, x: np.ndarray) -> None:
+        params, offsets = self._layout()
+        for p, a, b in zip(params, offsets[:-1], offsets[1:]):
+            p.data[...] = x[a:b].reshape(p.shape)  # cast to p's dtype, in place
+            p._bump_version()
+
+    def _evaluate(self, closure) -> tuple[Any, float, np.ndarray]:
+        """Run the closure; return (its result, the loss as a float, the flat gradient)."""
+        params, offsets = self._layout()
+        with enable_grad():
+            out = closure()
+        g = np.zeros(offsets[-1], dtype=np.float64)
+        for p, a, b in zip(params, offsets[:-1], offsets[1:]):
+            if p.grad is not None:
+                g[a:b] = np.asarray(p.grad).reshape(-1)
+        return out, float(out), g
+
+    # -- the algorithm --------------------------------------------------------------------
+    def step(self, closure: Callable[[], object] | None = None):
+        """Run up to ``max_iter`` L-BFGS iterations, continuing the kept history.
+
+        Parameters
+        ----------
+        closure : callable
+            Zeroes the gradients, computes the loss, calls ``loss.backward()`` and
+            returns the loss; called several times.
+
+        Returns
+        -------
+        What the first closure call returned (the loss before this call's updates),
+        as in PyTorch. :attr:`result` describes the call.
         """
         if closure is None:
             raise ValueError(
                 "LBFGS.step needs a closure that zeroes the gradients, computes the loss, "
                 "calls loss.backward() and returns the loss"
             )
-        try:
-            from scipy.optimize import minimize
-        except ImportError as err:  # pragma: no cover - scipy is a test dependency
-            raise ImportError(
-                "LBFGS needs SciPy: pip install 'numnet[scipy]' (or pip install scipy)"
-            ) from err
         group = self.param_groups[0]
-        params = group["params"]
-        sizes = [p.data.size for p in params]
-        offsets = np.concatenate(([0], np.cumsum(sizes)))
-        n = int(offsets[-1])
+        lr = float(group["lr"])
+        max_iter, max_eval = int(group["max_iter"]), int(group["max_eval"])
+        tol_grad, tol_change = float(group["tolerance_grad"]), float(group["tolerance_change"])
+        history_size = int(group["history_size"])
+        state = self.state.setdefault(group["params"][0], {})
+        state.setdefault("func_evals", 0)
+        state.setdefault("n_iter", 0)
 
-        def write(x: np.ndarray) -> None:
-            for p, a, b in zip(params, offsets[:-1], offsets[1:]):
-                p.data[...] = x[a:b].reshape(p.shape)  # cast to p's dtype, in place
+        orig, loss, g = self._evaluate(closure)
+        evals = 1
+        state["func_evals"] += 1
+        if np.max(np.abs(g), initial=0.0) <= tol_grad:
+            self._finish(state, loss, 0, evals, True, "gradient tolerance reached", g)
+            return orig
 
-        def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
-            write(x)
-            with enable_grad():
-                loss = closure()
-            g = np.zeros(n, dtype=np.float64)
-            for p, a, b in zip(params, offsets[:-1], offsets[1:]):
-                if p.grad is not None:
-                    g[a:b] = p.grad.reshape(-1)
-            return float(loss), g
+        d, t = state.get("d"), state.get("t")
+        old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
+        h_diag = state.get("H_diag")
+        prev_g, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
+        n_iter = 0
+        converged, message = False, "max_iter reached"
+        while n_iter < max_iter:
+            n_iter += 1
+            state["n_iter"] += 1
+            if state["n_iter"] == 1:
+                d = -g
+                old_dirs, old_stps, ro, h_diag = [], [], [], 1.0
+            else:
+                y = g - prev_g
+                s = d * t
+                ys = float(y @ s)
+                if ys > 1e-10:  # keep the pair only if the curvature condition holds
+                    if len(old_dirs) == history_size:
+                        old_dirs.pop(0), old_stps.pop(0), ro.pop(0)
+                    old_dirs.append(y), old_stps.append(s), ro.append(1.0 / ys)
+                    h_diag = ys / float(y @ y)
+                d = _two_loop(g, old_dirs, old_stps, ro, h_diag)
+            prev_g = g.copy()
+            prev_loss = loss
+            t = lr * min(1.0, 1.0 / np.abs(g).sum()) if state["n_iter"] == 1 else lr
+            gtd = float(g @ d)
+            if gtd > -tol_change:
+                converged, message = True, "no descent direction (gᵀd > -tolerance_change)"
+                break
 
-        x0 = np.concatenate([p.data.reshape(-1).astype(np.float64) for p in params])
-        res = minimize(
-            fun,
-            x0,
-            jac=True,
-            method="L-BFGS-B",
-            options=dict(
-                maxiter=int(group["max_iter"]),
-                maxfun=int(group["max_eval"]),
-                gtol=float(group["tolerance_grad"]),
-                ftol=float(group["tolerance_change"]),
-                maxcor=int(group["history_size"]),
-            ),
+            ls_evals = 0
+            if group["line_search_fn"] == "strong_wolfe":
+                x0 = self._gather()
+
+                def phi(step: float, x0=x0, d=d) -> tuple[float, np.ndarray]:
+                    self._write(x0 + step * d)
+                    return self._evaluate(closure)[1:]
+
+                loss, g, t, ls_evals = strong_wolfe(
+                    phi, d, t, loss, g, gtd, max_ls=max_eval - evals
+                )
+                self._write(x0 + t * d)
+                grad_ok = np.max(np.abs(g)) <= tol_grad
+            else:
+                self._write(self._gather() + t * d)
+                grad_ok = False
+                if n_iter != max_iter:
+                    _, loss, g = self._evaluate(closure)
+                    grad_ok = np.max(np.abs(g)) <= tol_grad
+                    ls_evals = 1
+            evals += ls_evals
+            state["func_evals"] += ls_evals
+
+            if n_iter == max_iter:
+                break
+            if evals >= max_eval:
+                message = "max_eval reached"
+                break
+            if grad_ok:
+                converged, message = True, "gradient tolerance reached"
+                break
+            if np.max(np.abs(d * t)) <= tol_change:
+                converged, message = True, "step below tolerance_change"
+                break
+            if abs(loss - prev_loss) < tol_change:
+                converged, message = True, "loss change below tolerance_change"
+                break
+
+        state.update(
+            d=d,
+            t=t,
+            old_dirs=old_dirs,
+            old_stps=old_stps,
+            ro=ro,
+            H_diag=h_diag,
+            prev_flat_grad=prev_g,
+            prev_loss=prev_loss,
         )
-        write(res.x)
-        message = res.message if isinstance(res.message, str) else res.message.decode()
-        self.scipy_result = res
+        self._finish(state, loss, n_iter, evals, converged, message, g)
+        return orig
+
+    def _finish(self, state, loss, n_iter, evals, converged, message, g) -> None:
         self.result = LBFGSResult(
-            loss=float(res.fun),
-            n_iter=int(res.nit),
-            n_eval=int(res.nfev),
-            converged=bool(res.success),
+            loss=float(loss),
+            n_iter=int(n_iter),
+            n_eval=int(evals),
+            converged=bool(converged),
             message=message,
-            grad_norm_inf=float(np.max(np.abs(res.jac))) if n else 0.0,
+            grad_norm_inf=float(np.max(np.abs(g), initial=0.0)),
         )
-        state = self.state.setdefault(params[0], {"n_iter": 0, "func_evals": 0})
-        state["n_iter"] += self.result.n_iter
-        state["func_evals"] += self.result.n_eval
-        return self.result.loss
+
+    # -- saving and restoring -----------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Options and state as plain data, the history included (copies).
+
+        Returns
+        -------
+        dict
+            The base layout (``{"state": {0: {...}}, "param_groups": [...]}``) with the
+            history as float64 arrays: ``d``, ``prev_flat_grad`` ``(n,)``, ``old_dirs``,
+            ``old_stps`` ``(k, n)``, ``ro`` ``(k,)``, ``n`` being the total number of
+            parameter entries and ``k`` the pairs kept; ``t``, ``H_diag``,
+            ``prev_loss``, ``n_iter``, ``func_evals`` as numbers.
+        """
+        sd = super().state_dict()
+        n = int(self._layout()[1][-1])
+        for entry in sd["state"].values():
+            for key in _STACKS:
+                if key in entry:
+                    entry[key] = np.array(entry[key], dtype=np.float64).reshape(-1, n)
+            if "ro" in entry:
+                entry["ro"] = np.array(entry["ro"], dtype=np.float64).reshape(-1)
+            for key in _VECTORS:
+                if isinstance(entry.get(key), np.ndarray):
+                    entry[key] = entry[key].copy()
+        return sd
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` saved (the history too; arrays are copied).
+
+        Raises
+        ------
+        ValueError
+            The state does not fit these parameters (group structure, or history
+            vectors whose length is not the total number of parameter entries).
+        """
+        if not isinstance(state_dict, dict) or "state" not in state_dict:
+            raise ValueError("state_dict must be a dict with keys 'state' and 'param_groups'")
+        n = int(self._layout()[1][-1])
+        history: dict[Any, dict[str, Any]] = {}
+        base_state = {}
+        for pid, entry in state_dict["state"].items():
+            entry = dict(entry)
+            kept = {}
+            for key in (*_VECTORS, *_STACKS, "ro"):
+                if key in entry:
+                    kept[key] = entry.pop(key)
+            history[int(pid)] = kept
+            base_state[pid] = entry
+        super().load_state_dict({**state_dict, "state": base_state})
+        params = self.param_groups[0]["params"]
+        for pid, kept in history.items():
+            state = self.state.setdefault(params[pid], {})
+            for key in _VECTORS:
+                if kept.get(key) is not None:
+                    state[key] = _vector(kept[key], n, key)
+            if kept.get("old_dirs") is not None:
+                dirs = np.array(kept["old_dirs"], dtype=np.float64).reshape(-1, n)
+                stps = np.array(kept["old_stps"], dtype=np.float64).reshape(-1, n)
+                ro = np.array(kept["ro"], dtype=np.float64).reshape(-1)
+                if not len(dirs) == len(stps) == len(ro):
+                    raise ValueError("LBFGS state: old_dirs, old_stps and ro differ in length")
+                state["old_dirs"], state["old_stps"] = list(dirs), list(stps)
+                state["ro"] = [float(r) for r in ro]
+            for key in ("t", "H_diag", "prev_loss"):
+                if isinstance(state.get(key), (np.ndarray, np.generic)):
+                    state[key] = float(state[key])
+
+
+def _vector(value, n: int, key: str) -> np.ndarray:
+    arr = np.array(value, dtype=np.float64).reshape(-1)
+    if arr.size != n:
+        raise ValueError(f"LBFGS state {key!r} has {arr.size} entries, the parameters have {n}")
+    return arr
+
+
+def _two_loop(g, old_dirs, old_stps, ro, h_diag) -> np.ndarray:
+    """``−H g`` for the L-BFGS inverse Hessian ``H`` of the pairs (N&W Alg. 7.4).
+
+    ``old_stps`` are the ``s_i``, ``old_dirs`` the ``y_i``, ``ro`` the ``1/(y_iᵀs_i)``,
+    oldest first; ``H₀ = h_diag·I``.
+    """
+    q = -g
+    alpha = [0.0] * len(old_dirs)
+    for i in range(len(old_dirs) - 1, -1, -1):
+        alpha[i] = ro[i] * float(old_stps[i] @ q)
+        q = q - alpha[i] * old_dirs[i]
+    r = h_diag * q
+    for i in range(len(old_dirs)):
+        beta = ro[i] * float(old_dirs[i] @ r)
+        r = r + (alpha[i] - beta) * old_stps[i]
+    return r
+
+
+def _cubic_minimizer(x1, f1, g1, x2, f2, g2, bounds=None) -> float:
+    """Minimizer of the cubic through ``(x1, f1, f'=g1)`` and ``(x2, f2, g2)`` (N&W eq. 3.59).
+
+    Clipped to ``bounds`` (default: the interval between ``x1`` and ``x2``); the
+    midpoint of the bounds when the cubic has no minimizer.
+    """
+    lo, hi = bounds if bounds is not None else (min(x1, x2), max(x1, x2))
+    if x1 == x2:
+        return (lo + hi) / 2
+    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+    disc = d1 * d1 - g1 * g2
+    if disc >= 0 and math.isfinite(disc):
+        d2 = math.sqrt(disc)
+        if x1 <= x2:
+            den = g2 - g1 + 2 * d2
+            m = x2 - (x2 - x1) * ((g2 + d2 - d1) / den) if den != 0 else math.nan
+        else:
+            den = g1 - g2 + 2 * d2
+            m = x1 - (x1 - x2) * ((g1 + d2 - d1) / den) if den != 0 else math.nan
+        if math.isfinite(m):
+            return min(max(m, lo), hi)
+    return (lo + hi) / 2
+
+
+def strong_wolfe(
+    phi: Callable[[float], tuple[float, np.ndarray]],
+    d: np.ndarray,
+    t: float,
+    f0: float,
+    g0: np.ndarray,
+    gtd0: float,
+    c1: float = 1e-4,
+    c2: float = 0.9,
+    tolerance_change: float = 1e-9,
+    max_ls: int = 25,
+) -> tuple[float, np.ndarray, float, int]:
+    """A step ``t`` along ``d`` satisfying the strong Wolfe conditions (N&W Alg. 3.5, 3.6).
+
+    Conditions: ``f(t) ≤ f0 + c1·t·gtd0`` and ``|f'(t)| ≤ c2·|gtd0|``, with
+    ``f'(t) = ∇L(x + t d)ᵀd``. The bracketing phase extrapolates by cubic
+    interpolation within ``[t + 0.01(t − t_prev), 10 t]``; the zoom phase
+    interpolates inside the bracket, moving a trial point that falls within 10 % of
+    an end too often back to 10 % of the interval (safeguard).
+
+    Parameters
+    ----------
+    phi : callable
+        ``phi(t) -> (loss, flat gradient)`` at ``x + t d``.
+    d : (n,) ndarray
+        The descent direction.
+    t : float
+        First trial step.
+    f0, g0, gtd0
+        Loss, gradient and directional derivative ``g0ᵀd < 0`` at ``t = 0``.
+    c1, c2 : float
+        Wolfe constants, ``0 < c1 < c2 < 1``.
+    tolerance_change : float
+        Stop zooming when the bracket is shorter than this (in ``max|t d|``).
+    max_ls : int
+        Maximum evaluations.
+
+    Returns
+    -------
+    (loss, gradient, t, n_evals)
+        At the returned step (the best point found if the conditions were not met).
+    """
+    d_norm = float(np.max(np.abs(d)))
+    f_new, g_new = phi(t)
+    evals = 1
+    gtd_new = float(g_new @ d)
+    t_prev, f_prev, g_prev, gtd_prev = 0.0, f0, g0, gtd0
+    done = False
+    ls_iter = 0
+    while ls_iter < max_ls:  # bracketing (Alg. 3.5)
+        if f_new > f0 + c1 * t * gtd0 or (ls_iter > 1 and f_new >= f_prev):
+            br = [[t_prev, f_prev, g_prev, gtd_prev], [t, f_new, g_new, gtd_new]]
+            break
+        if abs(gtd_new) <= -c2 * gtd0:
+            br = [[t, f_new, g_new, gtd_new]]
+            done = True
+            break
+        if gtd_new >= 0:
+            br = [[t_prev, f_prev, g_prev, gtd_prev], [t, f_new, g_new, gtd_new]]
+            break
+        t_next = _cubic_minimizer(
+            t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(t + 0.01 * (t - t_prev), t * 10)
+        )
+        t_prev, f_prev, g_prev, gtd_prev = t, f_new, g_new, gtd_new
+        t = t_next
+        f_new, g_new = phi(t)
+        evals += 1
+        gtd_new = float(g_new @ d)
+        ls_iter += 1
+    else:
+        br = [[0.0, f0, g0, gtd0], [t, f_new, g_new, gtd_new]]
+
+    insufficient_progress = False
+    low, high = (0, 1) if br[0][1] <= br[-1][1] else (1, 0)
+    while not done and ls_iter < max_ls:  # zoom (Alg. 3.6)
+        if abs(br[1][0] - br[0][0]) * d_norm < tolerance_change:
+            break
+        t = _cubic_minimizer(br[0][0], br[0][1], br[0][3], br[1][0], br[1][1], br[1][3])
+        a, b = min(br[0][0], br[1][0]), max(br[0][0], br[1][0])
+        eps = 0.1 * (b - a)
+        if min(b - t, t - a) < eps:  # too close to an end
+            if insufficient_progress or t >= b or t <= a:
+                t = b - eps if abs(t - b) < abs(t - a) else a + eps
+                insufficient_progress = False
+            else:
+                insufficient_progress = True
+        else:
+            insufficient_progress = False
+        f_new, g_new = phi(t)
+        evals += 1
+        gtd_new = float(g_new @ d)
+        ls_iter += 1
+        if f_new > f0 + c1 * t * gtd0 or f_new >= br[low][1]:
+            br[high] = [t, f_new, g_new, gtd_new]
+        else:
+            if abs(gtd_new) <= -c2 * gtd0:
+                done = True
+            elif gtd_new * (br[high][0] - br[low][0]) >= 0:
+                br[high] = br[low]
+            br[low] = [t, f_new, g_new, gtd_new]
+        low, high = (0, 1) if br[0][1] <= br[1][1] else (1, 0)
+    t, f_new, g_new, _ = br[low]
+    return f_new, g_new, t, evals
