@@ -123,6 +123,7 @@ def test_scheduler_state_dict_round_trip():
     assert sd["last_epoch"] == 4 and "optimizer" not in sd
     opt2 = _opt()
     sched2 = CosineAnnealingLR(opt2, T_max=10)
+    opt2.load_state_dict(opt.state_dict())  # the rates: schedulers chain from them
     sched2.load_state_dict(sd)
     sched.step()
     sched2.step()
@@ -153,3 +154,96 @@ def test_lambda_lr_state_dict_leaves_out_functions():
 def test_bad_scheduler_arguments(make, match):
     with pytest.raises(ValueError, match=match):
         make(_opt())
+
+
+# -- composition (chainable schedulers), as in torch ------------------------------------
+def _torch_lrs(torch, make, n, lr=0.1):
+    p = torch.nn.Parameter(torch.zeros(2))
+    opt = torch.optim.SGD([p], lr=lr)
+    step = make(torch.optim.lr_scheduler, opt)
+    out = [opt.param_groups[0]["lr"]]
+    for _ in range(n - 1):
+        opt.step()
+        step()
+        out.append(opt.param_groups[0]["lr"])
+    return out
+
+
+def _our_lrs(make, n, lr=0.1):
+    from numnet.optim import lr_scheduler
+
+    opt = SGD([Parameter(np.zeros(2))], lr=lr)
+    step = make(lr_scheduler, opt)
+    out = [opt.param_groups[0]["lr"]]
+    for _ in range(n - 1):
+        step()
+        out.append(opt.param_groups[0]["lr"])
+    return out
+
+
+def _both(m, o):
+    a, b = m.StepLR(o, step_size=3, gamma=0.5), m.ExponentialLR(o, gamma=0.9)
+
+    def step():
+        a.step()
+        b.step()
+
+    return step
+
+
+def _with_cosine(m, o):
+    a, b = m.CosineAnnealingLR(o, T_max=6, eta_min=0.001), m.StepLR(o, step_size=4, gamma=0.3)
+
+    def step():
+        a.step()
+        b.step()
+
+    return step
+
+
+def _chained(m, o):
+    return m.ChainedScheduler([m.ConstantLR(o, factor=0.5, total_iters=3),
+                               m.ExponentialLR(o, gamma=0.8)]).step  # fmt: skip
+
+
+def _sequential(m, o):
+    warm = m.ConstantLR(o, factor=0.25, total_iters=2)
+    return m.SequentialLR(o, [warm, m.StepLR(o, step_size=2, gamma=0.5)], milestones=[3]).step
+
+
+def _sequential_cosine(m, o):
+    first = m.ExponentialLR(o, gamma=0.7)
+    return m.SequentialLR(o, [first, m.CosineAnnealingLR(o, T_max=5)], milestones=[4]).step
+
+
+@pytest.mark.parametrize("make", [_both, _with_cosine, _chained, _sequential, _sequential_cosine])
+def test_schedulers_compose_like_torch(make):
+    torch = pytest.importorskip("torch")
+    want = _torch_lrs(torch, make, 16)
+    got = _our_lrs(make, 16)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_step_and_exponential_on_one_optimizer_multiply():
+    got = _our_lrs(_both, 10)
+    # η₀·0.5^⌊t/3⌋·0.9ᵗ: each scheduler scales the rate the other left
+    np.testing.assert_allclose(got, [0.1 * 0.5 ** (t // 3) * 0.9**t for t in range(10)], rtol=1e-13)
+
+
+def test_chained_and_sequential_errors_and_state():
+    from numnet.optim.lr_scheduler import ChainedScheduler, SequentialLR
+
+    opt, other = _opt(), _opt()
+    with pytest.raises(ValueError, match="different optimizer"):
+        ChainedScheduler([StepLR(opt, 2), StepLR(other, 2)])
+    with pytest.raises(ValueError, match="milestones"):
+        SequentialLR(opt, [StepLR(opt, 2), StepLR(opt, 3)], milestones=[])
+    with pytest.raises(ValueError, match="at least one"):
+        ChainedScheduler([])
+    opt = _opt()
+    chain = ChainedScheduler([StepLR(opt, 2, gamma=0.5), ExponentialLR(opt, gamma=0.9)])
+    for _ in range(3):
+        chain.step()
+    sd = chain.state_dict()
+    assert [s["last_epoch"] for s in sd["_schedulers"]] == [3, 3]
+    assert chain.get_last_lr() == [opt.param_groups[0]["lr"]]

@@ -3,20 +3,28 @@
 A scheduler wraps an optimizer and rewrites ``group["lr"]`` of every parameter group
 each time ``scheduler.step()`` is called (after ``optimizer.step()``, once per
 iteration or once per epoch: the unit is yours). As in PyTorch, ``t = last_epoch``
-counts the ``scheduler.step()`` calls; constructing a scheduler sets ``t = 0`` and the
-group's learning rate to ``lr(0)``, and the group's original learning rate is kept as
-``group["initial_lr"]`` (the base rate ``η₀``).
+counts the ``scheduler.step()`` calls; constructing a scheduler sets ``t = 0`` and
+the group's original learning rate is kept as ``group["initial_lr"]`` (the base rate
+``η₀``).
 
-Each class evaluates a closed-form pure function of ``t`` (``step_lr``,
-``cosine_annealing_lr``...), which the tests and plots can call directly. Schedulers
-are therefore not chainable (two schedulers on one optimizer overwrite each other's
-rate); compose the functions with :class:`LambdaLR` instead.
+Each class has a closed form, a pure function of ``t`` (``step_lr``,
+``cosine_annealing_lr``...) that the tests and plots can call directly. Like
+PyTorch's, the classes are *chainable*: ``step()`` updates the rate the group
+currently has (``StepLR`` multiplies it by ``γ`` every ``step_size`` steps,
+``ExponentialLR`` by ``γ`` every step, ``CosineAnnealingLR`` applies the recursive
+form of the cosine), so two schedulers on one optimizer compose: ``StepLR`` and
+``ExponentialLR`` stepped together give ``η₀·γ₁^⌊t/s⌋·γ₂ᵗ``, exactly as in PyTorch.
+A scheduler alone follows its closed form. :class:`LambdaLR` is the exception, as in
+PyTorch: it sets ``η₀·λ(t)`` and overwrites the others. :class:`ChainedScheduler`
+steps several schedulers as one and :class:`SequentialLR` switches from one to the
+next at given milestones (PyTorch's classes).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -98,7 +106,7 @@ def _check_positive(name: str, value) -> None:
 
 # -- scheduler classes ----------------------------------------------------------------------
 class LRScheduler:
-    """Base class: keeps ``last_epoch`` and writes ``lr(t)`` into the optimizer's groups.
+    """Base class: keeps ``last_epoch`` and updates the optimizer's learning rates.
 
     Parameters
     ----------
@@ -107,9 +115,18 @@ class LRScheduler:
         ``-1`` to start fresh; a value ``>= 0`` resumes (the groups must then already
         hold ``"initial_lr"``), as in PyTorch.
 
+    Raises
+    ------
+    TypeError
+        ``optimizer`` is not an :class:`Optimizer`.
+    KeyError
+        Resuming (``last_epoch >= 0``) without ``"initial_lr"`` in the groups.
+
     Notes
     -----
-    Subclasses implement ``_lr_at(base_lr, t)``.
+    Subclasses implement ``_lr_at(base_lr, t)`` (the closed form) and may implement
+    the chainable ``get_lr()`` (the new rate from ``group["lr"]``); the default
+    ``get_lr`` is the closed form, which overwrites the rate (not chainable).
     """
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
@@ -128,22 +145,39 @@ class LRScheduler:
         self.base_lrs: list[float] = [float(g["initial_lr"]) for g in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._last_lr: list[float] = []
+        self._step_count = 0
         self.step()
 
     def _lr_at(self, base_lr: float, t: int) -> float:
         raise NotImplementedError
 
-    def get_lr(self) -> list[float]:
-        """The learning rate of each group at ``t = last_epoch``."""
+    def _closed_form_lr(self) -> list[float]:
+        """The closed form ``lr(t)`` of each group at ``t = last_epoch``."""
         return [float(self._lr_at(base, self.last_epoch)) for base in self.base_lrs]
 
+    def _group_lrs(self) -> list[float]:
+        return [float(g["lr"]) for g in self.optimizer.param_groups]
+
+    def get_lr(self) -> list[float]:
+        """The learning rate of each group for ``t = last_epoch`` (what ``step`` sets)."""
+        return self._closed_form_lr()
+
     def step(self) -> None:
-        """Advance ``t`` by one and set every group's ``lr`` to ``lr(t)``."""
+        """Advance ``t`` by one and set every group's ``lr`` (see :meth:`get_lr`)."""
+        self._step_count += 1
         self.last_epoch += 1
-        lrs = self.get_lr()
+        self._set(self.get_lr())
+
+    def _restart(self) -> None:
+        """``t = 0`` with the closed form (PyTorch's ``step(0)``, used by SequentialLR)."""
+        self._step_count += 1
+        self.last_epoch = 0
+        self._set(self._closed_form_lr())
+
+    def _set(self, lrs: list[float]) -> None:
         for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
-        self._last_lr = lrs
+        self._last_lr = [float(lr) for lr in lrs]
 
     def get_last_lr(self) -> list[float]:
         """The learning rates set by the last ``step()`` (one per group)."""
@@ -158,7 +192,11 @@ class LRScheduler:
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a state saved by :meth:`state_dict` (does not touch ``group["lr"]``)."""
+        """Restore a state saved by :meth:`state_dict` (does not touch ``group["lr"]``).
+
+        As in PyTorch, the chainable schedulers continue from the optimizer's current
+        rates: restore the optimizer's own state dict too (it holds ``lr``).
+        """
         self.__dict__.update(
             {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in state_dict.items()}
         )
@@ -189,6 +227,17 @@ class ConstantLR(LRScheduler):
     def _lr_at(self, base_lr: float, t: int) -> float:
         return constant_lr(t, base_lr, self.factor, self.total_iters)
 
+    def get_lr(self) -> list[float]:
+        """Chainable (PyTorch): ``×factor`` at ``t = 0``, ``÷factor`` at ``total_iters``."""
+        t, lrs = self.last_epoch, self._group_lrs()
+        if t == 0:
+            return [lr * self.factor for lr in lrs]
+        if t != self.total_iters:
+            return lrs
+        if self.factor == 0:  # PyTorch divides by zero here; the closed form is defined
+            return self._closed_form_lr()
+        return [lr * (1.0 / self.factor) for lr in lrs]
+
 
 class SeedAnnealingLR(LRScheduler):
     """Seed 000's annealing: ``η₀`` for the first ``k₀`` updates, then ``η₀·k₀/k``.
@@ -214,6 +263,15 @@ class SeedAnnealingLR(LRScheduler):
     def _lr_at(self, base_lr: float, t: int) -> float:
         return seed_annealing_lr(t + 1, base_lr, self.k0)
 
+    def get_lr(self) -> list[float]:
+        """Chainable: update ``k = t + 1 > k₀`` multiplies the rate by ``(k − 1)/k``."""
+        t, lrs = self.last_epoch, self._group_lrs()
+        if self._step_count == 1 and t > 0:  # resuming: start from the closed form
+            return self._closed_form_lr()
+        if t == 0 or t + 1 <= self.k0:
+            return lrs
+        return [lr * t / (t + 1) for lr in lrs]
+
 
 class StepLR(LRScheduler):
     """Multiply the rate by ``gamma`` every ``step_size`` steps (see :func:`step_lr`)."""
@@ -230,6 +288,14 @@ class StepLR(LRScheduler):
     def _lr_at(self, base_lr: float, t: int) -> float:
         return step_lr(t, base_lr, self.step_size, self.gamma)
 
+    def get_lr(self) -> list[float]:
+        """Chainable (PyTorch): the current rate times ``γ`` when ``t`` is a multiple
+        of ``step_size``, else unchanged."""
+        t, lrs = self.last_epoch, self._group_lrs()
+        if t == 0 or t % self.step_size != 0:
+            return lrs
+        return [lr * self.gamma for lr in lrs]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply the rate by ``gamma`` every step (see :func:`exponential_lr`)."""
@@ -241,6 +307,11 @@ class ExponentialLR(LRScheduler):
 
     def _lr_at(self, base_lr: float, t: int) -> float:
         return exponential_lr(t, base_lr, self.gamma)
+
+    def get_lr(self) -> list[float]:
+        """Chainable (PyTorch): the current rate times ``γ`` (unchanged at ``t = 0``)."""
+        lrs = self._group_lrs()
+        return lrs if self.last_epoch == 0 else [lr * self.gamma for lr in lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -262,10 +333,33 @@ class CosineAnnealingLR(LRScheduler):
     def _lr_at(self, base_lr: float, t: int) -> float:
         return cosine_annealing_lr(t, base_lr, self.T_max, self.eta_min)
 
+    def get_lr(self) -> list[float]:
+        """Chainable (PyTorch's recursive form)::
+
+            η_t = η_min + (η_{t−1} − η_min)·(1 + cos(π t/T)) / (1 + cos(π (t−1)/T))
+
+        with PyTorch's special case where the denominator vanishes (``t − 1 − T`` a
+        multiple of ``2T``): ``η_t = η_{t−1} + (η₀ − η_min)(1 − cos(π/T))/2``.
+        Alone it equals :func:`cosine_annealing_lr` (up to rounding).
+        """
+        t, T, lrs = self.last_epoch, self.T_max, self._group_lrs()
+        if t == 0:
+            return lrs
+        if self._step_count == 1 and t > 0:  # resuming: start from the closed form
+            return self._closed_form_lr()
+        if (t - 1 - T) % (2 * T) == 0:
+            return [
+                lr + (base - self.eta_min) * (1 - math.cos(math.pi / T)) / 2
+                for lr, base in zip(lrs, self.base_lrs)
+            ]
+        ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
+        return [ratio * (lr - self.eta_min) + self.eta_min for lr in lrs]
+
 
 class LambdaLR(LRScheduler):
     """``lr = η₀·lr_lambda(t)``; one function, or one per parameter group.
 
+    Not chainable, as in PyTorch: it sets ``η₀·λ(t)`` whatever another scheduler did.
     The functions are not part of :meth:`state_dict`; rebuild the scheduler with them.
     """
 
@@ -290,3 +384,161 @@ class LambdaLR(LRScheduler):
         return [
             lambda_lr(self.last_epoch, base, f) for base, f in zip(self.base_lrs, self.lr_lambdas)
         ]
+
+
+def _check_schedulers(schedulers, optimizer) -> list[LRScheduler]:
+    schedulers = list(schedulers)
+    if not schedulers:
+        raise ValueError("expected at least one scheduler")
+    for i, sched in enumerate(schedulers):
+        if not isinstance(sched, LRScheduler):
+            raise TypeError(f"schedulers[{i}] is a {type(sched).__name__}, not an LRScheduler")
+        if isinstance(sched, (ChainedScheduler, SequentialLR)):
+            raise ValueError(f"schedulers[{i}]: nesting {type(sched).__name__} is not supported")
+        if sched.optimizer is not optimizer:
+            raise ValueError(
+                f"schedulers[{i}] wraps a different optimizer than the first scheduler; "
+                "all must share one optimizer"
+            )
+    return schedulers
+
+
+class ChainedScheduler(LRScheduler):
+    """Step several schedulers of one optimizer as one (``torch``'s ``ChainedScheduler``).
+
+    Parameters
+    ----------
+    schedulers : sequence of LRScheduler
+        Stepped in this order by each :meth:`step`; chainable ones compose.
+    optimizer : Optimizer, optional
+        Defaults to the first scheduler's; all must share it.
+
+    Raises
+    ------
+    ValueError
+        No scheduler, schedulers on different optimizers, or a nested
+        ``ChainedScheduler``/``SequentialLR``.
+    TypeError
+        An entry is not a scheduler.
+    """
+
+    def __init__(
+        self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None
+    ) -> None:
+        schedulers = list(schedulers)
+        if optimizer is None and schedulers and isinstance(schedulers[0], LRScheduler):
+            optimizer = schedulers[0].optimizer
+        self._schedulers = _check_schedulers(schedulers, optimizer)
+        self.optimizer = optimizer
+        self._last_lr = self._group_lrs()
+
+    def step(self) -> None:
+        """Step every scheduler, in order."""
+        for sched in self._schedulers:
+            sched.step()
+        self._last_lr = self._group_lrs()
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{"_schedulers": [each scheduler's state], "_last_lr": [...]}``."""
+        return {
+            "_schedulers": [s.state_dict() for s in self._schedulers],
+            "_last_lr": list(self._last_lr),
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`'s output into the same schedulers."""
+        states = state_dict["_schedulers"]
+        if len(states) != len(self._schedulers):
+            raise ValueError(
+                f"expected {len(self._schedulers)} scheduler states, got {len(states)}"
+            )
+        for sched, state in zip(self._schedulers, states):
+            sched.load_state_dict(state)
+        self._last_lr = list(state_dict["_last_lr"])
+
+
+class SequentialLR(LRScheduler):
+    """Run ``schedulers[i]`` between ``milestones[i-1]`` and ``milestones[i]`` (``torch``'s).
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    schedulers : sequence of LRScheduler
+        All on ``optimizer``. At milestone ``milestones[i-1]`` scheduler ``i``
+        restarts at ``t = 0`` from its closed form (PyTorch's ``step(0)``).
+    milestones : sequence of int
+        ``len(schedulers) - 1`` increasing step counts.
+    last_epoch : int
+
+    Raises
+    ------
+    ValueError
+        Schedulers on another optimizer, a wrong number of milestones, or a nested
+        ``ChainedScheduler``/``SequentialLR``.
+
+    Notes
+    -----
+    As in PyTorch, construction resets every group's ``lr`` to ``initial_lr``, undoes
+    the initial step of every scheduler and redoes it for the first only.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        schedulers: Sequence[LRScheduler],
+        milestones: Sequence[int],
+        last_epoch: int = -1,
+    ) -> None:
+        self._schedulers = _check_schedulers(schedulers, optimizer)
+        milestones = [int(m) for m in milestones]
+        if len(milestones) != len(self._schedulers) - 1:
+            raise ValueError(
+                f"SequentialLR expects {len(self._schedulers) - 1} milestones for "
+                f"{len(self._schedulers)} schedulers, got {len(milestones)}"
+            )
+        if any(b <= a for a, b in zip(milestones, milestones[1:])):
+            raise ValueError(f"milestones must increase, got {milestones}")
+        _check_int("last_epoch", last_epoch, -1)
+        self.optimizer = optimizer
+        self._milestones = milestones
+        self.last_epoch = last_epoch + 1
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        for sched in self._schedulers:
+            sched.last_epoch -= 1
+            sched._step_count -= 1
+        self._schedulers[0].step()
+        self._last_lr = self._schedulers[0].get_last_lr()
+
+    def step(self) -> None:
+        """Advance ``t``; step (or, at a milestone, restart) the scheduler in charge."""
+        self.last_epoch += 1
+        idx = bisect_right(self._milestones, self.last_epoch)
+        sched = self._schedulers[idx]
+        if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
+            sched._restart()
+        else:
+            sched.step()
+        self._last_lr = sched.get_last_lr()
+
+    def state_dict(self) -> dict[str, Any]:
+        """``last_epoch``, milestones, ``_last_lr`` and each scheduler's state."""
+        return {
+            "last_epoch": self.last_epoch,
+            "_milestones": list(self._milestones),
+            "_last_lr": list(self._last_lr),
+            "_schedulers": [s.state_dict() for s in self._schedulers],
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`'s output into the same schedulers."""
+        states = state_dict["_schedulers"]
+        if len(states) != len(self._schedulers):
+            raise ValueError(
+                f"expected {len(self._schedulers)} scheduler states, got {len(states)}"
+            )
+        for sched, state in zip(self._schedulers, states):
+            sched.load_state_dict(state)
+        self.last_epoch = int(state_dict["last_epoch"])
+        self._milestones = list(state_dict["_milestones"])
+        self._last_lr = list(state_dict["_last_lr"])
