@@ -11,9 +11,17 @@ from numnet.train.callbacks import (
     ProgressBar,
 )
 from numnet.train.history import History
-from numnet.train.loop import TrainingDivergedError, accuracy_count, evaluate, fit, predict
+from numnet.train.loop import (
+    Accuracy,
+    TrainingDivergedError,
+    accuracy_count,
+    evaluate,
+    fit,
+    predict,
+)
 
 __all__ = [
+    "Accuracy",
     "CSVLogger",
     "Callback",
     "EarlyStopping",

@@ -43,6 +43,19 @@ def _mode(monitor: str, mode: str) -> str:
     return mode
 
 
+def _is_improvement(value, reference, mode: str, min_delta: float = 0.0) -> bool:
+    """Whether ``value`` beats ``reference`` by more than ``min_delta`` (``reference``
+    None: the worst value, +inf for 'min' and -inf for 'max'). NaN never improves."""
+    value = float(value)
+    if math.isnan(value):
+        return False
+    if reference is None:
+        reference = math.inf if mode == "min" else -math.inf
+    if mode == "min":
+        return value < reference - min_delta
+    return value > reference + min_delta
+
+
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
 
@@ -50,16 +63,45 @@ class EarlyStopping(Callback):
     and keep the model of the best validation epoch (``restore_best_weights=True``:
     the best weights are put back when training ends, stopped early or not).
 
+    The semantics are Keras's (and Lightning's): ``wait`` counts the epochs since the
+    last improvement, and training stops at the end of the epoch where it reaches
+    ``patience`` (with ``patience=2``, best at epoch 1, no improvement at epochs 2
+    and 3: training stops after epoch 3; ``patience=0`` stops at the first epoch
+    without improvement).
+
     Parameters
     ----------
     monitor : str
         A history column, e.g. ``'val_loss'`` or ``'val_accuracy'``.
     patience : int
-        Epochs without improvement before stopping.
+        Epochs without improvement after which training stops (>= 0).
     min_delta : float
-        Smallest change that counts as an improvement.
+        An improvement must beat the best value by more than ``|min_delta|``.
     mode : 'auto' | 'min' | 'max'
+        'auto' is 'max' for a monitor naming an accuracy (``'acc'`` in it), else 'min'.
+    baseline : float, optional
+        A value to beat (by more than ``min_delta``): until the monitor beats it,
+        epochs count as without improvement (``wait`` is not reset), so training stops
+        after ``patience`` epochs that never beat it (Keras). The best epoch is still
+        tracked, and restored.
     restore_best_weights : bool
+        Put back the weights of the best epoch when training ends (stopped early or
+        not; Keras 3). If no epoch had a monitored value that counts (all NaN), the
+        final weights are kept.
+
+    Notes
+    -----
+    A NaN value of ``monitor`` is never an improvement (in either mode): it counts as
+    an epoch without improvement, and never becomes ``best``. The state (``best``,
+    ``best_epoch``, ``wait``, ``stopped_epoch``, the best weights) is reset when a
+    fresh ``fit`` begins, and restored with the rest when ``fit`` resumes a checkpoint.
+
+    Raises
+    ------
+    ValueError
+        ``patience < 0`` or a bad ``mode``.
+    KeyError
+        At the end of an epoch, when ``monitor`` is not among the logged metrics.
     """
 
     def __init__(
@@ -69,6 +111,7 @@ class EarlyStopping(Callback):
         min_delta: float = 0.0,
         mode: str = "auto",
         restore_best_weights: bool = True,
+        baseline: float | None = None,
     ) -> None:
         if patience < 0:
             raise ValueError(f"patience must be >= 0, got {patience}")
@@ -76,6 +119,7 @@ class EarlyStopping(Callback):
         self.patience = int(patience)
         self.min_delta = abs(float(min_delta))
         self.mode = _mode(monitor, mode)
+        self.baseline = None if baseline is None else float(baseline)
         self.restore_best_weights = restore_best_weights
         self.best: float | None = None
         self.best_epoch: int | None = None
@@ -84,28 +128,35 @@ class EarlyStopping(Callback):
         self.stopped_epoch: int | None = None
 
     def _improved(self, value: float) -> bool:
-        if self.best is None:
-            return True
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+        return _is_improvement(value, self.best, self.mode, self.min_delta)
+
+    def on_train_begin(self, loop, logs):
+        """A fresh run starts afresh (Keras): the state of an earlier ``fit`` that used
+        this callback is dropped, unless this one resumed from a checkpoint."""
+        if getattr(loop.history, "initial_epoch", 0) == 0:
+            self.best = self.best_epoch = self.best_weights = self.stopped_epoch = None
+            self.wait = 0
 
     def on_epoch_end(self, loop, epoch, logs):
         value = logs.get(self.monitor)
         if value is None:
             raise KeyError(
                 f"EarlyStopping monitors {self.monitor!r}, which is not among the logged "
-                f"metrics {sorted(logs)} (pass validation data to fit for 'val_*')"
+                f"metrics {sorted(logs)} (pass validation data to fit for 'val_*', and a "
+                "classification loss or metrics='accuracy' for '*accuracy')"
             )
+        self.wait += 1
         if self._improved(value):
-            self.best, self.best_epoch, self.wait = float(value), epoch, 0
+            self.best, self.best_epoch = float(value), epoch
             if self.restore_best_weights:
                 self.best_weights = loop.model.state_dict()
-        else:
-            self.wait += 1
-            if self.wait > self.patience:
-                self.stopped_epoch = epoch
-                loop.stop_training = True
+            if self.baseline is None or _is_improvement(
+                value, self.baseline, self.mode, self.min_delta
+            ):
+                self.wait = 0
+        if self.wait > 0 and self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            loop.stop_training = True
 
     def on_train_end(self, loop, logs):
         if self.restore_best_weights and self.best_weights is not None:
@@ -129,7 +180,17 @@ class EarlyStopping(Callback):
 class ModelCheckpoint(Callback):
     """Save the model (``numnet.save``, atomically) after epochs.
 
-    With ``save_best_only`` the file is rewritten only when ``monitor`` improves.
+    With ``save_best_only`` the file is rewritten only when ``monitor`` improves on
+    the best value saved so far (strictly; a NaN value never does, so a NaN first
+    value does not block later saves). Otherwise it is rewritten after every epoch.
+    The file's metadata holds the epoch and the finite logged metrics.
+
+    Raises
+    ------
+    ValueError
+        A bad ``mode``.
+    KeyError
+        With ``save_best_only``, at the end of an epoch when ``monitor`` is not logged.
     """
 
     def __init__(
@@ -148,10 +209,7 @@ class ModelCheckpoint(Callback):
         if self.save_best_only:
             if value is None:
                 raise KeyError(f"ModelCheckpoint monitors {self.monitor!r}, which is not logged")
-            better = self.best is None or (
-                value < self.best if self.mode == "min" else value > self.best
-            )
-            if not better:
+            if not _is_improvement(value, self.best, self.mode):
                 return
             self.best = float(value)
         save(loop.model, self.path, metadata={"epoch": epoch, **_finite(logs)})
