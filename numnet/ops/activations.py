@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from numnet import _memory
-from numnet.autograd.registry import primitive
+from numnet.ops._ieee import primitive
 from numnet.parallel import parallel_batch
 
 _PARALLEL_MIN_SIZE = 1 << 18  # elements; below, one thread is faster than a split
@@ -82,6 +82,10 @@ def _dense_order(a: np.ndarray) -> tuple[int, ...] | None:
 def relu(z):
     """Rectified linear unit ``max(0, z)``. Math: ``φ'(z) = 1{z > 0}`` (0 at z = 0).
 
+    At ``z = NaN`` (output NaN) the adjoint passes, as in PyTorch (which zeroes it
+    where ``y ≤ 0``, false for NaN): the VJP's mask is ``y ≠ 0``, the same as
+    ``1{z > 0}`` for every other input since ``y ≥ 0``.
+
     Notes: the zero is passed as a row of zeros rather than a scalar: NumPy's
     vectorised loop for ``maximum`` is about 2x faster on two arrays than on an array
     and a scalar (measured for float32, 128 x 512). Large arrays (a convolution's
@@ -95,7 +99,7 @@ def relu(z):
         y = np.maximum(z, _zero_row(z))
 
         def vjp(g, needs):
-            return (g * (y > 0),)  # d relu = 1{y > 0}
+            return (g * (y != 0),)  # d relu = 1{y > 0}, and 1 at NaN (PyTorch's)
 
         return y, vjp
 
@@ -110,10 +114,10 @@ def relu(z):
     def vjp_large(g, needs):
         gc = g.transpose(order) if g.shape == y.shape else None
         if gc is None or not gc.flags.c_contiguous:
-            return (g * (y > 0),)
+            return (g * (y != 0),)
         gxc = _memory.empty(gc.shape, np.result_type(g.dtype, y.dtype))
         gf, gxf = gc.reshape(len(gc), -1), gxc.reshape(len(gxc), -1)
-        parallel_batch(lambda a, b: np.multiply(gf[a:b], yf[a:b] > 0, out=gxf[a:b]), len(gf))
+        parallel_batch(lambda a, b: np.multiply(gf[a:b], yf[a:b] != 0, out=gxf[a:b]), len(gf))
         return (gxc.transpose(inverse),)  # d relu = 1{y > 0}
 
     return y, vjp_large
@@ -136,7 +140,10 @@ def leaky_relu(z, *, negative_slope=0.01):
 def softplus(z):
     """``log(1 + e^z)`` as ``max(z, 0) + log1p(e^{-|z|})`` (no overflow).
 
-    Math: ``φ'(z) = σ(z)``.
+    Math: ``φ'(z) = σ(z)``. Exact for every ``z``: PyTorch's ``softplus`` (``threshold=20``)
+    returns ``z`` and the derivative 1 for ``z > 20``, off by ``e^{-z} < 2.1e-9``; numnet
+    keeps ``z + log1p(e^{-z})`` and ``σ(z)`` there (the difference is below float32's
+    resolution; ``tests/test_edge_sweep.py`` allows it in float64).
     """
     y = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
 

@@ -58,7 +58,7 @@ import numpy as np
 
 from numnet import _memory
 from numnet.autograd.engine import is_grad_enabled
-from numnet.autograd.registry import primitive
+from numnet.ops._ieee import primitive
 from numnet.parallel import get_num_threads, parallel_batch, set_num_threads  # noqa: F401
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.autograd.registry import primitive
+from numnet.ops._ieee import primitive
 
 
 @primitive("add", family="elementwise", saves=())
@@ -66,15 +66,23 @@ def neg(x):
 
 @primitive("pow", family="elementwise", saves_output=True)
 def pow(x, p):
-    """``x ** p``. Math: ``δx = δy ⊙ p x^{p-1}``, ``δp = δy ⊙ x^p log x``."""
+    """``x ** p``. Math: ``δx = δy ⊙ p x^{p-1}``, ``δp = δy ⊙ x^p log x``.
+
+    Where a textbook formula is ``0·∞``, PyTorch's values (checked in
+    ``tests/test_edge_sweep.py``): ``δx = 0`` where ``p = 0`` (``x^0 = 1`` is constant,
+    also at ``x = 0``, where ``p x^{p-1}`` would be ``0·∞``); ``δp = 0`` where ``x = 0``
+    and ``p ≥ 0`` (``0^p`` is constant in ``p`` there); elsewhere the formulas, so
+    ``δx = ∞`` for ``√x`` at 0, ``δp = -∞`` at ``x = 0, p < 0`` and ``δp = NaN`` for
+    ``x < 0`` (``x^p`` is not real-differentiable in ``p`` there).
+    """
     y = np.power(x, p)
 
     def vjp(g, needs):
-        gx = g * p * np.power(x, p - 1) if needs[0] else None
-        gp = None
+        gx = gp = None
+        if needs[0]:
+            gx = np.where(p == 0, 0, g * p * np.power(x, p - 1))
         if needs[1]:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gp = g * y * np.where(x > 0, np.log(np.where(x > 0, x, 1)), 0)
+            gp = np.where((x == 0) & (p >= 0), 0, g * y * np.log(x))
         return gx, gp
 
     return y, vjp
@@ -115,10 +123,11 @@ def sqrt(x):
 
 @primitive("abs", family="elementwise")
 def abs(x):
-    """``|x|``. Math: ``δx = δy ⊙ sign(x)`` (0 at x = 0, a subgradient)."""
+    """``|x|``. Math: ``δx = δy ⊙ sign(x)`` (0 at x = 0, a subgradient; 0 at NaN, as
+    PyTorch's ``sgn``)."""
 
     def vjp(g, needs):
-        return (g * np.sign(x),)
+        return (g * ((x > 0).astype(g.dtype) - (x < 0)),)
 
     return np.abs(x), vjp
 
@@ -141,26 +150,39 @@ def clamp(x, *, min=None, max=None):
     return y, vjp
 
 
+def _select(g, a, b, loses, needs, i=0):
+    """The adjoint of input ``i`` of maximum/minimum: ``δy``, 0 where it ``loses``, half on
+    ties (PyTorch's rule; NaN neither wins nor loses, so it gets ``δy``)."""
+    if not needs[i]:
+        return None
+    return np.where(loses, 0, np.where(a == b, g * 0.5, g)).astype(g.dtype, copy=False)
+
+
 @primitive("maximum", family="elementwise")
 def maximum(a, b):
-    """Elementwise ``max(a, b)``. Math: the adjoint goes to the larger input (split on ties)."""
+    """Elementwise ``max(a, b)``. Math: the adjoint goes to the larger input (split on ties).
+
+    Where either input is NaN (the output is NaN) both inputs get the whole adjoint, as
+    in PyTorch.
+    """
     y = np.maximum(a, b)
 
     def vjp(g, needs):
-        wa = np.where(a == b, 0.5, a > b).astype(g.dtype)
-        return (g * wa if needs[0] else None), (g * (1 - wa) if needs[1] else None)
+        return _select(g, a, b, a < b, needs), _select(g, a, b, a > b, needs, 1)
 
     return y, vjp
 
 
 @primitive("minimum", family="elementwise")
 def minimum(a, b):
-    """Elementwise ``min(a, b)``. Math: the adjoint goes to the smaller input (split on ties)."""
+    """Elementwise ``min(a, b)``. Math: the adjoint goes to the smaller input (split on ties).
+
+    Where either input is NaN both inputs get the whole adjoint, as in PyTorch.
+    """
     y = np.minimum(a, b)
 
     def vjp(g, needs):
-        wa = np.where(a == b, 0.5, a < b).astype(g.dtype)
-        return (g * wa if needs[0] else None), (g * (1 - wa) if needs[1] else None)
+        return _select(g, a, b, a > b, needs), _select(g, a, b, a < b, needs, 1)
 
     return y, vjp
 

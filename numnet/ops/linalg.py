@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from numnet import _memory
-from numnet.autograd.registry import primitive
+from numnet.ops._ieee import primitive
 
 _ONES: dict[tuple, np.ndarray] = {}
 
@@ -111,8 +111,9 @@ def linear(x, weight, bias=None):
         y += bias
 
     def vjp(g, needs):
-        g2 = g.reshape(-1, g.shape[-1])
-        x2 = x.reshape(-1, x.shape[-1])
+        rows = g.size // g.shape[-1] if g.shape[-1] else int(np.prod(g.shape[:-1]))
+        g2 = g.reshape(rows, g.shape[-1])  # (not -1: a size may be 0)
+        x2 = x.reshape(rows, x.shape[-1])
         gx = (g @ weight) if needs[0] else None  # δx = δs W
         gw = None
         if needs[1]:  # δW = δsᵀ x, in recycled memory (a weight gradient is large)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.autograd.registry import primitive
+from numnet.ops._ieee import primitive
 from numnet.ops.activations import stable_sigmoid
 
 
 def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
-    m = np.max(z, axis=axis, keepdims=True)
+    m = np.max(z, axis=axis, keepdims=True, initial=-np.inf)  # (an empty axis: -inf)
     shifted = z - m
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
@@ -99,8 +99,20 @@ def binary_cross_entropy_logits(z, y):
     ``y ∈ {0, 1}`` this is seed 002's ``log(1 + e^{-ỹ z})`` with ``ỹ = 2y - 1``).
 
     Math: ``δz = δℓ (σ(z) - y)``, ``δy = -δℓ z``.
+
+    At ``z = ±∞`` the loss is its limit, ``(1 - y)·∞`` at ``+∞`` and ``y·∞`` at ``-∞``,
+    with ``0·∞ = 0`` (so 0 for a correct, infinitely confident prediction:
+    ``z = +∞, y = 1`` or ``z = -∞, y = 0``). PyTorch returns NaN for ``(+∞, 1)``,
+    ``(-∞, 1)`` and ``(-∞, 0)`` (its formula has ``0·∞`` or ``∞ - ∞`` there); the
+    gradients are PyTorch's.
     """
     loss = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    infinite = np.isinf(z)
+    if infinite.any():  # z·(1 - y) or -z·y is 0·∞ or ∞ - ∞ there: take the limit
+        c = np.where(z > 0, 1 - y, y)
+        loss = np.where(infinite, np.where(c == 0, 0, c * np.inf), loss).astype(
+            loss.dtype, copy=False
+        )
 
     def vjp(g, needs):
         gz = g * (stable_sigmoid(z) - y) if needs[0] else None
@@ -120,6 +132,10 @@ def binary_cross_entropy_probs(p, y):
     Each log is clamped at -100 (PyTorch's convention), so ``p ∈ {0, 1}`` gives a
     finite loss. Math: ``δp = δℓ (p - y) / max(p (1 - p), 1e-12)``,
     ``δy = δℓ (log(1 - p) - log p)`` (clamped logs).
+
+    ``δy`` is the derivative of the loss returned, clamped logs included, so it is
+    ``±100`` at ``p ∈ {0, 1}``; PyTorch differentiates unclamped logs there and gives
+    ``±∞`` (inconsistent with its own clamped value). Everywhere else the two agree.
     """
     with np.errstate(divide="ignore"):
         log_p = np.maximum(np.log(p), -100)

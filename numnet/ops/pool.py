@@ -34,7 +34,7 @@ import numpy as np
 
 from numnet import _memory
 from numnet.autograd.engine import is_grad_enabled
-from numnet.autograd.registry import primitive
+from numnet.ops._ieee import primitive
 from numnet.ops.conv import _pair, _positive_pair, parallel_batch
 
 
@@ -128,6 +128,18 @@ def _scatter(g, idx, shape, kernel, stride, out, dtype) -> np.ndarray:
     return gx
 
 
+def _first_input_of_empty_windows(idx, low, kernel, stride, pad, out) -> None:
+    """Windows whose maximum is the padding value (all ``-inf``): their arg-max becomes
+    the window's first input in row-major order, PyTorch's choice, rather than the first
+    offset, which may be padding (and would drop the gradient)."""
+    if not low.any():
+        return
+    rows = np.maximum(0, pad[0] - stride[0] * np.arange(out[0]))  # first input row, col
+    cols = np.maximum(0, pad[1] - stride[1] * np.arange(out[1]))
+    first = rows[:, None] * kernel[1] + cols[None, :]
+    np.copyto(idx, first[None, :, :, None].astype(idx.dtype), where=low)
+
+
 @primitive("max_pool2d", family="conv")
 def max_pool2d(x, *, kernel_size, stride=None, padding=0):
     """Max over ``kH × kW`` windows (``F.max_pool2d``); gradient to the (first) arg-max.
@@ -150,12 +162,14 @@ def max_pool2d(x, *, kernel_size, stride=None, padding=0):
     Notes
     -----
     NaN inputs propagate to the output (as in PyTorch); their gradient routing is
-    unspecified.
+    unspecified. A window holding only ``-inf`` (and padding) sends its gradient to its
+    first input, as PyTorch does.
     """
     kernel, stride, pad, out = _pool_geometry(x, kernel_size, stride, padding, "max_pool2d")
     n, c = x.shape[:2]
     a, nhwc = _canonical(x)
-    a = _pad(a, pad, -np.inf)
+    fill = -np.inf
+    a = _pad(a, pad, fill)
     offsets = [(p, q) for p in range(kernel[0]) for q in range(kernel[1])]
     y = _memory.empty((a.shape[0], *out, a.shape[3]), a.dtype)
     idx = None
@@ -176,6 +190,8 @@ def max_pool2d(x, *, kernel_size, stride=None, padding=0):
             np.maximum(ys, v, out=ys)
 
     parallel_batch(forward, a.shape[0])
+    if idx is not None and pad != (0, 0):
+        _first_input_of_empty_windows(idx, y == fill, kernel, stride, pad, out)
 
     def vjp(g, needs):
         if idx is None:

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from numnet.autograd.registry import primitive
+from numnet.ops._ieee import primitive
 from numnet.ops.elementwise import sqrt as _sqrt
 from numnet.ops.elementwise import where as _where
 
@@ -46,30 +46,55 @@ def sum(x, *, dim=None, keepdim=False):
 
 @primitive("mean", family="reductions", saves=())
 def mean(x, *, dim=None, keepdim=False):
-    """Mean over ``dim``. Math: ``δx = δy / n`` with ``n`` the number of averaged entries."""
+    """Mean over ``dim``. Math: ``δx = δy / n`` with ``n`` the number of averaged entries.
+
+    The mean of an empty reduction (``n = 0``) is NaN, as in PyTorch (without NumPy's
+    "Mean of empty slice" warning); its gradient is an empty array.
+    """
     axes = _axes(dim, x.ndim)
     n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
 
     def vjp(g, needs):
         return (np.broadcast_to(_expand(g, axes, keepdim) / n, x.shape),)
 
+    if n == 0:  # 0 / 0 (quietly NaN: primitives run under np.errstate, see ops._ieee)
+        return np.sum(x, axis=axes, keepdims=keepdim) / x.dtype.type(0), vjp
     return np.mean(x, axis=axes, keepdims=keepdim), vjp
 
 
 def _extreme(x, y, axes, keepdim, g):
-    """Route the adjoint to the positions holding the extreme, split evenly on ties."""
+    """Route the adjoint to the positions holding the extreme, split evenly on ties.
+
+    PyTorch's ``(δy / count) ⊙ mask``: where the extreme is NaN (the reduced entries hold
+    a NaN) no entry equals it, and every entry reduced into it gets NaN, as in PyTorch.
+    """
     yk = y if keepdim else np.expand_dims(y, axes)
     mask = x == yk
     count = mask.sum(axis=axes, keepdims=True)
-    return np.where(mask, _expand(g, axes, keepdim) / count.astype(x.dtype), 0).astype(x.dtype)
+    return ((_expand(g, axes, keepdim) / count.astype(x.dtype)) * mask).astype(x.dtype)
+
+
+def _check_extreme(x, axes, dim, name: str) -> None:
+    """PyTorch's errors for an extreme over nothing (an empty reduced dimension)."""
+    if dim is None and x.size == 0:
+        raise ValueError(
+            f"{name}(): cannot reduce an empty tensor (shape {x.shape}) over all its "
+            "dimensions: there is no extreme of nothing; give the reduction dim (as PyTorch "
+            "requires)"
+        )
+    for a in axes:
+        if x.shape[a] == 0:
+            raise ValueError(
+                f"{name}(): expected reduction dim {a} to have non-zero size (input shape "
+                f"{x.shape}): there is no extreme of nothing (PyTorch raises too)"
+            )
 
 
 @primitive("amax", family="reductions", saves_output=True)
 def amax(x, *, dim=None, keepdim=False):
     """Largest value over ``dim``. Math: ``δx_i = δy`` at the arg-max (ties share it)."""
     axes = _axes(dim, x.ndim)
-    if x.size == 0:
-        raise ValueError("max() of an empty tensor")
+    _check_extreme(x, axes, dim, "amax")
     y = np.max(x, axis=axes, keepdims=keepdim)
 
     def vjp(g, needs):
@@ -82,8 +107,7 @@ def amax(x, *, dim=None, keepdim=False):
 def amin(x, *, dim=None, keepdim=False):
     """Smallest value over ``dim``. Math: ``δx_i = δy`` at the arg-min (ties share it)."""
     axes = _axes(dim, x.ndim)
-    if x.size == 0:
-        raise ValueError("min() of an empty tensor")
+    _check_extreme(x, axes, dim, "amin")
     y = np.min(x, axis=axes, keepdims=keepdim)
 
     def vjp(g, needs):
@@ -97,9 +121,13 @@ def logsumexp(x, *, dim, keepdim=False):
     """``log Σ_i e^{x_i}`` computed as ``m + log Σ e^{x_i - m}``, ``m = max x`` (stable).
 
     Math: ``δx = δy ⊙ softmax(x)``.
+
+    As in PyTorch: an empty reduction gives ``-inf`` (``log 0``), a row of ``-inf`` gives
+    ``-inf`` with a NaN gradient, a row holding ``+inf`` gives ``+inf`` with a NaN
+    gradient at the ``+inf`` entries and 0 elsewhere.
     """
     axes = _axes(dim, x.ndim)
-    m = np.max(x, axis=axes, keepdims=True)
+    m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
     e = np.exp(x - m)
     s = np.sum(e, axis=axes, keepdims=True)
