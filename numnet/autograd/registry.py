@@ -35,6 +35,45 @@ it saves: ``saves=`` the indices of the inputs its VJP reads (default: all of th
 own output. ``view=True`` marks ops whose output may share the first input's memory
 (``reshape``, ``permute``, indexing): the output then shares that input's counter.
 
+Integer and boolean inputs: one rule, PyTorch's type promotion
+---------------------------------------------------------------
+:func:`apply` computes every primitive in one *result dtype*, found as PyTorch finds it.
+The operands taking part (``promote=`` indices, default all; plus the scalar keyword
+arguments named by ``promote_kwargs=``, e.g. ``clamp``'s bounds) are ranked by category,
+bool < integer < floating, and the highest wins: a floating Tensor gives its own dtype
+(a Python float or float array next to integer or bool Tensors gives the default float
+dtype, float32, PyTorch's ``torch.get_default_dtype()``); integers give int64; bool
+stays bool. So ``int + int`` is int64, ``int * 0.5`` float32, ``True + True`` True,
+``int + bool`` int64, and an int Tensor with a float Tensor takes the float Tensor's
+dtype. Every taking-part operand is converted to the result dtype before the forward
+runs (never silently to float64). Each primitive then declares with ``int_rule=`` what
+it does when that dtype is integer or bool:
+
+``"keep"`` (default)
+    compute in int64 / bool: ``add``, ``mul``, ``maximum``, ``where``, ``sum`` (a sum
+    of bools counts them, int64), ``amax``, the shape ops, the comparisons (bool out)...
+``"float"``
+    compute in the default float dtype: ``div`` (true division), ``exp``, ``log``,
+    ``sqrt``, ``sigmoid``, ``tanh``, ``arctan``, ``logsumexp``.
+``"no_bool"``
+    like ``"keep"`` for integers, but a bool result dtype is refused: ``neg``, ``abs``,
+    ``pow``, ``clamp``, ``relu``, ``matmul``, ``linear``, ``conv2d``, the poolings,
+    ``argmax``, ``argmin``, ``sign_step``.
+``"no_bool_operand"``
+    refuse any bool operand, whatever the result dtype (``sub``: PyTorch refuses
+    ``x - mask`` and suggests ``^`` or ``logical_not``).
+``"raise"``
+    floating-point only: ``mean``, ``softplus``, ``leaky_relu``, ``log_softmax`` and the
+    losses (PyTorch has no integer kernel for them: ``mean()`` "could not infer output
+    dtype").
+
+These are PyTorch's outcomes (checked op by op against torch in
+``tests/test_dtype_sweep.py``). Where PyTorch raises (``RuntimeError`` or
+``NotImplementedError``), numnet raises :class:`TypeError` naming the op and the dtype,
+like its other dtype errors (mixed float32/float64, ``requires_grad`` on integers).
+Known differences: numnet promotes an int Tensor mixed with a float Tensor in
+``matmul``, ``linear``, ``conv2d`` and the losses, where PyTorch requires equal dtypes.
+
 Calling the decorated function applies the primitive to :class:`~numnet.Tensor` s (or
 array-likes), records the graph node when gradients are needed, and returns a Tensor.
 """
@@ -61,7 +100,13 @@ class Primitive:
     saves: tuple[int, ...] | None = None  # inputs the VJP reads (None: all)
     saves_output: bool = False  # the VJP reads the output
     view: bool = False  # the output may be a view of input 0
+    int_rule: str = "keep"  # integer/bool result dtype: keep, float, no_bool, ..., raise
+    promote: tuple[int, ...] | None = None  # inputs taking part in type promotion (None: all)
+    promote_kwargs: tuple[str, ...] = ()  # scalar keyword arguments taking part
 
+
+INT_RULES = ("keep", "float", "no_bool", "no_bool_operand", "raise")
+DEFAULT_FLOAT = np.dtype(np.float32)  # numnet's default float dtype (torch.get_default_dtype())
 
 PRIMITIVES: dict[str, Primitive] = {}
 
@@ -74,20 +119,27 @@ def primitive(
     saves: tuple[int, ...] | None = None,
     saves_output: bool = False,
     view: bool = False,
+    int_rule: str = "keep",
+    promote: tuple[int, ...] | None = None,
+    promote_kwargs: tuple[str, ...] = (),
 ):
     """Register ``fn`` as primitive ``name`` and return its Tensor-level wrapper.
 
     Positional arguments of the wrapper are the op's tensor inputs (Tensors, arrays or
     Python scalars); keyword arguments are passed to the forward unchanged. ``saves``,
-    ``saves_output`` and ``view`` describe what the VJP keeps (see the module docstring).
+    ``saves_output`` and ``view`` describe what the VJP keeps; ``int_rule``, ``promote``
+    and ``promote_kwargs`` the result dtype (see the module docstring).
     """
+    if int_rule not in INT_RULES:
+        raise ValueError(f"primitive {name!r}: int_rule must be one of {INT_RULES}")
 
     def decorate(fn: Callable[..., Any]):
         if name in PRIMITIVES:
             raise RuntimeError(f"primitive {name!r} is registered twice")
         prim = Primitive(
             name, family, fn, differentiable, None if saves is None else tuple(saves),
-            saves_output, view,
+            saves_output, view, int_rule, None if promote is None else tuple(promote),
+            tuple(promote_kwargs),
         )
         PRIMITIVES[name] = prim
 
@@ -120,15 +172,68 @@ def _float_dtype(tensors) -> np.dtype | None:
     return found
 
 
-def _promote(x, dtype, promote_ints: bool):
-    """A non-Tensor operand, or (elementwise ops) an integer Tensor, in the op's float dtype.
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # PyTorch's categories: bool < integer < float
 
-    NumPy would promote int64 with float32 to float64; numnet keeps the float dtype.
+
+def _kind(x) -> str:
+    """The dtype kind of an operand (Tensor, array or Python scalar)."""
+    return x.data.dtype.kind if isinstance(x, _Tensor) else np.asarray(x).dtype.kind
+
+
+def _refuse(prim: Primitive, what: str, hint: str) -> TypeError:
+    return TypeError(
+        f"{prim.name}(): {what} is not supported (PyTorch refuses it too); {hint}"
+    )
+
+
+def result_dtype(prim: Primitive, inputs: tuple, kwargs: dict, float_dtype) -> np.dtype | None:
+    """The dtype ``prim`` computes in (PyTorch's promotion, then ``prim.int_rule``).
+
+    ``float_dtype`` is the floating dtype of the Tensor operands (None if there is
+    none). Returns None when no operand has a numeric kind (nothing to promote).
+    Raises :class:`TypeError` where PyTorch raises.
+    """
+    if float_dtype is not None and prim.promote is None and prim.int_rule != "no_bool_operand":
+        return float_dtype  # fast path: a floating Tensor among the operands decides
+    idx = range(len(inputs)) if prim.promote is None else prim.promote
+    kinds = [_kind(inputs[i]) for i in idx if i < len(inputs)]
+    kinds += [_kind(kwargs[k]) for k in prim.promote_kwargs if kwargs.get(k) is not None]
+    cats = [_CATEGORY[k] for k in kinds if k in _CATEGORY]
+    if not cats:
+        return None
+    rule = prim.int_rule
+    if rule == "no_bool_operand" and "b" in kinds:
+        raise _refuse(
+            prim, "a bool operand",
+            "use ^ or logical operations on masks, or convert with .long() or .float()",
+        )
+    category = max(cats)
+    if category == 2:
+        return float_dtype if float_dtype is not None else DEFAULT_FLOAT
+    dtype = np.dtype(np.int64) if category == 1 else np.dtype(np.bool_)
+    if rule == "float":
+        return DEFAULT_FLOAT
+    if rule == "raise":
+        raise _refuse(
+            prim, f"input of dtype {dtype}",
+            "it is defined for floating-point tensors only: convert with .float()",
+        )
+    if rule == "no_bool" and category == 0:
+        raise _refuse(prim, "bool input", "convert with .long() or .float()")
+    return dtype
+
+
+def _promote(x, dtype, takes_part: bool):
+    """An operand as a Tensor, in the result dtype ``dtype`` if it takes part in promotion.
+
+    Non-Tensor operands of the ops that take no part (``where``'s condition,
+    ``cross_entropy``'s labels) keep their kind: float32, int64 or bool.
     """
     if not isinstance(x, _Tensor):
-        return _Tensor._constant(x, dtype)
-    if promote_ints and x.data.dtype.kind in "iu":
-        return _Tensor._wrap(x.data.astype(dtype))
+        floating = takes_part and dtype is not None and dtype.kind == "f"
+        x = _Tensor._constant(x, dtype if floating else None)
+    if takes_part and dtype is not None and x.data.dtype != dtype:
+        return _Tensor._wrap(x.data.astype(dtype))  # never a Tensor requiring grad
     return x
 
 
@@ -136,16 +241,19 @@ def apply(prim: Primitive, inputs: tuple, kwargs: dict):
     """Run ``prim`` on ``inputs`` and, when needed, record the graph node."""
     tensors = [x for x in inputs if isinstance(x, _Tensor)]
     dtype = _float_dtype(tensors)
-    promote_ints = dtype is not None and prim.family in ("elementwise", "linalg")
-    if len(tensors) != len(inputs) or promote_ints:
-        inputs = tuple(_promote(x, dtype, promote_ints) for x in inputs)
+    target = result_dtype(prim, inputs, kwargs, dtype)
+    part = range(len(inputs)) if prim.promote is None else prim.promote
+    if len(tensors) != len(inputs) or any(
+        i in part and x.data.dtype != target for i, x in enumerate(inputs)
+    ):
+        inputs = tuple(_promote(x, target, i in part) for i, x in enumerate(inputs))
     arrays = [x._data for x in inputs]
     record = prim.differentiable and is_grad_enabled() and any(x.requires_grad for x in inputs)
     if not prim.differentiable:
         return _Tensor._wrap(prim.forward(*arrays, **kwargs))
     out, vjp = prim.forward(*arrays, **kwargs)
     if dtype is None and getattr(out, "dtype", None) == np.float64:
-        out = np.asarray(out, dtype=np.float32)  # integer inputs (int / int, mean): float32
+        out = np.asarray(out, dtype=DEFAULT_FLOAT)  # safety net: a forward computing in float64
     if not record:
         t = _Tensor._wrap(out)
     else:

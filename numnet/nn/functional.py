@@ -47,6 +47,17 @@ def _check_reduction(reduction: str) -> None:
         raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
+def _floating(loss: str, *tensors: Tensor) -> None:
+    """Losses (and dropout) are defined for floating-point tensors only, as in PyTorch:
+    when none of ``tensors`` is floating (integer or bool data), raise ``TypeError``
+    (the rule of :mod:`numnet.autograd.registry`, ``int_rule="raise"``)."""
+    if not any(t.dtype.kind == "f" for t in tensors):
+        raise TypeError(
+            f"{loss}(): input of dtype {tensors[0].dtype} is not supported (PyTorch refuses "
+            "it too); it is defined for floating-point tensors only: convert with .float()"
+        )
+
+
 def _same_shape(loss: str, input: Tensor, target: Tensor) -> None:
     if input.shape != target.shape:
         raise ValueError(
@@ -143,6 +154,7 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     target = _tensor(target, "target", like=input)
     _check_reduction(reduction)
     _same_shape("mse_loss", input, target)
+    _floating("mse_loss", input, target)
     diff = input - target
     return _reduce(diff * diff, reduction)
 
@@ -176,6 +188,7 @@ def binary_cross_entropy(input, target, weight=None, *, reduction: str = "mean")
     target = _tensor(target, "target", like=input)
     _check_reduction(reduction)
     _same_shape("binary_cross_entropy", input, target)
+    _floating("binary_cross_entropy", input, target)
     weight = _elementwise_weight(weight, input, "binary_cross_entropy")
     p = input.data
     if np.any((p < 0) | (p > 1)) or np.any(np.isnan(p)):
@@ -223,6 +236,7 @@ def binary_cross_entropy_with_logits(
     target = _tensor(target, "target", like=input)
     _check_reduction(reduction)
     _same_shape(loss, input, target)
+    _floating(loss, input, target)
     if target.dtype.kind != "f":
         target = Tensor(target.data, dtype=input.dtype)
     if weight is None and pos_weight is None:
@@ -623,6 +637,7 @@ def nll_loss(
     if input.ndim < 1:
         raise ValueError("nll_loss: input must have a class dimension")
     n_classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    _floating("nll_loss", input)
     weight = _class_weight(weight, input, n_classes, "nll_loss")
     if input.ndim == 1:  # one sample
         if target.shape != ():
@@ -660,6 +675,7 @@ def hinge_loss(input, target, margin: float = 1.0, reduction: str = "mean") -> T
     target = _tensor(target, "target", like=input)
     _check_reduction(reduction)
     _same_shape("hinge_loss", input, target)
+    _floating("hinge_loss", input)
     y = target.data
     if not np.all((y == 1) | (y == -1)):
         bad = y[(y != 1) & (y != -1)].ravel()[0]
@@ -684,6 +700,7 @@ def dropout(
     input = _tensor(input, "input")
     if not training or p == 0:
         return input
+    _floating("dropout", input)
     if p == 1:
         return input * 0.0
     rng = as_generator(generator)

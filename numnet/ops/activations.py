@@ -47,7 +47,7 @@ def stable_sigmoid(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
 
 
-@primitive("sigmoid", family="activations", saves=(), saves_output=True)
+@primitive("sigmoid", family="activations", saves=(), saves_output=True, int_rule="float")
 def sigmoid(z):
     """Logistic function (seed 002). Math: ``φ'(z) = σ(z)(1 - σ(z))``."""
     y = stable_sigmoid(z)
@@ -58,7 +58,7 @@ def sigmoid(z):
     return y, vjp
 
 
-@primitive("tanh", family="activations", saves=(), saves_output=True)
+@primitive("tanh", family="activations", saves=(), saves_output=True, int_rule="float")
 def tanh(z):
     """Hyperbolic tangent. Math: ``φ'(z) = 1 - tanh²(z)``."""
     y = np.tanh(z)
@@ -78,7 +78,7 @@ def _dense_order(a: np.ndarray) -> tuple[int, ...] | None:
     return order if a.transpose(order).flags.c_contiguous else None
 
 
-@primitive("relu", family="activations", saves=(), saves_output=True)
+@primitive("relu", family="activations", saves=(), saves_output=True, int_rule="no_bool")
 def relu(z):
     """Rectified linear unit ``max(0, z)``. Math: ``φ'(z) = 1{z > 0}`` (0 at z = 0).
 
@@ -123,7 +123,7 @@ def relu(z):
     return y, vjp_large
 
 
-@primitive("leaky_relu", family="activations", saves=())
+@primitive("leaky_relu", family="activations", saves=(), int_rule="raise")
 def leaky_relu(z, *, negative_slope=0.01):
     """``z`` for ``z > 0``, ``α z`` otherwise. Math: ``φ'(z) = 1`` or ``α``."""
     slope = np.asarray(negative_slope, dtype=z.dtype)
@@ -136,7 +136,7 @@ def leaky_relu(z, *, negative_slope=0.01):
     return y, vjp
 
 
-@primitive("softplus", family="activations")
+@primitive("softplus", family="activations", int_rule="raise")
 def softplus(z):
     """``log(1 + e^z)`` as ``max(z, 0) + log1p(e^{-|z|})`` (no overflow).
 
@@ -153,7 +153,7 @@ def softplus(z):
     return y, vjp
 
 
-@primitive("arctan", family="activations")
+@primitive("arctan", family="activations", int_rule="float")
 def arctan(z):
     """``arctan z`` (seed 002's smooth threshold). Math: ``φ'(z) = 1 / (1 + z²)``."""
 
@@ -179,7 +179,7 @@ def straight_through_heaviside(z):
     return y, vjp
 
 
-@primitive("straight_through_sign", family="activations")
+@primitive("straight_through_sign", family="activations", int_rule="no_bool")
 def straight_through_sign(z):
     """``sign(z)`` (``+1`` at 0) forward; backward ``δz = δy ⊙ 1{|z| ≤ 1}``.
 

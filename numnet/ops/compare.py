@@ -45,13 +45,13 @@ def ne(a, b):
     return np.not_equal(a, b)
 
 
-@primitive("argmax", family="compare", differentiable=False)
+@primitive("argmax", family="compare", differentiable=False, int_rule="no_bool")
 def argmax(x, *, dim=None, keepdim=False):
     """Index of the largest value (flattened when ``dim`` is None), int64."""
     return np.argmax(x, axis=dim, keepdims=keepdim).astype(np.int64)
 
 
-@primitive("argmin", family="compare", differentiable=False)
+@primitive("argmin", family="compare", differentiable=False, int_rule="no_bool")
 def argmin(x, *, dim=None, keepdim=False):
     """Index of the smallest value (flattened when ``dim`` is None), int64."""
     return np.argmin(x, axis=dim, keepdims=keepdim).astype(np.int64)
@@ -63,7 +63,7 @@ def heaviside_step(x):
     return (x >= 0).astype(x.dtype)
 
 
-@primitive("sign_step", family="compare", differentiable=False)
+@primitive("sign_step", family="compare", differentiable=False, int_rule="no_bool")
 def sign_step(x):
     """``sign(x)`` with ``sign(0) = +1`` (seed 002's perceptron output), in ``x``'s dtype."""
     return np.where(x >= 0, 1, -1).astype(x.dtype)

@@ -21,7 +21,7 @@ def add(a, b):
     return a + b, vjp
 
 
-@primitive("sub", family="elementwise", saves=())
+@primitive("sub", family="elementwise", saves=(), int_rule="no_bool_operand")
 def sub(a, b):
     """``a - b``. Math: ``δa = δy``, ``δb = -δy``."""
 
@@ -41,7 +41,7 @@ def mul(a, b):
     return a * b, vjp
 
 
-@primitive("div", family="elementwise", saves=(1,), saves_output=True)
+@primitive("div", family="elementwise", saves=(1,), saves_output=True, int_rule="float")
 def div(a, b):
     """``a / b``. Math: ``δa = δy / b``, ``δb = -δy ⊙ a / b²``."""
     y = a / b
@@ -54,7 +54,7 @@ def div(a, b):
     return y, vjp
 
 
-@primitive("neg", family="elementwise", saves=())
+@primitive("neg", family="elementwise", saves=(), int_rule="no_bool")
 def neg(x):
     """``-x``. Math: ``δx = -δy``."""
 
@@ -64,7 +64,7 @@ def neg(x):
     return -x, vjp
 
 
-@primitive("pow", family="elementwise", saves_output=True)
+@primitive("pow", family="elementwise", saves_output=True, int_rule="no_bool")
 def pow(x, p):
     """``x ** p``. Math: ``δx = δy ⊙ p x^{p-1}``, ``δp = δy ⊙ x^p log x``.
 
@@ -88,7 +88,7 @@ def pow(x, p):
     return y, vjp
 
 
-@primitive("exp", family="elementwise", saves=(), saves_output=True)
+@primitive("exp", family="elementwise", saves=(), saves_output=True, int_rule="float")
 def exp(x):
     """``e^x``. Math: ``δx = δy ⊙ e^x`` (reuses the output)."""
     y = np.exp(x)
@@ -99,7 +99,7 @@ def exp(x):
     return y, vjp
 
 
-@primitive("log", family="elementwise")
+@primitive("log", family="elementwise", int_rule="float")
 def log(x):
     """Natural logarithm. Math: ``δx = δy / x``."""
 
@@ -110,7 +110,7 @@ def log(x):
         return np.log(x), vjp
 
 
-@primitive("sqrt", family="elementwise", saves=(), saves_output=True)
+@primitive("sqrt", family="elementwise", saves=(), saves_output=True, int_rule="float")
 def sqrt(x):
     """``√x``. Math: ``δx = δy / (2√x)``."""
     y = np.sqrt(x)
@@ -121,7 +121,7 @@ def sqrt(x):
     return y, vjp
 
 
-@primitive("abs", family="elementwise")
+@primitive("abs", family="elementwise", int_rule="no_bool")
 def abs(x):
     """``|x|``. Math: ``δx = δy ⊙ sign(x)`` (0 at x = 0, a subgradient; 0 at NaN, as
     PyTorch's ``sgn``)."""
@@ -132,7 +132,7 @@ def abs(x):
     return np.abs(x), vjp
 
 
-@primitive("clamp", family="elementwise")
+@primitive("clamp", family="elementwise", int_rule="no_bool", promote_kwargs=("min", "max"))
 def clamp(x, *, min=None, max=None):
     """Clip ``x`` to ``[min, max]``. Math: ``δx = δy`` where not clipped, else 0."""
     if min is None and max is None:
@@ -187,7 +187,7 @@ def minimum(a, b):
     return y, vjp
 
 
-@primitive("where", family="elementwise", saves=(0,))
+@primitive("where", family="elementwise", saves=(0,), promote=(1, 2))
 def where(condition, a, b):
     """``a`` where ``condition`` else ``b``. Math: ``δa = δy ⊙ c``, ``δb = δy ⊙ (1 - c)``."""
     cond = condition.astype(bool, copy=False)
@@ -201,7 +201,7 @@ def where(condition, a, b):
     return np.where(cond, a, b), vjp
 
 
-@primitive("cast", family="elementwise", saves=())
+@primitive("cast", family="elementwise", saves=(), promote=())
 def cast(x, *, dtype):
     """Change the dtype. Math: ``δx = δy`` cast back to ``x``'s dtype."""
 

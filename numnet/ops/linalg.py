@@ -47,7 +47,7 @@ def _check_matmul(a: np.ndarray, b: np.ndarray, what: str = "matmul") -> None:
         )
 
 
-@primitive("matmul", family="linalg")
+@primitive("matmul", family="linalg", int_rule="no_bool")
 def matmul(a, b):
     """Matrix product ``a @ b`` with NumPy's rules (1-D operands, batched leading dims).
 
@@ -81,7 +81,7 @@ def matmul(a, b):
     return y, vjp
 
 
-@primitive("linear", family="linalg")
+@primitive("linear", family="linalg", int_rule="no_bool")
 def linear(x, weight, bias=None):
     """Affine map ``y = x Wᵀ + b`` (fused; ``torch.nn.functional.linear``).
 

@@ -19,7 +19,7 @@ def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
-@primitive("log_softmax", family="losses", saves=(), saves_output=True)
+@primitive("log_softmax", family="losses", saves=(), saves_output=True, int_rule="raise")
 def log_softmax(z, *, dim=-1):
     """``log softmax(z)_i = z_i - log Σ_j e^{z_j}``, computed as
     ``(z_i - m) - log Σ_j e^{z_j - m}`` with ``m = max_j z_j`` (log-sum-exp trick).
@@ -34,7 +34,7 @@ def log_softmax(z, *, dim=-1):
     return y, vjp
 
 
-@primitive("cross_entropy_logits", family="losses")
+@primitive("cross_entropy_logits", family="losses", int_rule="raise", promote=(0,))
 def cross_entropy_logits(z, target, *, reduction="mean"):
     """Softmax cross-entropy from logits ``z`` (N, C) and integer labels ``target`` (N,).
 
@@ -65,7 +65,7 @@ def cross_entropy_logits(z, target, *, reduction="mean"):
     return np.asarray(out, dtype=z.dtype), vjp
 
 
-@primitive("cross_entropy_soft", family="losses")
+@primitive("cross_entropy_soft", family="losses", int_rule="raise")
 def cross_entropy_soft(z, target, *, reduction="mean"):
     """Cross-entropy from logits ``z`` (N, C) and probability targets ``t`` (N, C).
 
@@ -91,7 +91,7 @@ def cross_entropy_soft(z, target, *, reduction="mean"):
     return np.asarray(out, dtype=z.dtype), vjp
 
 
-@primitive("binary_cross_entropy_logits", family="losses")
+@primitive("binary_cross_entropy_logits", family="losses", int_rule="raise")
 def binary_cross_entropy_logits(z, y):
     """Elementwise logistic loss from logits: ``ℓ = -y log σ(z) - (1-y) log(1-σ(z))``.
 
@@ -125,7 +125,7 @@ def binary_cross_entropy_logits(z, y):
 _EPS12 = float(np.float32(1e-12))
 
 
-@primitive("binary_cross_entropy_probs", family="losses")
+@primitive("binary_cross_entropy_probs", family="losses", int_rule="raise")
 def binary_cross_entropy_probs(p, y):
     """Elementwise ``ℓ = -[y log p + (1 - y) log(1 - p)]`` for probabilities ``p``.
 

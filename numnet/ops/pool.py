@@ -140,7 +140,7 @@ def _first_input_of_empty_windows(idx, low, kernel, stride, pad, out) -> None:
     np.copyto(idx, first[None, :, :, None].astype(idx.dtype), where=low)
 
 
-@primitive("max_pool2d", family="conv")
+@primitive("max_pool2d", family="conv", int_rule="no_bool")
 def max_pool2d(x, *, kernel_size, stride=None, padding=0):
     """Max over ``kH × kW`` windows (``F.max_pool2d``); gradient to the (first) arg-max.
 
@@ -168,7 +168,7 @@ def max_pool2d(x, *, kernel_size, stride=None, padding=0):
     kernel, stride, pad, out = _pool_geometry(x, kernel_size, stride, padding, "max_pool2d")
     n, c = x.shape[:2]
     a, nhwc = _canonical(x)
-    fill = -np.inf
+    fill = -np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).min
     a = _pad(a, pad, fill)
     offsets = [(p, q) for p in range(kernel[0]) for q in range(kernel[1])]
     y = _memory.empty((a.shape[0], *out, a.shape[3]), a.dtype)
@@ -204,7 +204,7 @@ def max_pool2d(x, *, kernel_size, stride=None, padding=0):
     return _from_canonical(y, nhwc, n, c), vjp
 
 
-@primitive("avg_pool2d", family="conv")
+@primitive("avg_pool2d", family="conv", int_rule="no_bool")
 def avg_pool2d(x, *, kernel_size, stride=None, padding=0):
     """Mean over ``kH × kW`` windows (``F.avg_pool2d``, ``count_include_pad=True``).
 
@@ -228,7 +228,10 @@ def avg_pool2d(x, *, kernel_size, stride=None, padding=0):
         for q in range(kernel[1]):
             if p or q:
                 y += _offset(a, p, q, stride, out)
-    y *= scale
+    if y.dtype.kind == "f":
+        y *= scale
+    else:  # integers (int_rule "no_bool"): PyTorch divides and truncates toward zero
+        y = np.sign(y) * (np.abs(y) // (kernel[0] * kernel[1]))
     a_shape = a.shape
 
     def vjp(g, needs):

@@ -44,7 +44,7 @@ def sum(x, *, dim=None, keepdim=False):
     return np.sum(x, axis=axes, keepdims=keepdim), vjp
 
 
-@primitive("mean", family="reductions", saves=())
+@primitive("mean", family="reductions", saves=(), int_rule="raise")
 def mean(x, *, dim=None, keepdim=False):
     """Mean over ``dim``. Math: ``δx = δy / n`` with ``n`` the number of averaged entries.
 
@@ -116,7 +116,7 @@ def amin(x, *, dim=None, keepdim=False):
     return y, vjp
 
 
-@primitive("logsumexp", family="reductions", saves=())
+@primitive("logsumexp", family="reductions", saves=(), int_rule="float")
 def logsumexp(x, *, dim, keepdim=False):
     """``log Σ_i e^{x_i}`` computed as ``m + log Σ e^{x_i - m}``, ``m = max x`` (stable).
 
@@ -142,6 +142,11 @@ def logsumexp(x, *, dim, keepdim=False):
 
 def _variance(x, dim, keepdim, unbiased, name):
     """``Σ (x - x̄)² / (n - correction)``; NaN (and a UserWarning) when ``n - correction ≤ 0``."""
+    if x.dtype.kind != "f":  # as mean (int_rule "raise"); PyTorch refuses it too
+        raise TypeError(
+            f"{name}(): input of dtype {x.dtype} is not supported (PyTorch refuses it too); "
+            "it is defined for floating-point tensors only: convert with .float()"
+        )
     axes = _axes(dim, x.ndim)
     n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
     dof = n - int(bool(unbiased))
