@@ -18,6 +18,7 @@ if "numpy" not in _sys.modules:
     _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
 
 from numnet import ops as _ops
+from numnet._device import device
 from numnet._memory import empty_cache
 from numnet.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from numnet.creation import (
@@ -66,6 +67,30 @@ reshape = _ops.reshape
 permute = _ops.permute
 
 
+def argmax(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """Indices of the largest values (``torch.argmax``), an int64 Tensor.
+
+    Parameters
+    ----------
+    input : Tensor or array_like
+    dim : int, optional
+        Axis to reduce; ``None`` gives the index into the flattened input (a 0-d tensor).
+    keepdim : bool
+        Keep ``dim`` as an axis of size 1.
+
+    Raises
+    ------
+    ValueError
+        If ``input`` is empty.
+    """
+    return _ops.argmax(input, dim=dim, keepdim=keepdim)
+
+
+def argmin(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """Indices of the smallest values (``torch.argmin``), an int64 Tensor; see :func:`argmax`."""
+    return _ops.argmin(input, dim=dim, keepdim=keepdim)
+
+
 def where(condition, input, other):
     """``input`` where ``condition`` else ``other`` (``torch.where``)."""
     return _ops.where(condition, input, other)
@@ -100,10 +125,13 @@ __all__ = [
     "Tensor",
     "abs",
     "arange",
+    "argmax",
+    "argmin",
     "cat",
     "clamp",
     "clip",
     "concatenate",
+    "device",
     "empty_cache",
     "enable_grad",
     "exp",
@@ -166,9 +194,14 @@ _LAZY_MODULES = (
     "models",
     "testing",
     "train",
+    "utils",
     "viz",
 )
-_LAZY_FUNCTIONS = {"save": ("io", "save"), "load": ("io", "load")}
+_LAZY_FUNCTIONS = {
+    "save": ("io", "save"),
+    "load": ("io", "load"),
+    "summary": ("utils.model_summary", "summary"),
+}
 
 
 def __getattr__(name: str):
@@ -190,4 +223,4 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_FUNCTIONS))
 
 
-__all__ += ["save", "load"]
+__all__ += ["save", "load", "summary"]

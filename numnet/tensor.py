@@ -18,6 +18,10 @@ from collections import namedtuple
 
 import numpy as np
 
+from numnet._device import CPU as _CPU
+from numnet._device import _cpu_only
+from numnet._device import device as _device
+from numnet._device import parse_to as _parse_to
 from numnet.autograd.engine import backward as _backward
 from numnet.autograd.engine import is_grad_enabled
 
@@ -334,7 +338,59 @@ class Tensor:
         """Convert the dtype (differentiable between float dtypes)."""
         return _ops.cast(self, dtype=np.dtype(dtype))
 
-    to = astype
+    def to(self, *args, **kwargs) -> Tensor:
+        """This tensor with another dtype (``torch.Tensor.to``); numnet runs on the CPU.
+
+        Forms (as in PyTorch): ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
+        ``to(other)`` (``other``'s dtype and device), ``to(dtype=..., device=...)``,
+        each also taking ``non_blocking`` (ignored) and ``copy``.
+
+        Parameters
+        ----------
+        dtype : numpy dtype or torch.dtype, optional
+            The new dtype; the conversion is differentiable between float dtypes.
+        device : str, numnet.device or torch.device, optional
+            Must be the CPU (``'cpu'``, ``'cpu:0'``).
+        copy : bool
+            Return a new tensor even when nothing changes.
+
+        Returns
+        -------
+        Tensor
+            ``self`` when the dtype is already right and ``copy`` is false (as in
+            PyTorch; numnet has one CPU, so ``'cpu:0'`` returns ``self`` too, where
+            PyTorch copies), else a new tensor of the same shape.
+
+        Raises
+        ------
+        RuntimeError
+            For any device other than the CPU (``'cuda'``, ``'mps'``...): numnet runs on
+            the CPU only.
+        TypeError
+            If the arguments fit none of the forms above.
+        """
+        dtype, copy = _parse_to(args, kwargs, tensor_type=Tensor)
+        if dtype is None or dtype == self._data.dtype:
+            return self.clone() if copy else self
+        return self.astype(dtype)
+
+    @property
+    def device(self) -> _device:
+        """Where the data lives: always ``numnet.device('cpu')``."""
+        return _CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        """False: numnet runs on the CPU only."""
+        return False
+
+    def cpu(self) -> Tensor:
+        """This tensor (``torch.Tensor.cpu``): numnet's tensors are always on the CPU."""
+        return self
+
+    def cuda(self, device=None, non_blocking: bool = False) -> Tensor:
+        """Raise ``RuntimeError``: numnet runs on the CPU only (``torch.Tensor.cuda``)."""
+        raise _cpu_only("cuda" if device is None else f"cuda:{device}")
 
     def float(self) -> Tensor:
         return self.astype(np.float32)
@@ -599,6 +655,21 @@ class Tensor:
 
     def permute(self, *dims):
         return _ops.permute(self, dims=_shape_arg(dims))
+
+    def t(self):
+        """Transpose a 2-D tensor (``torch.Tensor.t``); 0-D and 1-D tensors come back as is.
+
+        Raises
+        ------
+        RuntimeError
+            If the tensor has more than 2 dimensions (as in PyTorch; use
+            :meth:`transpose` or :meth:`permute`).
+        """
+        if self.ndim > 2:
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
+            )
+        return self.T if self.ndim == 2 else self
 
     @property
     def T(self):

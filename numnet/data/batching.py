@@ -13,7 +13,7 @@ import numpy as np
 from numnet.data.split import train_val_split
 from numnet.random import as_generator
 
-__all__ = ["ArrayDataset", "iterate_minibatches"]
+__all__ = ["ArrayDataset", "index_batches", "iterate_minibatches"]
 
 Seed = int | np.random.Generator | None
 
@@ -73,14 +73,41 @@ def iterate_minibatches(
 
 
 def _batches(X, y, batch_size, shuffle, generator, drop_last):
-    n = len(X)
-    order = as_generator(generator).permutation(n) if shuffle else None
+    order = as_generator(generator).permutation(len(X)) if shuffle else None
+    for index in index_batches(len(X), batch_size, order, drop_last):
+        yield X[index], (None if y is None else y[index])
+
+
+def index_batches(
+    n: int, batch_size: int, order: np.ndarray | None = None, drop_last: bool = False
+) -> Iterator[slice | np.ndarray]:
+    """The indices of each mini-batch of one epoch over ``n`` samples.
+
+    Parameters
+    ----------
+    n : int
+        Number of samples.
+    batch_size : int
+        Samples per batch (at least 1); the last batch may be smaller unless ``drop_last``.
+    order : numpy.ndarray or None
+        The order to visit the samples in (e.g. a permutation of ``range(n)``, length
+        ``n``); ``None`` for ``0, 1, ..., n-1``.
+    drop_last : bool
+        Skip a final batch smaller than ``batch_size``.
+
+    Yields
+    ------
+    slice or numpy.ndarray
+        ``slice(start, stop)`` when ``order`` is ``None`` (indexing an array with it
+        gives a view), else the int array ``order[start:stop]``: either indexes a whole
+        batch of an ``(n, ...)`` array at once.
+    """
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
-        index = (
-            slice(start, start + batch_size) if order is None else order[start : start + batch_size]
-        )
-        yield X[index], (None if y is None else y[index])
+        if order is None:
+            yield slice(start, min(start + batch_size, n))
+        else:
+            yield order[start : start + batch_size]
 
 
 class ArrayDataset:

@@ -65,3 +65,8 @@ from numnet.nn.pooling import AvgPool2d, MaxPool2d  # noqa: E402
 from numnet.nn.residual import Residual  # noqa: E402
 
 __all__ += ["AvgPool2d", "Conv1d", "Conv2d", "MaxPool2d", "Residual"]
+
+# -- torch.nn.utils: gradient clipping (issue 13) -----------------------------------------
+from numnet.nn import utils  # noqa: E402
+
+__all__ += ["utils"]

@@ -165,15 +165,59 @@ class Module:
             p.requires_grad = bool(requires_grad)
         return self
 
-    def to(self, dtype) -> Module:
-        """Convert every parameter to ``dtype`` (e.g. ``numnet.float64`` for gradcheck)."""
-        dtype = np.dtype(dtype)
+    def to(self, *args, **kwargs) -> Module:
+        """Convert every parameter to a dtype, in place (``torch.nn.Module.to``).
+
+        Forms (as in PyTorch): ``to(dtype)`` (e.g. ``numnet.float64`` for gradcheck),
+        ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` (its dtype),
+        ``to(device=..., dtype=...)``; ``non_blocking`` is accepted and ignored.
+
+        Parameters
+        ----------
+        dtype : numpy dtype or torch.dtype, optional
+            A floating dtype. Parameters already of that dtype are left alone; the
+            others get converted data (a version bump) and their ``.grad``, if any,
+            converted too (as in PyTorch).
+        device : str, numnet.device or torch.device, optional
+            Must be the CPU (``'cpu'``, ``'cpu:0'``): numnet runs on the CPU only.
+
+        Returns
+        -------
+        Module
+            ``self``.
+
+        Raises
+        ------
+        TypeError
+            If ``dtype`` is not floating point (as PyTorch), or the arguments fit none
+            of the forms.
+        RuntimeError
+            For any device other than the CPU (``'cuda'``, ``'mps'``...).
+        """
+        from numnet._device import parse_to
+        from numnet.tensor import Tensor
+
+        dtype, _ = parse_to(args, kwargs, tensor_type=Tensor)
+        if dtype is None:
+            return self
         if dtype.kind != "f":
             raise TypeError(f"parameters must stay floating point, got {dtype}")
         for p in self.parameters():
-            p.data = p.data.astype(dtype)
-            p.grad = None
+            if p.data.dtype != dtype:
+                p.data = p.data.astype(dtype)
+                if p.grad is not None:
+                    p.grad = p.grad.astype(dtype)
         return self
+
+    def cpu(self) -> Module:
+        """``self`` (``torch.nn.Module.cpu``): numnet's modules are always on the CPU."""
+        return self
+
+    def cuda(self, device=None) -> Module:
+        """Raise ``RuntimeError``: numnet runs on the CPU only (``torch.nn.Module.cuda``)."""
+        from numnet._device import _cpu_only
+
+        raise _cpu_only("cuda" if device is None else f"cuda:{device}")
 
     def float(self) -> Module:
         return self.to(np.float32)
