@@ -101,6 +101,7 @@ def trained_network(f, K: int, *, n_points: int = 256, max_iter: int = 2000):
         tolerance_grad=1e-12,
         tolerance_change=1e-15,
         history_size=20,
+        line_search_fn="strong_wolfe",
     )
 
     def closure():

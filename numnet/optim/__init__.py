@@ -17,12 +17,14 @@ from numnet.optim import lr_scheduler
 from numnet.optim.adam import Adam, AdamW, adam_update, adamw_update
 from numnet.optim.lbfgs import LBFGS, LBFGSResult
 from numnet.optim.lr_scheduler import (
+    ChainedScheduler,
     ConstantLR,
     CosineAnnealingLR,
     ExponentialLR,
     LambdaLR,
     LRScheduler,
     SeedAnnealingLR,
+    SequentialLR,
     StepLR,
     constant_lr,
     cosine_annealing_lr,
@@ -40,6 +42,7 @@ __all__ = [
     "SGD",
     "Adam",
     "AdamW",
+    "ChainedScheduler",
     "ConstantLR",
     "CosineAnnealingLR",
     "ExponentialLR",
@@ -49,6 +52,7 @@ __all__ = [
     "Optimizer",
     "RMSprop",
     "SeedAnnealingLR",
+    "SequentialLR",
     "StepLR",
     "adam_update",
     "adamw_update",
