@@ -1,5 +1,5 @@
-"""Issue 10, items 3-8 of the training loop: accuracy by loss, NaN monitors, divergence
-on an epoch's last step, EarlyStopping's patience, finished runs resumed, empty data."""
+"""The training loop's contracts: accuracy read by the loss, NaN monitors, divergence on
+an epoch's last step, EarlyStopping's patience, finished runs resumed, empty data."""
 
 import math
 from functools import partial

@@ -1,6 +1,6 @@
 """Version counters: a backward pass never reads a tensor that was overwritten in place.
 
-Issue 10, item 1. A graph keeps the arrays its VJPs need; an optimizer step (or any
+A graph keeps the arrays its VJPs need; an optimizer step (or any
 other in-place write) between the forward pass and ``backward()`` must raise, as in
 PyTorch ("one of the variables needed for gradient computation has been modified by
 an inplace operation"), instead of silently using the new values.
@@ -27,7 +27,7 @@ def _one_by_one():
     return lin, x, loss
 
 
-def test_issue_example_raises_after_an_optimizer_step():
+def test_a_retained_graph_raises_after_an_optimizer_step():
     lin, x, loss = _one_by_one()
     loss.backward(retain_graph=True)
     assert x.grad[0, 0] == pytest.approx(12.0)  # w² x = 4·3
