@@ -307,7 +307,7 @@ class ProgressBar(Callback):
     def on_batch_end(self, loop, batch, logs):
         if self._bar is not None:
             self._bar.update(1)
-            if batch % 10 == 0 or batch == loop.batches_per_epoch - 1:
+            if batch % 10 == 0 or batch == (loop.batches_per_epoch or 0) - 1:
                 self._bar.set_postfix(
                     {k: f"{v:.4f}" for k, v in logs.items() if isinstance(v, float)}, refresh=False
                 )

@@ -4,6 +4,10 @@ Seed 001's procedure: at every epoch, shuffle the training set (a fresh permutat
 from the seeded generator), cut it into minibatches, and for each one compute the
 loss, backpropagate and take an optimizer step; monitor the error on a held-out
 validation split to choose when to stop.
+
+The data is either arrays ``(X, y)``, shuffled and batched here, or a
+:class:`numnet.utils.data.DataLoader` (or any re-iterable of ``(x, y)`` batches),
+iterated once per epoch, so that data too large for memory can stream from disk.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import functools
 import math
 import time
 import warnings
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +40,10 @@ def _as_arrays(data, what: str) -> tuple[np.ndarray, np.ndarray]:
     if hasattr(data, "X") and hasattr(data, "y"):
         data = (data.X, data.y)
     if not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise TypeError(f"{what} must be an (X, y) pair of arrays")
+        raise TypeError(
+            f"{what} must be an (X, y) pair of arrays, a numnet.utils.data.DataLoader, or a "
+            f"re-iterable of (x, y) batches; got {type(data).__name__}"
+        )
     X, y = (np.asarray(d.data if isinstance(d, Tensor) else d) for d in data)
     if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
         raise ValueError(
@@ -54,6 +62,178 @@ def _inputs(X: np.ndarray, dtype, *, features: bool = False) -> np.ndarray:
     if X.dtype == dtype or not (X.dtype.kind == "f" or (features and X.dtype.kind in "iub")):
         return X
     return X.astype(dtype)
+
+
+# -- batches from a DataLoader or any re-iterable ------------------------------------------
+def _array_like(a) -> bool:
+    return isinstance(a, (np.ndarray, Tensor))
+
+
+def _as_batch_array(a) -> np.ndarray:
+    return np.asarray(a.data if isinstance(a, Tensor) else a)
+
+
+class _Batches:
+    """The batches of a :class:`~numnet.utils.data.DataLoader` or another re-iterable.
+
+    Iterating gives one epoch: ``(x, y)`` NumPy arrays (``pairs=True``) or ``x`` arrays
+    (``pairs=False``, for :func:`predict`: a batch is ``x`` or ``(x, ...)``), checked
+    batch by batch as :func:`fit` checks arrays.
+    """
+
+    def __init__(self, data, what: str, *, pairs: bool = True) -> None:
+        self.data, self.what, self.pairs = data, what, pairs
+        try:
+            self.length = len(data)
+        except TypeError:  # e.g. a DataLoader over an IterableDataset without __len__
+            self.length = None
+        self.passes = 0
+
+    def loader(self):
+        """The numnet DataLoader, or None for another iterable."""
+        from numnet.utils.data import DataLoader
+
+        return self.data if isinstance(self.data, DataLoader) else None
+
+    def generators(self) -> list[np.random.Generator]:
+        """The NumPy Generators that shuffle a numnet DataLoader (saved by checkpoints)."""
+        loader = self.loader()
+        if loader is None:
+            return []
+        batch_sampler = loader.batch_sampler
+        candidates = (
+            loader.generator,
+            getattr(loader.sampler, "generator", None),
+            getattr(batch_sampler, "generator", None),
+            getattr(getattr(batch_sampler, "sampler", None), "generator", None),
+        )
+        out: list[np.random.Generator] = []
+        for g in candidates:
+            if isinstance(g, np.random.Generator) and all(g is not h for h in out):
+                out.append(g)
+        return out
+
+    def _check(self, batch, index: int):
+        what = f"{self.what}, batch {index + 1}"
+        if not self.pairs:
+            x = batch[0] if isinstance(batch, (tuple, list)) and batch else batch
+            x = _as_batch_array(x)
+            if x.ndim == 0:
+                raise ValueError(f"{what}: x needs a first (sample) dimension, got a scalar")
+            return x
+        if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+            raise TypeError(
+                f"{what}: each batch must be an (x, y) pair, got "
+                + (
+                    f"a {type(batch).__name__} of length {len(batch)}"
+                    if isinstance(batch, (tuple, list))
+                    else type(batch).__name__
+                )
+            )
+        x, y = (_as_batch_array(d) for d in batch)
+        if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
+            raise ValueError(
+                f"{what}: x and y need the same number of samples, got shapes {x.shape} "
+                f"and {y.shape}"
+            )
+        if len(x) == 0:
+            raise ValueError(f"{what} is empty")
+        if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
+            raise ValueError(f"{what}: x contains NaN or infinite values")
+        return x, y
+
+    def __iter__(self):
+        it = iter(self.data)
+        count = -1
+        for count, batch in enumerate(it):
+            yield self._check(batch, count)
+        self.passes += 1
+        if count < 0:
+            if self.passes > 1:
+                raise TypeError(
+                    f"{self.what} yielded no batches on pass {self.passes} (a one-shot "
+                    "iterable whose __iter__ does not start over?): pass a re-iterable such "
+                    "as a numnet.utils.data.DataLoader or a list of (x, y) batches"
+                )
+            raise ValueError(f"{self.what} yielded no batches")
+
+
+def _looks_like_batches(data, pairs: bool) -> bool:
+    """A list/tuple of batches (``(x, y)``, or for predict ``(x, ...)``; each ``x`` an
+    array or Tensor) rather than an ``(X, y)`` pair or a list of rows."""
+    sizes = (2,) if pairs else (1, 2, 3)
+    return len(data) > 0 and all(
+        isinstance(b, (tuple, list)) and len(b) in sizes and _array_like(b[0]) for b in data
+    )
+
+
+def _batch_source(data, what: str, *, pairs: bool = True) -> _Batches | None:
+    """``data`` as a :class:`_Batches` if it is a DataLoader or a re-iterable of batches;
+    ``None`` for arrays (``(X, y)``, an object with ``.X`` and ``.y``, an array).
+
+    Raises
+    ------
+    TypeError
+        For a one-shot iterator (a generator...), which would be exhausted after the
+        first epoch, and for a Dataset not wrapped in a DataLoader.
+    """
+    from numnet.utils.data import DataLoader, Dataset
+
+    if isinstance(data, _Batches):
+        return data
+    if isinstance(data, DataLoader):
+        return _Batches(data, what, pairs=pairs)
+    if isinstance(data, Dataset):
+        raise TypeError(
+            f"{what} is a Dataset ({type(data).__name__}), whose items are single samples: "
+            "wrap it in numnet.utils.data.DataLoader(dataset, batch_size=...), which batches "
+            "(and shuffles) it"
+        )
+    if (
+        isinstance(data, (np.ndarray, Tensor, Mapping, str, bytes))
+        or hasattr(data, "__array__")  # e.g. a torch tensor or a DataFrame: an array
+        or (hasattr(data, "X") and hasattr(data, "y"))
+    ):
+        return None
+    if isinstance(data, (tuple, list)):
+        return _Batches(data, what, pairs=pairs) if _looks_like_batches(data, pairs) else None
+    if isinstance(data, Iterator):
+        raise TypeError(
+            f"{what} is a one-shot iterator ({type(data).__name__}), which would be exhausted "
+            "after the first pass: pass a re-iterable such as a numnet.utils.data.DataLoader, "
+            "a list of (x, y) batches, or an object whose __iter__ returns a fresh iterator"
+        )
+    if isinstance(data, Iterable):
+        return _Batches(data, what, pairs=pairs)
+    return None
+
+
+def _loader_decides(batches: _Batches, caller: str, **given) -> None:
+    """Refuse options that conflict with the batches' own (the loader decides)."""
+    loader = batches.loader()
+    if loader is not None:
+        from numnet.utils.data import RandomSampler
+
+        own = {
+            "batch_size": loader.batch_size,
+            "shuffle": isinstance(loader.sampler, RandomSampler),
+            "drop_last": loader.drop_last,
+        }
+        for name, value in given.items():
+            if value is not None and value != own[name]:
+                raise ValueError(
+                    f"{caller}: {name}={value!r} conflicts with the DataLoader's "
+                    f"{name}={own[name]!r}; with a DataLoader the loader decides batch_size, "
+                    "shuffle and drop_last: set them on the DataLoader and leave them unset here"
+                )
+        return
+    for name, value in given.items():
+        if value is not None:
+            raise ValueError(
+                f"{caller}: {name}={value!r} cannot apply to ready-made batches "
+                f"({type(batches.data).__name__}): they are used as they come; leave {name} "
+                "unset (or pass a numnet.utils.data.DataLoader and set it there)"
+            )
 
 
 # -- the accuracy metric -----------------------------------------------------------------
@@ -288,7 +468,11 @@ def accuracy_count(output: np.ndarray, y: np.ndarray, loss_fn=None) -> int | Non
 
 
 class Loop:
-    """What callbacks see: the model, optimizer, history and the loop's position."""
+    """What callbacks see: the model, optimizer, history and the loop's position.
+
+    ``batches_per_epoch`` is ``None`` when the training batches come from an iterable
+    without a length.
+    """
 
     def __init__(self, model, optimizer, history, epochs, batches_per_epoch):
         self.model = model
@@ -323,15 +507,21 @@ def _nonfinite(state: dict) -> str | None:
     return None
 
 
-def evaluate(model, loss_fn, data, *, batch_size: int = 1024, metrics="auto") -> dict:
-    """Mean loss (and accuracy) of ``model`` on ``data = (X, y)``, in eval mode, no graph.
+def evaluate(model, loss_fn, data, *, batch_size: int | None = None, metrics="auto") -> dict:
+    """Mean loss (and accuracy) of ``model`` on ``data``, in eval mode, no graph.
 
     Parameters
     ----------
     model : Module
     loss_fn : callable ``(output, target) -> scalar Tensor``
-    data : (X, y) arrays (or an object with ``.X`` and ``.y``), at least one sample
-    batch_size : int
+    data : (X, y) arrays, a DataLoader, or a re-iterable of (x, y) batches
+        Arrays (or an object with ``.X`` and ``.y``) hold at least one sample. A
+        :class:`numnet.utils.data.DataLoader` (or a list of ``(x, y)`` batches, or any
+        object whose ``__iter__`` gives a fresh iterator of them) is read batch by
+        batch, never all in memory.
+    batch_size : int, optional
+        Rows per batch for arrays (default 1024). With a DataLoader the loader decides:
+        a different value raises ValueError; with other batches it must be left unset.
     metrics : 'auto', None, 'accuracy', an :class:`Accuracy`, or a list of one of them
         'auto' reports ``accuracy`` when the loss and shapes define it (see
         :class:`Accuracy`: threshold 0.5 for ``binary_cross_entropy``'s probabilities,
@@ -348,58 +538,91 @@ def evaluate(model, loss_fn, data, *, batch_size: int = 1024, metrics="auto") ->
     Raises
     ------
     ValueError
-        ``data`` is empty (as Keras, no metric is defined on no samples), X and y
-        differ in length, X holds NaN, or the accuracy was required and is not
-        defined (see :class:`Accuracy`).
+        ``data`` is empty or yields no batch (as Keras, no metric is defined on no
+        samples), X and y differ in length, X holds NaN, ``batch_size`` conflicts with
+        a DataLoader's, or the accuracy was required and is not defined (see
+        :class:`Accuracy`).
+    TypeError
+        ``data`` is a one-shot iterator (a generator), a Dataset not wrapped in a
+        DataLoader, or a batch is not an ``(x, y)`` pair.
     """
     spec, required = _metric_spec(metrics)
-    X, y = _as_arrays(data, "data")
+    batches = _batch_source(data, "data")
+    if batches is not None:
+        _loader_decides(batches, "evaluate", batch_size=batch_size)
+        source = batches
+    else:
+        X, y = _as_arrays(data, "data")
+        size = 1024 if batch_size is None else batch_size
+        source = ((X[s : s + size], y[s : s + size]) for s in range(0, len(X), size))
     dtype = _param_dtype(model)
     was_training = model.training
     model.eval()
-    total, correct, count, counter = 0.0, 0, 0, None
+    total, rows, correct, count, counter = 0.0, 0, 0, 0, None
     try:
         with no_grad():
-            for start in range(0, len(X), batch_size):
-                xb, yb = (
-                    _inputs(X[start : start + batch_size], dtype, features=True),
-                    _inputs(y[start : start + batch_size], dtype),
-                )
+            for i, (xr, yr) in enumerate(source):
+                xb, yb = _inputs(xr, dtype, features=True), _inputs(yr, dtype)
                 out = model(Tensor._wrap(xb))
-                if start == 0 and spec is not None:
+                if i == 0 and spec is not None:
                     counter = spec.resolve(loss_fn, out.data, yb, required=required)
                 total += float(loss_fn(out, Tensor._wrap(yb)).item()) * len(xb)
+                rows += len(xb)
                 if counter is not None:
                     c, k = counter.count(out.data, yb)
                     correct, count = correct + c, count + k
     finally:
         model.train(was_training)
-    result = {"loss": total / len(X)}
+    result = {"loss": total / rows}
     if counter is not None:
         result["accuracy"] = correct / count if count else float("nan")
     return result
 
 
-def predict(model, X, *, batch_size: int = 1024) -> np.ndarray:
+def predict(model, X, *, batch_size: int | None = None) -> np.ndarray:
     """Outputs of ``model`` on ``X`` (eval mode, no graph), batch by batch.
+
+    Parameters
+    ----------
+    model : Module
+    X : array_like, Tensor, DataLoader, or re-iterable of batches
+        Inputs of shape ``(N, ...)``; or a :class:`numnet.utils.data.DataLoader` (or a
+        list of batches, or any object whose ``__iter__`` gives a fresh iterator of
+        them) whose batches are ``x`` or ``(x, ...)`` (targets, if any, are ignored).
+    batch_size : int, optional
+        Rows per batch for arrays (default 1024). With a DataLoader the loader decides
+        (a different value raises ValueError); with other batches it must be unset.
 
     Returns
     -------
     numpy.ndarray
-        The outputs stacked along axis 0: shape ``(N, ...)``. With no rows the model
-        still runs once on the empty batch, so the result has the model's output shape
-        and dtype with N = 0 (e.g. ``(0, n_out)``), as PyTorch's ``model(X[:0])``.
+        The outputs stacked along axis 0 (in the batches' order): shape ``(N, ...)``.
+        With no rows the model still runs once on the empty batch, so the result has
+        the model's output shape and dtype with N = 0 (e.g. ``(0, n_out)``), as
+        PyTorch's ``model(X[:0])``.
+
+    Raises
+    ------
+    ValueError
+        Batches that yield nothing (the output shape is then unknown), or a
+        ``batch_size`` that conflicts with the DataLoader's.
+    TypeError
+        ``X`` is a one-shot iterator (a generator) or a Dataset not in a DataLoader.
     """
-    X = np.asarray(X.data if isinstance(X, Tensor) else X)
+    batches = _batch_source(X, "X", pairs=False)
+    if batches is not None:
+        _loader_decides(batches, "predict", batch_size=batch_size)
+        source = batches
+    else:
+        X = np.asarray(X.data if isinstance(X, Tensor) else X)
+        size = 1024 if batch_size is None else batch_size
+        source = (X[s : s + size] for s in range(0, max(len(X), 1), size))
     dtype = _param_dtype(model)
     was_training = model.training
     model.eval()
     try:
         with no_grad():
-            outs = [
-                model(Tensor._wrap(_inputs(X[s : s + batch_size], dtype, features=True))).data
-                for s in range(0, max(len(X), 1), batch_size)
-            ]
+            outs = [model(Tensor._wrap(_inputs(xb, dtype, features=True))).data for xb in source]
     finally:
         model.train(was_training)
     return np.concatenate(outs)
@@ -412,13 +635,13 @@ def fit(
     train_data,
     *,
     epochs: int,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     validation=None,
     callbacks=(),
     seed=None,
     generator=None,
-    drop_last: bool = False,
-    shuffle: bool = True,
+    drop_last: bool | None = None,
+    shuffle: bool | None = None,
     verbose: int = 1,
     checkpoint=None,
     metrics="auto",
@@ -430,18 +653,40 @@ def fit(
     model : Module
     loss_fn : callable ``(output, target) -> scalar Tensor`` (e.g. ``F.cross_entropy``)
     optimizer : a ``numnet.optim`` optimizer over ``model.parameters()``
-    train_data : (X, y) arrays (or an object with ``.X`` and ``.y``)
-    epochs, batch_size : int
-        ``epochs`` is the total number of epochs of the run, counting those restored
-        from ``checkpoint`` (Keras's ``epochs`` with ``initial_epoch``).
-    validation : float in (0, 1), (X_val, y_val), or None
-        A float holds out that fraction of ``train_data``, stratified by class
-        (seed 001's 90/10 development/validation split with ``0.1``).
+    train_data : (X, y) arrays, a DataLoader, or a re-iterable of (x, y) batches
+        Arrays (or an object with ``.X`` and ``.y``) are held in memory, shuffled and
+        cut into batches here. A :class:`numnet.utils.data.DataLoader` (or a list of
+        ``(x, y)`` batches, or any object whose ``__iter__`` returns a fresh iterator
+        of them) streams: it is iterated once per epoch, so the data need not fit in
+        memory; the batches are used as they come (x and y as Tensors or arrays,
+        converted as arrays are: floating x and y to the model's dtype, integer
+        features too, integer labels kept). A one-shot iterator (a generator) is
+        refused: it would be exhausted after the first epoch.
+    epochs : int
+        The total number of epochs of the run, counting those restored from
+        ``checkpoint`` (Keras's ``epochs`` with ``initial_epoch``).
+    batch_size : int, optional
+        Rows per batch for arrays (default 32). With a DataLoader the loader decides
+        (as in PyTorch Lightning): leave it unset, or equal to the loader's; a
+        different value raises ValueError. Other batches: leave it unset.
+    validation : float in (0, 1), (X_val, y_val), a DataLoader or re-iterable of batches, or None
+        A float holds out that fraction of array ``train_data``, stratified by class
+        (seed 001's 90/10 development/validation split with ``0.1``); it cannot split
+        a DataLoader (ValueError: pass a validation loader, e.g. made with
+        :func:`numnet.utils.data.random_split`). Evaluated after every epoch by
+        :func:`evaluate`.
     callbacks : sequence of :class:`Callback`
-    seed, generator : the source of the shuffles (and of the validation split)
-    drop_last : bool
-        Skip the last, smaller batch of each epoch.
+    seed, generator : the source of the shuffles (and of the validation split) of arrays
+        With a DataLoader they are refused (ValueError): the loader's own ``generator=``
+        shuffles.
+    drop_last : bool, optional
+        Skip the last, smaller batch of each epoch (arrays; default False).
+    shuffle : bool, optional
+        A new order of the arrays every epoch (default True). With a DataLoader,
+        ``drop_last`` and ``shuffle`` are the loader's, as ``batch_size``.
     verbose : 0 silent; 1 a progress bar when stderr is a terminal; 2 one line per epoch
+        The bar's total is the number of batches per epoch (``len(loader)``; unknown,
+        hence no total, for batches without a length).
     checkpoint : path, optional
         Write model, optimizer, random states, callbacks and history there (atomically)
         after every epoch, and resume from it if it exists: a run that is killed and
@@ -453,6 +698,16 @@ def fit(
         and returns the restored History (``epochs_trained == 0``); the model ends
         with the weights the first run ended with. Resuming with a larger ``epochs``
         continues a run that was not stopped early.
+
+        With a DataLoader, runs resume at epoch granularity (checkpoints are written
+        at the end of epochs; a killed epoch is done again from its start). The state
+        of the NumPy ``Generator`` that shuffles a numnet DataLoader (its
+        ``generator=``, or its sampler's) is checkpointed and restored, so a resumed
+        run, given a loader made the same way, continues the same sequence of
+        shuffles and ends bit for bit as an uninterrupted one (the default generator,
+        used by a loader without ``generator=``, is checkpointed too). The random
+        state of other iterables (a torch DataLoader, your own class) is not saved:
+        their order after a resume is theirs.
     metrics : 'auto', None, 'accuracy', an :class:`Accuracy`, or a list of one of them
         'auto' (default) logs ``accuracy`` (and ``val_accuracy``) when the loss and the
         shapes define one: arg-max for ``cross_entropy``/``nll_loss``, ``output > 0.5``
@@ -460,7 +715,8 @@ def fit(
         ``binary_cross_entropy_with_logits``/``BCEWithLogitsLoss``/hinge (logits), none
         for ``mse_loss`` or when a custom loss leaves a single column ambiguous (see
         :class:`Accuracy`). ``'accuracy'`` requires it (ValueError otherwise); None
-        logs only the loss.
+        logs only the loss. Computed the same way on arrays and on a loader's batches
+        (resolved on the first batch).
 
     Returns
     -------
@@ -479,26 +735,67 @@ def fit(
         last, produced them): the model is reset to its weights at the end of the last
         complete epoch, which are always finite, and nothing is checkpointed.
     ValueError
-        Bad sizes, NaN inputs, an empty dataset, non-finite weights before training,
-        or a required accuracy that the loss does not define.
+        Bad sizes, NaN inputs, an empty dataset (or batches that yield nothing),
+        non-finite weights before training, a required accuracy that the loss does not
+        define; with a DataLoader, a conflicting ``batch_size``/``shuffle``/
+        ``drop_last``, a ``seed``/``generator``, or a float ``validation``.
+    TypeError
+        ``train_data`` or ``validation`` is a one-shot iterator (a generator) or a
+        Dataset not wrapped in a DataLoader, or a batch is not an ``(x, y)`` pair.
     """
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
+    batches = _batch_source(train_data, "train_data")
+    if batches is not None:
+        if epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {epochs}")
+        _loader_decides(batches, "fit", batch_size=batch_size, shuffle=shuffle, drop_last=drop_last)
+        if seed is not None or generator is not None:
+            raise ValueError(
+                "fit: seed and generator shuffle arrays; the batches of "
+                f"{type(batches.data).__name__} come in its own order (give a DataLoader "
+                "generator=... to seed its shuffles)"
+            )
+        if isinstance(validation, float):
+            raise ValueError(
+                f"fit: validation={validation} holds out a fraction of arrays, and cannot "
+                "split a DataLoader or other batches: pass validation=<a DataLoader or "
+                "(X_val, y_val)>, e.g. from numnet.utils.data.random_split"
+            )
+    else:
+        batch_size = 32 if batch_size is None else batch_size
+        shuffle = True if shuffle is None else shuffle
+        drop_last = False if drop_last is None else drop_last
+        if epochs < 1 or batch_size < 1:
+            raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
     spec, required = _metric_spec(metrics)
     rng = as_generator(generator if generator is not None else seed)
-    X, y = _as_arrays(train_data, "train_data")
+    if batches is None:
+        X, y = _as_arrays(train_data, "train_data")
     if isinstance(validation, float):
         from numnet.data.split import train_val_split
 
         X, y, Xv, yv = train_val_split(X, y, validation, stratify=True, seed=rng)
         validation = (Xv, yv)
     elif validation is not None:
-        validation = _as_arrays(validation, "validation")
+        source = _batch_source(validation, "validation")
+        validation = _as_arrays(validation, "validation") if source is None else source
     dtype = _param_dtype(model)
-    n = len(X)
-    n_batches = n // batch_size if drop_last else math.ceil(n / batch_size)
-    if n_batches == 0:
-        raise ValueError(f"drop_last with batch_size {batch_size} > {n} samples leaves no batch")
+    if batches is None:
+        n = len(X)
+        n_batches = n // batch_size if drop_last else math.ceil(n / batch_size)
+        if n_batches == 0:
+            raise ValueError(
+                f"drop_last with batch_size {batch_size} > {n} samples leaves no batch"
+            )
+
+        def epoch_batches():
+            order = rng.permutation(n) if shuffle else np.arange(n)
+            for b in range(n_batches):
+                idx = order[b * batch_size : (b + 1) * batch_size]
+                yield X[idx], y[idx]
+
+    else:
+        n_batches = batches.length  # None: unknown (an iterable without a length)
+        epoch_batches = batches.__iter__
 
     history = History()
     callbacks = list(callbacks)
@@ -511,6 +808,9 @@ def fit(
         callbacks.append(EpochPrinter())
     loop = Loop(model, optimizer, history, epochs, n_batches)
     generators = [rng, *_module_generators(model)]
+    for source in (batches, validation):  # the shuffles of numnet DataLoaders
+        if isinstance(source, _Batches):
+            generators += [g for g in source.generators() if all(g is not h for h in generators)]
     if all(g is not default_generator() for g in generators):  # used by F.dropout(None)
         generators.append(default_generator())
     start_epoch = 1
@@ -555,11 +855,9 @@ def fit(
         for cb in callbacks:
             cb.on_epoch_begin(loop, epoch)
         t0 = time.perf_counter()
-        order = rng.permutation(n) if shuffle else np.arange(n)
         seen, total, correct, count = 0, 0.0, 0, 0
-        for b in range(n_batches):
-            idx = order[b * batch_size : (b + 1) * batch_size]
-            xb, yb = _inputs(X[idx], dtype, features=True), _inputs(y[idx], dtype)
+        for b, (xr, yr) in enumerate(epoch_batches()):
+            xb, yb = _inputs(xr, dtype, features=True), _inputs(yr, dtype)
             optimizer.zero_grad()
             out = model(Tensor._wrap(xb))
             if not resolved:
@@ -569,12 +867,13 @@ def fit(
             value = float(loss.item())
             if not math.isfinite(value):
                 raise diverged(
-                    f"the loss became {value} at epoch {epoch}, batch {b + 1}/{n_batches}"
+                    f"the loss became {value} at epoch {epoch}, batch {b + 1}/"
+                    f"{'?' if n_batches is None else n_batches}"
                 )
             loss.backward()
             optimizer.step()
-            seen += len(idx)
-            total += value * len(idx)
+            seen += len(xb)
+            total += value * len(xb)
             logs = {"loss": total / seen}
             if counter is not None:
                 c, k = counter.count(out.data, yb)
@@ -588,7 +887,7 @@ def fit(
         if bad is not None:
             raise diverged(
                 f"the weights ({bad!r}) became NaN or infinite in an optimizer step of "
-                f"epoch {epoch} (its {n_batches} losses were finite)"
+                f"epoch {epoch} (its {b + 1} losses were finite)"
             )
         row = {"epoch": epoch, "loss": total / seen}
         if counter is not None:
