@@ -81,7 +81,9 @@ class Tensor:
 
     def __init__(self, data, *, dtype=None, requires_grad: bool = False) -> None:
         self._data = _to_array(data, dtype)
-        self._vc = [0]
+        # A Tensor made from a Tensor without a copy shares its memory, hence its counter.
+        shares = isinstance(data, Tensor) and self._data is data._data
+        self._vc = data._vc if shares else [0]
         self._saved = None
         if requires_grad and self._data.dtype.kind != "f":
             raise TypeError(
@@ -267,7 +269,10 @@ class Tensor:
         return t
 
     def clone(self) -> Tensor:
-        return _ops.mul(self, 1.0) if self.requires_grad else Tensor._wrap(self._data.copy())
+        """A copy, differentiable (``δself = δclone``); saves nothing for backward."""
+        return _ops.cast(self, dtype=self._data.dtype) if self.requires_grad else Tensor._wrap(
+            self._data.copy()
+        )
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self._data.dtype.kind != "f":
@@ -420,8 +425,14 @@ class Tensor:
                 "(numnet does not record in-place operations): use the out-of-place form"
             )
 
-    def _write(self, what: str, fn) -> Tensor:
+    def _write(self, what: str, fn, operand=None) -> Tensor:
         self._check_inplace(what)
+        if isinstance(operand, Tensor) and operand.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                f"in-place operation {what} with an operand that requires grad: numnet does "
+                "not record in-place operations (the gradient would be lost); use the "
+                "out-of-place form, e.g. x = x + y, or wrap the write in numnet.no_grad()"
+            )
         fn(self._data)
         self._vc[0] += 1
         return self
@@ -435,36 +446,47 @@ class Tensor:
 
     def fill_(self, value) -> Tensor:
         """Fill with ``value``, in place."""
-        return self._write("fill_()", lambda a: a.fill(self._operand(value)))
+        return self._write("fill_()", lambda a: a.fill(self._operand(value)), value)
 
     def copy_(self, src) -> Tensor:
         """Copy ``src`` (broadcast to this shape, cast to this dtype) in, in place."""
-        src = self._operand(src)
-        return self._write("copy_()", lambda a: np.copyto(a, src, casting="unsafe"))
+        s = self._operand(src)
+        return self._write("copy_()", lambda a: np.copyto(a, s, casting="unsafe"), src)
 
     def add_(self, other, *, alpha=1) -> Tensor:
         """``self += alpha * other``, in place (``other`` broadcast to this shape)."""
         o = self._operand(other)
         if alpha != 1:
             o = o * alpha
-        return self._write("add_()", lambda a: np.add(a, o, out=a, casting="same_kind"))
+        return self._write("add_()", lambda a: np.add(a, o, out=a, casting="same_kind"), other)
 
     def sub_(self, other, *, alpha=1) -> Tensor:
         """``self -= alpha * other``, in place."""
         o = self._operand(other)
+        if self._data.dtype.kind == "b" or o.dtype.kind == "b":
+            raise TypeError(
+                "sub_(): subtraction with a bool tensor is not supported (PyTorch refuses it "
+                "too); use logical operations on masks, or convert with .long() or .float()"
+            )
         if alpha != 1:
             o = o * alpha
-        return self._write("sub_()", lambda a: np.subtract(a, o, out=a, casting="same_kind"))
+        return self._write(
+            "sub_()", lambda a: np.subtract(a, o, out=a, casting="same_kind"), other
+        )
 
     def mul_(self, other) -> Tensor:
         """``self *= other``, in place."""
         o = self._operand(other)
-        return self._write("mul_()", lambda a: np.multiply(a, o, out=a, casting="same_kind"))
+        return self._write(
+            "mul_()", lambda a: np.multiply(a, o, out=a, casting="same_kind"), other
+        )
 
     def div_(self, other) -> Tensor:
         """``self /= other``, in place (floating tensors only)."""
         o = self._operand(other)
-        return self._write("div_()", lambda a: np.divide(a, o, out=a, casting="same_kind"))
+        return self._write(
+            "div_()", lambda a: np.divide(a, o, out=a, casting="same_kind"), other
+        )
 
     def clamp_(self, min=None, max=None) -> Tensor:
         """Clip to ``[min, max]``, in place."""
@@ -477,7 +499,7 @@ class Tensor:
         if isinstance(index, Tensor):
             index = index._data
         v = self._operand(value)
-        self._write("__setitem__", lambda a: a.__setitem__(index, v))
+        self._write("__setitem__", lambda a: a.__setitem__(index, v), value)
 
     def _inplace_or_new(self, name: str, op, other):
         # In place when nothing is recorded (a leaf that requires grad raises, as in

@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 
 import numnet
+import numnet.nn.functional as F
 from numnet import nn, optim
 from numnet.autograd import PRIMITIVES
 
 torch = pytest.importorskip("torch")
+TF = torch.nn.functional
 
 STALE = "modified by an inplace operation"
 
@@ -379,3 +381,146 @@ def test_every_primitive_declares_what_it_saves_consistently():
         assert prim.saves is None or all(isinstance(i, int) and i >= 0 for i in prim.saves), name
         if prim.view:
             assert prim.saves == (), f"{name}: a view op that saves its input"
+
+
+# == Found by review ======================================================================
+# Index and label arrays are snapshotted by the forward pass (a copy of a few integers):
+# the gradient is the one of the computation that ran, even if the caller's index or
+# target is overwritten before backward(). (PyTorch raises instead; both avoid a wrong
+# gradient, numnet's way also gives the right one.)
+
+
+@pytest.mark.parametrize("loss_fn", [F.cross_entropy, F.nll_loss], ids=["ce", "nll"])
+def test_a_target_overwritten_after_the_forward_does_not_change_the_gradient(loss_fn):
+    logits = [[1.0, 2.0, 3.0], [1.0, 0.0, 0.0]]
+    z = numnet.tensor(logits, requires_grad=True)
+    t = numnet.tensor([0, 1])
+    loss = loss_fn(z, t)
+    t.fill_(2)
+    loss.backward()
+    tz = torch.tensor(logits, requires_grad=True)
+    getattr(TF, loss_fn.__name__)(tz, torch.tensor([0, 1])).backward()
+    np.testing.assert_allclose(z.grad, tz.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("as_array", [False, True], ids=["tensor", "ndarray"])
+def test_an_index_overwritten_after_the_forward_does_not_change_the_gradient(as_array):
+    x = numnet.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    i = np.array([0, 1]) if as_array else numnet.tensor([0, 1])
+    y = x[i]
+    i.fill(2) if as_array else i.fill_(2)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0, 0.0])
+
+
+def test_max_dim_indices_overwritten_after_the_forward_do_not_change_the_gradient():
+    x = numnet.tensor([[1.0, 5.0, 3.0], [7.0, 2.0, 0.0]], requires_grad=True)
+    values, indices = x.max(dim=1)
+    indices.fill_(2)
+    values.sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+
+
+def test_tensor_of_a_tensor_shares_the_version_counter():
+    # numnet.Tensor(x) aliases x's memory with a fresh counter; torch.Tensor(x) shares
+    # the counter (torch raises below).
+    w = numnet.tensor([2.0], requires_grad=True)
+    x = numnet.tensor([3.0])
+    loss = (w * x).sum()
+    numnet.Tensor(x).fill_(100.0)
+    with pytest.raises(RuntimeError, match=STALE):
+        loss.backward()
+
+
+def test_parameter_of_a_tensor_shares_the_version_counter():
+    w = numnet.tensor([2.0], requires_grad=True)
+    x = numnet.tensor([3.0])
+    loss = (w * x).sum()
+    p = nn.Parameter(x)
+    with numnet.no_grad():
+        p.fill_(100.0)
+    with pytest.raises(RuntimeError, match=STALE):
+        loss.backward()
+
+
+# -- in-place methods whose operand requires grad ---------------------------------------
+# PyTorch records them in the graph; numnet does not record in-place operations, so it
+# refuses them (the gradient would be lost) and says to use the out-of-place form.
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda x, w: x.add_(w),
+        lambda x, w: x.sub_(w),
+        lambda x, w: x.mul_(w),
+        lambda x, w: x.div_(w),
+        lambda x, w: x.copy_(w * 2),
+        lambda x, w: x.__setitem__(slice(0, 2), w[1:]),
+        lambda x, w: x.fill_(w[0]),
+    ],
+    ids=["add_", "sub_", "mul_", "div_", "copy_", "setitem", "fill_"],
+)
+def test_in_place_with_an_operand_that_requires_grad_raises(write):
+    x, w = numnet.ones(3), numnet.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="operand that requires grad"):
+        write(x, w)
+    np.testing.assert_array_equal(x.data, [1.0, 1.0, 1.0])  # nothing written
+    with numnet.no_grad():
+        write(x, w)  # allowed where nothing is recorded, as in torch
+    assert x._version == 1
+
+
+# -- indexing a single element: torch returns a view ------------------------------------
+@pytest.mark.parametrize("index", [0, (0, 1)], ids=["1d", "2d"])
+def test_inplace_on_a_single_element_writes_through_like_torch(index):
+    shape = (3,) if index == 0 else (2, 3)
+    t = torch.zeros(shape)
+    t[index].fill_(5.0)
+    x = numnet.zeros(*shape)
+    x[index].fill_(5.0)  # x[index] is a 0-d view: the write goes through
+    np.testing.assert_array_equal(x.data, t.numpy())
+
+
+# -- false positives: numnet raises where torch does not ---------------------------------
+def test_linear_bias_written_after_forward_does_not_raise_like_torch():
+    # linear's VJP never reads the bias (torch's addmm does not save it)
+    x = numnet.tensor([[1.0, 2.0]], requires_grad=True)
+    lin = nn.Linear(2, 1)
+    loss = lin(x).sum()
+    with numnet.no_grad():
+        lin.bias.add_(1.0)
+    loss.backward()
+    np.testing.assert_array_equal(x.grad, lin.weight.data)
+
+
+def test_conv2d_bias_written_after_forward_does_not_raise_like_torch():
+    x = numnet.randn(1, 1, 4, 4, generator=0, requires_grad=True)
+    conv = nn.Conv2d(1, 2, 3)
+    loss = conv(x).sum()
+    with numnet.no_grad():
+        conv.bias.add_(1.0)
+    loss.backward()
+    assert x.grad.shape == (1, 1, 4, 4)
+
+
+def test_clone_source_written_after_forward_does_not_raise_like_torch():
+    # torch's CloneBackward saves nothing, and neither does numnet's clone
+    w = numnet.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = w.clone()
+    with numnet.no_grad():
+        w.add_(1.0)
+    y.sum().backward()
+    np.testing.assert_array_equal(w.grad, [1.0, 1.0, 1.0])
+
+
+# -- in-place methods vs torch's dtype rules ----------------------------------------------
+@pytest.mark.parametrize(
+    "op",
+    [lambda t: t.sub_(True), lambda t: t.sub_(numnet.tensor([True, False, True]))],
+    ids=["python-bool", "bool-tensor"],
+)
+def test_sub_inplace_refuses_a_bool_operand_like_sub(op):
+    with pytest.raises(RuntimeError):
+        torch.tensor([1.0, 2.0, 3.0]).sub_(torch.tensor([True, False, True]))
+    for t in (numnet.tensor([1, 2, 3]), numnet.tensor([1.0, 2.0, 3.0])):
+        with pytest.raises(TypeError):
+            op(t)

@@ -160,7 +160,7 @@ def _float_dtype(tensors) -> np.dtype | None:
     """The one floating dtype among ``tensors``; mixing float32 and float64 is an error."""
     found = None
     for t in tensors:
-        dt = t.data.dtype
+        dt = t._data.dtype
         if dt.kind == "f":
             if found is None:
                 found = dt
@@ -177,7 +177,7 @@ _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # PyTorch's categories: bool < int
 
 def _kind(x) -> str:
     """The dtype kind of an operand (Tensor, array or Python scalar)."""
-    return x.data.dtype.kind if isinstance(x, _Tensor) else np.asarray(x).dtype.kind
+    return x._data.dtype.kind if isinstance(x, _Tensor) else np.asarray(x).dtype.kind
 
 
 def _refuse(prim: Primitive, what: str, hint: str) -> TypeError:
@@ -193,8 +193,11 @@ def result_dtype(prim: Primitive, inputs: tuple, kwargs: dict, float_dtype) -> n
     none). Returns None when no operand has a numeric kind (nothing to promote).
     Raises :class:`TypeError` where PyTorch raises.
     """
-    if float_dtype is not None and prim.promote is None and prim.int_rule != "no_bool_operand":
-        return float_dtype  # fast path: a floating Tensor among the operands decides
+    if float_dtype is not None and prim.promote is None:
+        if prim.int_rule != "no_bool_operand":
+            return float_dtype  # fast path: a floating Tensor among the operands decides
+        if all(isinstance(x, _Tensor) and x._data.dtype.kind == "f" for x in inputs):
+            return float_dtype  # (sub of floating Tensors: no bool operand possible)
     idx = range(len(inputs)) if prim.promote is None else prim.promote
     kinds = [_kind(inputs[i]) for i in idx if i < len(inputs)]
     kinds += [_kind(kwargs[k]) for k in prim.promote_kwargs if kwargs.get(k) is not None]
@@ -232,8 +235,8 @@ def _promote(x, dtype, takes_part: bool):
     if not isinstance(x, _Tensor):
         floating = takes_part and dtype is not None and dtype.kind == "f"
         x = _Tensor._constant(x, dtype if floating else None)
-    if takes_part and dtype is not None and x.data.dtype != dtype:
-        return _Tensor._wrap(x.data.astype(dtype))  # never a Tensor requiring grad
+    if takes_part and dtype is not None and x._data.dtype != dtype:
+        return _Tensor._wrap(x._data.astype(dtype))  # never a Tensor requiring grad
     return x
 
 
@@ -244,7 +247,7 @@ def apply(prim: Primitive, inputs: tuple, kwargs: dict):
     target = result_dtype(prim, inputs, kwargs, dtype)
     part = range(len(inputs)) if prim.promote is None else prim.promote
     if len(tensors) != len(inputs) or any(
-        i in part and x.data.dtype != target for i, x in enumerate(inputs)
+        i in part and x._data.dtype != target for i, x in enumerate(inputs)
     ):
         inputs = tuple(_promote(x, target, i in part) for i, x in enumerate(inputs))
     arrays = [x._data for x in inputs]
@@ -260,15 +263,15 @@ def apply(prim: Primitive, inputs: tuple, kwargs: dict):
         t = _Tensor._node(out, inputs, vjp, prim.name)
         saves = prim.saves
         if saves is None:
-            t._saved = tuple((i, x._vc[0]) for i, x in enumerate(inputs))
+            t._saved = [(i, x._vc[0]) for i, x in enumerate(inputs)]
         elif saves:
-            t._saved = tuple((i, inputs[i]._vc[0]) for i in saves)
+            t._saved = [(i, inputs[i]._vc[0]) for i in saves]
         if prim.saves_output:
-            t._saved = (t._saved or ()) + ((-1, 0),)
+            t._saved = (t._saved or []) + [(-1, 0)]
     if prim.view and out.base is not None and np.may_share_memory(out, arrays[0]):
         t._vc = inputs[0]._vc  # a view: writes through either are writes to both
         if prim.saves_output and t._saved:  # (no view op saves its output today)
-            t._saved = tuple((i, t._vc[0] if i == -1 else v) for i, v in t._saved)
+            t._saved = [(i, t._vc[0] if i == -1 else v) for i, v in t._saved]
     return t
 
 

@@ -493,7 +493,8 @@ def _class_cross_entropy(z: Tensor, labels, ignored, weight, eps: float, reducti
         labels = _fill_ignored(labels, ignored, z.data)
     s = _label_scales(labels, ignored, weight, z.dtype)
     if eps == 0:
-        losses = ops.cross_entropy_logits(z, Tensor._wrap(labels), reduction="none") * s
+        # (a copy: writes to the target after the forward cannot change the gradient)
+        losses = ops.cross_entropy_logits(z, Tensor._wrap(labels.copy()), reduction="none") * s
     else:
         t = np.empty(z.shape, z.dtype)
         t[...] = eps / z.shape[1] if weight is None else (eps / z.shape[1]) * weight
@@ -600,7 +601,8 @@ def cross_entropy(
     labels, ignored = _class_targets(input, target, "cross_entropy", ignore_index)
     labels = labels.astype(np.int64, copy=False)
     if weight is None and ignored is None and not eps:
-        return ops.cross_entropy_logits(input, Tensor._wrap(labels), reduction=reduction)
+        # (a copy: writes to the target after the forward cannot change the gradient)
+        return ops.cross_entropy_logits(input, Tensor._wrap(labels.copy()), reduction=reduction)
     return _class_cross_entropy(input, labels, ignored, weight, eps, reduction)
 
 

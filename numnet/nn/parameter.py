@@ -19,11 +19,10 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data, *, dtype=None, requires_grad: bool = True) -> None:
-        if isinstance(data, Tensor):
-            data = data.data
         if dtype is None:
-            arr = np.asarray(data)
+            arr = np.asarray(data._data if isinstance(data, Tensor) else data)
             dtype = arr.dtype if arr.dtype in (np.float32, np.float64) else np.float32
+        # (a Tensor is passed on whole: a Parameter sharing its memory shares its counter)
         super().__init__(data, dtype=dtype, requires_grad=requires_grad)
 
     def __repr__(self) -> str:

@@ -81,7 +81,7 @@ def matmul(a, b):
     return y, vjp
 
 
-@primitive("linear", family="linalg", int_rule="no_bool")
+@primitive("linear", family="linalg", int_rule="no_bool", saves=(0, 1))
 def linear(x, weight, bias=None):
     """Affine map ``y = x Wᵀ + b`` (fused; ``torch.nn.functional.linear``).
 

@@ -34,7 +34,9 @@ def log_softmax(z, *, dim=-1):
     return y, vjp
 
 
-@primitive("cross_entropy_logits", family="losses", int_rule="raise", promote=(0,))
+@primitive(
+    "cross_entropy_logits", family="losses", int_rule="raise", promote=(0,), saves=(1,)
+)
 def cross_entropy_logits(z, target, *, reduction="mean"):
     """Softmax cross-entropy from logits ``z`` (N, C) and integer labels ``target`` (N,).
 
@@ -65,7 +67,7 @@ def cross_entropy_logits(z, target, *, reduction="mean"):
     return np.asarray(out, dtype=z.dtype), vjp
 
 
-@primitive("cross_entropy_soft", family="losses", int_rule="raise")
+@primitive("cross_entropy_soft", family="losses", int_rule="raise", saves=(1,))
 def cross_entropy_soft(z, target, *, reduction="mean"):
     """Cross-entropy from logits ``z`` (N, C) and probability targets ``t`` (N, C).
 

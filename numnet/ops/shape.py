@@ -60,11 +60,17 @@ def _is_advanced(index) -> bool:
 
 def _plain_index(index, top: bool = True):
     """Replace Tensors in an index by their arrays, and nested sequences by arrays
-    (NumPy reads a tuple or list inside the index tuple as an integer array)."""
+    (NumPy reads a tuple or list inside the index tuple as an integer array).
+
+    Index arrays are copied: the VJP scatters with the index the forward gathered with,
+    even if the caller's index tensor or array is overwritten before ``backward()``.
+    """
     if isinstance(index, tuple) and top:
         return tuple(_plain_index(i, top=False) for i in index)
     if hasattr(index, "data") and hasattr(index, "grad"):
-        return index.data
+        return np.array(index.data)
+    if isinstance(index, np.ndarray):
+        return index.copy()
     if isinstance(index, (list, tuple)):
         return np.asarray(index)
     return index
@@ -79,6 +85,8 @@ def getitem(x, *, index):
     index = _plain_index(index)
     try:
         y = x[index]
+        if not isinstance(y, np.ndarray):  # one element: a 0-d view, not a copied scalar
+            y = x[(*index, Ellipsis) if isinstance(index, tuple) else (index, Ellipsis)]
     except IndexError as exc:
         raise IndexError(
             f"index {index!r} is invalid for a tensor of shape {x.shape}: {exc}"
