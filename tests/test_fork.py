@@ -238,3 +238,21 @@ def test_every_cache_is_registered_for_the_fork_hook(monkeypatch):
     cache._lock.acquire()
     _memory._after_fork_in_child()
     assert not cache._lock.locked()
+
+
+def test_the_im2col_workspace_pool_is_fork_safe():
+    """conv2d's scratch pool: registered for the hook, and a lock held at fork is renewed."""
+    from numnet import _memory
+    from numnet.ops.conv import WORKSPACE, BufferPool
+
+    assert WORKSPACE in _memory._CACHES
+    pool = BufferPool(max_bytes=64 << 20)
+    buf = pool.take(BIG, np.float32)
+    pool.give(buf)
+    pool._lock.acquire()  # as if a thread that did not survive the fork held it
+    pool._after_fork_in_child()
+    assert not pool._lock.locked()
+    assert pool.take(BIG, np.float32) is not buf  # emptied: it was being changed
+    pool.give(buf)
+    pool._after_fork_in_child()  # not held: kept
+    assert pool.take(BIG, np.float32) is buf

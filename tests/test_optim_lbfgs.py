@@ -85,8 +85,11 @@ def test_history_survives_step_calls_like_torch(line_search_fn):
     assert loss <= 1e-6  # restarting the history each call ended at 0.25
     assert loss <= 10 * float(_rosenbrock(tw)) + 1e-12
     np.testing.assert_allclose(w.data, tw, atol=1e-6)
-    # the same iteration: the same losses returned by every call, the same counters
-    np.testing.assert_allclose(returned, treturned, rtol=1e-4, atol=1e-12)
+    # the same iteration: the same losses returned by every call, the same counters.
+    # Once converged (loss ~1e-9..1e-11) the losses are rounding noise, which depends on
+    # the BLAS kernel (SkylakeX differs from Haswell by ~3e-12): an absolute tolerance
+    # far below the starting loss (~1e2) but above that noise.
+    np.testing.assert_allclose(returned, treturned, rtol=1e-4, atol=1e-9)
     state, tstate = opt.state[w], topt.state[topt.param_groups[0]["params"][0]]
     assert state["n_iter"] == tstate["n_iter"] and state["func_evals"] == tstate["func_evals"]
     assert len(state["old_dirs"]) == len(tstate["old_dirs"])

@@ -77,6 +77,15 @@ class BufferPool:
         self._free: dict[tuple, list[np.ndarray]] = {}
         self._bytes = 0
         self._lock = threading.Lock()
+        _memory._CACHES.add(self)  # made fork-safe by numnet._memory's at-fork hook
+
+    def _after_fork_in_child(self) -> None:
+        """Called in a child made by ``os.fork()``, where only the forking thread runs."""
+        held = self._lock.locked()  # by a thread of the parent that does not exist here
+        self._lock = threading.Lock()
+        if held:  # it was halfway through changing the pool: start empty
+            self._free = {}
+            self._bytes = 0
 
     def take(self, shape: tuple[int, ...], dtype) -> np.ndarray:
         key = (tuple(shape), np.dtype(dtype))
