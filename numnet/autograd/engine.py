@@ -126,7 +126,7 @@ def _topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
-def _run_grad_hooks(node: Tensor, g: np.ndarray) -> np.ndarray:
+def _run_grad_hooks(node: Tensor, g: np.ndarray, err: dict) -> np.ndarray:
     """Pass the adjoint of ``node`` through its ``register_hook`` hooks, in order.
 
     The result is never owned by the engine: a hook may keep the Tensor it was given
@@ -137,7 +137,7 @@ def _run_grad_hooks(node: Tensor, g: np.ndarray) -> np.ndarray:
     from numnet.tensor import Tensor
 
     for hook in list(node._hooks.grad.items.values()):
-        with set_grad_enabled(False):
+        with set_grad_enabled(False), np.errstate(**err):  # the caller's NumPy settings
             result = hook(Tensor._wrap(g))
         if result is None:
             continue
@@ -213,6 +213,16 @@ def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool
         owned = False
 
     order = _topological_order(root)
+    # The VJPs run with NumPy's floating-point warnings off: like PyTorch, inf and NaN
+    # propagate silently (see numnet.ops._ieee); one errstate for the whole walk.
+    # Hooks are user code: they run with the caller's settings.
+    err = np.geterr()
+    with np.errstate(all="ignore"):
+        _walk(order, root, grad, owned, retain_graph, err)
+
+
+def _walk(order: list, root: Tensor, grad, owned: bool, retain_graph: bool, err: dict) -> None:
+    """The reverse loop of :func:`backward` over ``order`` (children after parents)."""
     # adjoints[id(node)] = [array, owned]; an owned array may be updated in place.
     adjoints: dict[int, list] = {id(root): [grad, owned]}
     for node in reversed(order):
@@ -223,7 +233,7 @@ def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool
         vjp = node._vjp
         hooks = node._hooks
         if hooks is not None and hooks.grad.items:
-            g, g_owned = _run_grad_hooks(node, g), False
+            g, g_owned = _run_grad_hooks(node, g, err), False
         if vjp is None:  # a leaf: accumulate like PyTorch
             if node.grad is None:
                 node.grad = g if g_owned else g.copy()
@@ -231,7 +241,7 @@ def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool
                 node.grad = np.asarray(node.grad + g)  # (0-d sums are NumPy scalars)
             if hooks is not None and hooks.post.items:
                 for hook in list(hooks.post.items.values()):
-                    with set_grad_enabled(False):
+                    with set_grad_enabled(False), np.errstate(**err):
                         hook(node)
             continue
         if vjp is FREED:

@@ -240,18 +240,42 @@ def _promote(x, dtype, takes_part: bool):
     return x
 
 
+def _same_float(inputs) -> np.dtype | None:
+    """The dtype when every input is a Tensor of one floating dtype (the hot path's
+    case, where promotion has nothing to do), else None."""
+    dtype = None
+    for x in inputs:
+        if not isinstance(x, _Tensor):
+            return None
+        dt = x._data.dtype
+        if dtype is None:
+            if dt.kind != "f":
+                return None
+            dtype = dt
+        elif dt != dtype:
+            return None
+    return dtype
+
+
 def apply(prim: Primitive, inputs: tuple, kwargs: dict):
     """Run ``prim`` on ``inputs`` and, when needed, record the graph node."""
-    tensors = [x for x in inputs if isinstance(x, _Tensor)]
-    dtype = _float_dtype(tensors)
-    target = result_dtype(prim, inputs, kwargs, dtype)
-    part = range(len(inputs)) if prim.promote is None else prim.promote
-    if len(tensors) != len(inputs) or any(
-        i in part and x._data.dtype != target for i, x in enumerate(inputs)
-    ):
-        inputs = tuple(_promote(x, target, i in part) for i, x in enumerate(inputs))
+    dtype = _same_float(inputs) if prim.promote is None else None
+    if dtype is None:  # operands to promote (scalars, arrays, integers, bools, mixes)
+        tensors = [x for x in inputs if isinstance(x, _Tensor)]
+        dtype = _float_dtype(tensors)
+        target = result_dtype(prim, inputs, kwargs, dtype)
+        part = range(len(inputs)) if prim.promote is None else prim.promote
+        if len(tensors) != len(inputs) or any(
+            i in part and x._data.dtype != target for i, x in enumerate(inputs)
+        ):
+            inputs = tuple(_promote(x, target, i in part) for i, x in enumerate(inputs))
     arrays = [x._data for x in inputs]
-    record = prim.differentiable and is_grad_enabled() and any(x.requires_grad for x in inputs)
+    record = False
+    if prim.differentiable and is_grad_enabled():
+        for x in inputs:
+            if x.requires_grad:
+                record = True
+                break
     if not prim.differentiable:
         return _Tensor._wrap(prim.forward(*arrays, **kwargs))
     out, vjp = prim.forward(*arrays, **kwargs)

@@ -78,7 +78,9 @@ def _dense_order(a: np.ndarray) -> tuple[int, ...] | None:
     return order if a.transpose(order).flags.c_contiguous else None
 
 
-@primitive("relu", family="activations", saves=(), saves_output=True, int_rule="no_bool")
+@primitive(
+    "relu", family="activations", quiet=False, saves=(), saves_output=True, int_rule="no_bool"
+)
 def relu(z):
     """Rectified linear unit ``max(0, z)``. Math: ``φ'(z) = 1{z > 0}`` (0 at z = 0).
 
