@@ -121,3 +121,24 @@ def test_gradient_plots(tmp_path):
         viz.plot_gradient_histograms(plain, tmp_path / "x.png")
     with pytest.raises(ValueError, match="steps"):
         viz.plot_gradient_histograms(diag, tmp_path / "x.png", steps=[999])
+
+
+def test_figures_never_touch_pyplot_or_the_backend(tmp_path):
+    """Building and saving a figure leaves matplotlib's backend and pyplot alone."""
+    import subprocess
+    import sys
+
+    code = (
+        "import matplotlib\n"
+        "matplotlib.use('svg')\n"
+        "from numnet.viz import new_figure, save_figure\n"
+        "fig, axes = new_figure(1, 2)\n"
+        "axes[0, 0].plot([0, 1], [1, 0])\n"
+        f"save_figure(fig, {str(tmp_path / 'f.png')!r})\n"
+        "import sys\n"
+        "assert matplotlib.get_backend().lower() == 'svg', matplotlib.get_backend()\n"
+        "assert 'matplotlib.pyplot' not in sys.modules\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
