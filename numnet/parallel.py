@@ -18,17 +18,24 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+_CORES: list[int] = []  # the number of cores available, measured once
+
 
 def _default_threads() -> int:
+    """``$NUMNET_NUM_THREADS``, else ``$OMP_NUM_THREADS``, else the cores available,
+    read when called (not frozen at import: a value exported later is honoured)."""
     for var in ("NUMNET_NUM_THREADS", "OMP_NUM_THREADS"):
         value = os.environ.get(var, "")
         if value.isdigit() and int(value) > 0:
             return int(value)
-    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    return len(cores) if cores else (os.cpu_count() or 1)
+    if not _CORES:
+        cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+        _CORES.append(len(cores) if cores else (os.cpu_count() or 1))
+    return _CORES[0]
 
 
-_threads = {"n": _default_threads(), "executor": None}
+# "n": the number set by set_num_threads, or None to read the environment when used
+_threads = {"n": None, "executor": None}
 _MIN_ITEMS_PER_THREAD = 4  # below this many items a pass is not split
 
 
@@ -58,7 +65,10 @@ def set_num_threads(n: int) -> None:
 
 
 def get_num_threads() -> int:
-    return _threads["n"]
+    """Threads for numnet's memory-bound passes: :func:`set_num_threads`'s value, else
+    the environment's (``$NUMNET_NUM_THREADS``, ``$OMP_NUM_THREADS``), else the cores."""
+    n = _threads["n"]
+    return n if n is not None else _default_threads()
 
 
 def _executor(workers: int) -> ThreadPoolExecutor:
@@ -70,7 +80,7 @@ def _executor(workers: int) -> ThreadPoolExecutor:
 
 def parallel_batch(fn: Callable[[int, int], None], n: int) -> None:
     """Call ``fn(start, stop)`` on contiguous slices of ``range(n)``, one per thread."""
-    t = min(_threads["n"], n // _MIN_ITEMS_PER_THREAD)
+    t = min(get_num_threads(), n // _MIN_ITEMS_PER_THREAD)
     if t <= 1:
         fn(0, n)
         return

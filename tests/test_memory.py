@@ -259,3 +259,16 @@ def test_reversed_strides_fall_back_to_the_general_path():
     np.testing.assert_array_equal(y.numpy(), np.maximum(z, 0))
     y.sum().backward()
     np.testing.assert_array_equal(t.grad, (z > 0).astype(np.float32))
+
+
+def test_thread_count_is_read_from_the_environment_when_used(monkeypatch):
+    from numnet import parallel
+
+    monkeypatch.setitem(parallel._threads, "n", None)
+    monkeypatch.setenv("NUMNET_NUM_THREADS", "3")
+    assert parallel.get_num_threads() == 3  # exported after import: honoured
+    monkeypatch.delenv("NUMNET_NUM_THREADS")
+    monkeypatch.setenv("OMP_NUM_THREADS", "5")
+    assert parallel.get_num_threads() == 5
+    parallel.set_num_threads(2)
+    assert parallel.get_num_threads() == 2  # an explicit setting wins
