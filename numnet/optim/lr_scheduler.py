@@ -447,14 +447,16 @@ class ChainedScheduler(LRScheduler):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`'s output into the same schedulers."""
-        states = state_dict["_schedulers"]
-        if len(states) != len(self._schedulers):
-            raise ValueError(
-                f"expected {len(self._schedulers)} scheduler states, got {len(states)}"
-            )
-        for sched, state in zip(self._schedulers, states):
-            sched.load_state_dict(state)
+        _load_schedulers(self._schedulers, state_dict["_schedulers"])
         self._last_lr = list(state_dict["_last_lr"])
+
+
+def _load_schedulers(schedulers: list, states: list) -> None:
+    """Restore each of ``schedulers`` from its entry of ``states`` (same order and count)."""
+    if len(states) != len(schedulers):
+        raise ValueError(f"expected {len(schedulers)} scheduler states, got {len(states)}")
+    for sched, state in zip(schedulers, states):
+        sched.load_state_dict(state)
 
 
 class SequentialLR(LRScheduler):
@@ -532,13 +534,7 @@ class SequentialLR(LRScheduler):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`'s output into the same schedulers."""
-        states = state_dict["_schedulers"]
-        if len(states) != len(self._schedulers):
-            raise ValueError(
-                f"expected {len(self._schedulers)} scheduler states, got {len(states)}"
-            )
-        for sched, state in zip(self._schedulers, states):
-            sched.load_state_dict(state)
+        _load_schedulers(self._schedulers, state_dict["_schedulers"])
         self.last_epoch = int(state_dict["last_epoch"])
         self._milestones = list(state_dict["_milestones"])
         self._last_lr = list(state_dict["_last_lr"])

@@ -58,6 +58,18 @@ __all__ = [
 
 
 # -- datasets ------------------------------------------------------------------------------
+
+def _check_batch_size(batch_size) -> None:
+    """PyTorch's check and message for ``batch_size`` (a positive int, not a bool)."""
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size <= 0
+    ):
+        raise ValueError(
+            f"batch_size should be a positive integer value, but got batch_size={batch_size}"
+        )
+
 class Dataset:
     """A map-style dataset: subclasses define ``__getitem__(index)`` and ``__len__()``.
 
@@ -308,14 +320,7 @@ class BatchSampler(Sampler):
     """
 
     def __init__(self, sampler, batch_size: int, drop_last: bool) -> None:
-        if (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, (int, np.integer))
-            or batch_size <= 0
-        ):
-            raise ValueError(
-                f"batch_size should be a positive integer value, but got batch_size={batch_size}"
-            )
+        _check_batch_size(batch_size)
         if not isinstance(drop_last, bool):
             raise ValueError(
                 f"drop_last should be a boolean value, but got drop_last={drop_last}"
@@ -587,14 +592,8 @@ class DataLoader:
                 "batch_size=None option disables auto-batching and is mutually exclusive "
                 "with drop_last"
             )
-        if batch_size is not None and (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, (int, np.integer))
-            or batch_size <= 0
-        ):
-            raise ValueError(
-                f"batch_size should be a positive integer value, but got batch_size={batch_size}"
-            )
+        if batch_size is not None:
+            _check_batch_size(batch_size)
         if not isinstance(drop_last, bool):
             raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
         self.generator = _resolve_generator(generator)
