@@ -57,3 +57,7 @@ __all__ += [
     "plot_trajectories_2d",
     "tile",
 ]
+
+from numnet.viz.graph import Graph, draw_graph, retain_all_grads  # noqa: E402
+
+__all__ += ["Graph", "draw_graph", "retain_all_grads"]
