@@ -1,37 +1,352 @@
-"""The ``numnet`` command: ``demo``, ``train``, ``evaluate``, ``info``, ``reproduce``."""
+"""The numnet command line: demo, train, evaluate, info, reproduce.
+
+Exit status: 0 success; 1 training diverged; 2 a usage or input error (bad option
+value, missing or unreadable data or model file, an --out folder holding an earlier
+run); 130 interrupted (Ctrl-C). Errors are one line on stderr, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import shlex
+import signal
 import sys
 import time
 from pathlib import Path
 
 TOY = ("spirals", "moons", "circles", "xor")
 IMAGE = ("mnist", "fashion-mnist", "idx")
+DATASETS = IMAGE + TOY
+MODELS = ("mlp", "convnet", "resnet")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "softplus", "arctan")
+TOY_SIZES = (3000, 1000)  # generated training and test points of a toy set
+
+# what an earlier run leaves in --out: never overwritten without --force or --resume
+RUN_FILES = (
+    "model.safetensors",
+    "checkpoint.safetensors",
+    "history.csv",
+    "history.json",
+    "summary.json",
+    "learning_curves.png",
+)
+# options that --resume may change; every other one must be the checkpointed run's
+RESUMABLE = ("epochs", "resume", "force", "out", "data_dir")
+
+DESCRIPTION = """\
+Neural networks from first principles, in NumPy: train MLPs, ConvNets and residual
+networks on MNIST, Fashion-MNIST, your own IDX files or toy problems, evaluate and
+inspect saved models, and rerun the lecture notes' experiments.
+
+Start with "numnet demo" (offline, seconds), then "numnet train --help".
+Exit status: 0 success, 1 training diverged, 2 usage or input error, 130 interrupted.
+"""
+
+DATA_HELP = """\
+MNIST and Fashion-MNIST are read from the IDX files (gzip-compressed or not) in
+--data-dir, else in $NUMNET_DATA, else in ~/.cache/numnet (each in the folder itself
+or in its mnist/ or fashion-mnist/ sub-folder); nothing is downloaded.
+"""
 
 
-def _load_data(name: str, data_dir: str | None, seed: int):
-    """(X_train, y_train, X_test, y_test) as float32 / int64."""
+class UsageError(Exception):
+    """A bad option value or input found after parsing: exit status 2, one line."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C during training, after the message was printed: exit status 130."""
+
+
+# -- option types: each error names the option (argparse prefixes "argument --x:") ----------
+def _int(text: str, *, minimum: int) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    return _int(text, minimum=1)
+
+
+def nonnegative_int(text: str) -> int:
+    return _int(text, minimum=0)
+
+
+def _float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = _float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def nonnegative_float(text: str) -> float:
+    value = _float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def open_fraction(text: str) -> float:
+    value = _float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
+    return value
+
+
+def probability(text: str) -> float:
+    value = _float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 0 and < 1, got {text}")
+    return value
+
+
+def decay_factor(text: str) -> float:
+    value = _float(text)
+    if value != 0 and not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be 0 (off) or in (0, 1], got {text}")
+    return value
+
+
+def int_list(text: str) -> list[int]:
+    """``"512,512,512"`` -> ``[512, 512, 512]``; ``"0"`` -> ``[]`` (none)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: give comma-separated sizes such as 512,512")
+    if text.strip() == "0":
+        return []
+    items = text.split(",")
+    sizes = []
+    for item in items:
+        if not item.strip():
+            raise argparse.ArgumentTypeError(
+                f"{text!r} has an empty item: give comma-separated sizes such as 512,512"
+            )
+        try:
+            size = int(item.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{item.strip()!r} in {text!r} is not an integer: give comma-separated "
+                "sizes such as 512,512"
+            ) from None
+        if size < 1:
+            raise argparse.ArgumentTypeError(f"sizes must be >= 1, got {size} in {text!r}")
+        sizes.append(size)
+    return sizes
+
+
+# -- data ------------------------------------------------------------------------------
+def _toy(name: str, n: int, seed: int):
     from numnet import data
 
-    if name == "idx":  # any data set in MNIST's file layout, without MNIST's checksums
-        return data.load_mnist(data_dir, flatten=True, verify=False)
-    if name in IMAGE:
-        loader = data.load_mnist if name == "mnist" else data.load_fashion_mnist
-        return loader(data_dir, flatten=True)
     makers = {
-        "spirals": lambda n, g: data.spirals(n, 3, generator=g),
-        "moons": lambda n, g: data.two_moons(n, 0.15, generator=g),
-        "circles": lambda n, g: data.circles(n, 0.08, generator=g),
-        "xor": lambda n, g: data.xor(n, 0.15, generator=g),
+        "spirals": lambda: data.spirals(n, 3, generator=seed),
+        "moons": lambda: data.two_moons(n, 0.15, generator=seed),
+        "circles": lambda: data.circles(n, 0.08, generator=seed),
+        "xor": lambda: data.xor(n, 0.15, generator=seed),
     }
-    if name not in makers:
-        raise SystemExit(f"numnet: unknown data set {name!r}; choose from {IMAGE + TOY}")
-    X, y = makers[name](3000, seed)
-    Xt, yt = makers[name](1000, seed + 1)
+    return makers[name]()
+
+
+def _data_error(name: str, data_dir, exc: BaseException) -> UsageError:
+    """A data loader's error, told in terms of the command's options."""
+    from numnet.data import data_root
+
+    where = data_root(data_dir)
+    label = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "idx": "the IDX data set"}[name]
+    folder = {"mnist": "mnist", "fashion-mnist": "fashion-mnist", "idx": "mnist"}[name]
+    files = (
+        "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
+        "t10k-labels-idx1-ubyte (each .gz or not)"
+    )
+    if data_dir:
+        source = "--data-dir"
+    else:
+        source = "$NUMNET_DATA" if os.environ.get("NUMNET_DATA") else "the default folder"
+    if isinstance(exc, FileNotFoundError):
+        return UsageError(
+            f"{label} not found in {where} or {where / folder} (from {source}). Put the "
+            f"files {files} there, or pass --data-dir DIR (or set $NUMNET_DATA) to the "
+            "folder that holds them"
+        )
+    text = " ".join(str(exc).split())
+    for python, cli in (("download=True", "--data-dir"), ("root=", "--data-dir ")):
+        text = text.replace(python, cli)
+    return UsageError(
+        f"cannot read {label} from {where} (from {source}): {text}. Check the files, or "
+        "pass --data-dir DIR (or set $NUMNET_DATA) to another copy"
+    )
+
+
+_DATA_ERRORS: tuple[type[BaseException], ...] = (OSError, ValueError, EOFError)
+
+
+def _image_split(name: str, data_dir, train: bool, flatten: bool):
+    from numnet import data
+
+    cls = data.FashionMNIST if name == "fashion-mnist" else data.MNIST
+    try:
+        ds = cls(data_dir, train=train, verify=name != "idx")
+        return ds.arrays(flatten)
+    except _DATA_ERRORS as exc:
+        raise _data_error(name, data_dir, exc) from None
+
+
+def _load_train_test(name: str, data_dir, seed: int, flatten: bool):
+    """(X_train, y_train, X_test, y_test) as float32 / int64."""
+    if name in IMAGE:
+        return (
+            *_image_split(name, data_dir, True, flatten),
+            *_image_split(name, data_dir, False, flatten),
+        )
+    X, y = _toy(name, TOY_SIZES[0], seed)
+    Xt, yt = _toy(name, TOY_SIZES[1], seed + 1)
     return X, y, Xt, yt
+
+
+def _load_test(name: str, data_dir, seed: int, flatten: bool):
+    """Only the test split (``numnet evaluate``)."""
+    if name in IMAGE:
+        return _image_split(name, data_dir, False, flatten)
+    return _toy(name, TOY_SIZES[1], seed + 1)
+
+
+# -- models ----------------------------------------------------------------------------
+def _uses_images(model) -> bool:
+    """Whether ``model`` takes (N, C, H, W) images (it holds a convolution)."""
+    from numnet import nn
+
+    return any(isinstance(m, nn.Conv2d) for m in model.modules())
+
+
+def _read_arch(path: str) -> dict:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"argument --arch: cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        if p.suffix.lower() == ".toml":
+            try:
+                import tomllib
+            except ImportError:  # Python 3.10
+                raise UsageError(
+                    "argument --arch: TOML needs Python >= 3.11; write the architecture as JSON"
+                ) from None
+            config = tomllib.loads(raw.decode("utf-8"))
+        else:
+            config = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        kind = "TOML" if p.suffix.lower() == ".toml" else "JSON"
+        raise UsageError(f"argument --arch: {path} is not valid {kind}: {exc}") from None
+    if isinstance(config, dict) and "class" not in config and isinstance(config.get("model"), dict):
+        config = config["model"]  # a [model] table
+    if not isinstance(config, dict) or "class" not in config:
+        raise UsageError(
+            f"argument --arch: {path} does not describe a model: expected the format of "
+            'numnet.nn.config.to_config, e.g. {"class": "numnet.nn.containers.Sequential", '
+            '"args": [...], "kwargs": {}}'
+        )
+    return config
+
+
+def _build_model(args, in_features: int, image_shape, n_classes: int):
+    """The model the options describe (``image_shape``: (C, H, W) of image data, or None)."""
+    import numnet
+    from numnet import models
+
+    if args.arch:
+        from numnet.nn.config import from_config
+
+        config = _read_arch(args.arch)
+        numnet.manual_seed(args.seed)
+        try:
+            return from_config(config)
+        except Exception as exc:  # anything a hand-written file can get wrong
+            reason = " ".join(str(exc).split())
+            raise UsageError(
+                f"argument --arch: cannot build the model in {args.arch}: {reason}"
+            ) from None
+    if args.model == "mlp":
+        hidden = [512, 512, 512] if args.hidden is None else args.hidden
+        return models.mlp(
+            in_features,
+            hidden,
+            n_classes,
+            activation=args.activation,
+            dropout=args.dropout,
+            generator=args.seed,
+        )
+    if args.model == "convnet":
+        hidden = [1024] if args.hidden is None else args.hidden
+        if len(hidden) > 1:
+            raise UsageError(
+                "argument --hidden: --model convnet has one fully connected hidden layer: "
+                f"give one width (e.g. 1024, or 0 for none), got {','.join(map(str, hidden))}"
+            )
+        try:
+            return models.convnet(
+                image_shape[0],
+                n_classes,
+                image_size=image_shape[-1],
+                channels=args.channels,
+                kernel_size=args.kernel_size,
+                hidden=hidden[0] if hidden else 0,
+                padding=args.padding,
+                dropout=args.dropout,
+                generator=args.seed,
+            )
+        except ValueError as exc:
+            msg = str(exc).removeprefix("convnet: ")
+            raise UsageError(f"argument --channels: {msg}") from None
+    hidden = [128] if args.hidden is None else args.hidden
+    if len(hidden) != 1:
+        raise UsageError(
+            "argument --hidden: --model resnet has one width for all its blocks: give one "
+            f"positive number (e.g. 128), got {','.join(map(str, hidden)) or '0'}"
+        )
+    return models.residual_mlp(
+        in_features,
+        hidden[0],
+        args.depth,
+        n_classes,
+        activation=args.activation,
+        generator=args.seed,
+    )
+
+
+def _check_model(model, input_shape, n_classes: int, what: str):
+    """Run ``numnet.summary`` on one zero input; a usage error if the model does not fit."""
+    import numnet
+
+    try:
+        table = numnet.summary(model, (1, *input_shape))
+    except Exception as exc:
+        raise UsageError(
+            f"{what}: the model does not accept inputs of shape {(1, *input_shape)}: {exc}"
+        ) from None
+    shape = table.output_shape
+    if isinstance(shape, tuple) and shape != (1, n_classes):
+        raise UsageError(
+            f"{what}: the model outputs shape {shape} for one input, but the data has "
+            f"{n_classes} classes (expected (1, {n_classes}))"
+        )
+    return table
 
 
 def _optimizer(args, model):
@@ -43,70 +358,383 @@ def _optimizer(args, model):
         return optim.SGD(groups, lr=args.lr, momentum=args.momentum, nesterov=args.nesterov)
     if args.optimizer == "adam":
         return optim.Adam(groups, lr=args.lr)
-    if args.optimizer == "rmsprop":
-        return optim.RMSprop(groups, lr=args.lr)
-    raise SystemExit(f"numnet: unknown optimizer {args.optimizer!r}")
+    return optim.RMSprop(groups, lr=args.lr)
 
 
-def _plot_history(history, path: Path) -> Path | None:
+class _BatchLog:
+    """Training loss and error of every batch (recovered from fit's running means)."""
+
+    def __init__(self, n_samples: int, batch_size: int):
+        from numnet import train
+
+        self.n, self.bs = n_samples, batch_size
+        self.n_batches = math.ceil(n_samples / batch_size)
+        self.x: list[float] = []
+        self.loss: list[float] = []
+        self.error: list[float] = []
+        log = self
+
+        class Recorder(train.Callback):
+            def on_epoch_begin(self, loop, epoch):
+                self.epoch, self.sums = epoch, (0.0, 0.0, 0)
+
+            def on_batch_end(self, loop, batch, logs):
+                seen = min((batch + 1) * log.bs, log.n)
+                loss_sum = logs["loss"] * seen
+                correct = logs.get("accuracy", float("nan")) * seen
+                prev_loss, prev_correct, prev_seen = self.sums
+                k = seen - prev_seen
+                if k > 0:
+                    log.x.append(self.epoch - 1 + (batch + 1) / log.n_batches)
+                    log.loss.append((loss_sum - prev_loss) / k)
+                    log.error.append(100 * (1 - (correct - prev_correct) / k))
+                self.sums = (loss_sum, correct, seen)
+
+        self.callback = Recorder()
+
+
+def _smooth(values, x):
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    w = max(1, min(50, len(v) // 10))
+    if w == 1:
+        return np.asarray(x), v
+    kernel = np.ones(w) / w
+    return np.asarray(x)[w - 1 :], np.convolve(v, kernel, mode="valid")
+
+
+def _plot_run(history, batches: _BatchLog, test_error: float | None, path: Path, title: str):
+    """Loss and error: every batch (smoothed), every epoch's validation, the test error."""
     try:
-        from numnet.viz import plot_history
-    except ImportError:
-        return None
-    try:
-        return plot_history(history, path)
+        from numnet.viz import new_figure, save_figure
+
+        fig, axes = new_figure(1, 2, size=(10, 3.6))
     except ImportError:
         print("(matplotlib not installed: no learning-curve PNG; pip install 'numnet[plot]')")
         return None
+    h = history.history if hasattr(history, "history") else history
+    epochs = h.get("epoch") or list(range(1, len(h["loss"]) + 1))
+    for ax, key, values in (
+        (axes[0, 0], "loss", batches.loss),
+        (axes[0, 1], "error", batches.error),
+    ):
+        if values:
+            ax.plot(batches.x, values, color="tab:blue", alpha=0.25, lw=0.7)
+            ax.plot(*_smooth(values, batches.x), color="tab:blue", label="train (per batch)")
+        if key == "loss":
+            train_epoch = h.get("loss", [])
+            val = h.get("val_loss", [])
+        else:
+            train_epoch = [100 * (1 - a) for a in h.get("accuracy", []) if a is not None]
+            val = [100 * (1 - a) for a in h.get("val_accuracy", []) if a is not None]
+        if len(train_epoch) == len(epochs):
+            ax.plot(epochs, train_epoch, "s--", color="tab:blue", ms=4, lw=0.8,
+                    label="train (epoch mean)")  # fmt: skip
+        if len(val) == len(epochs):
+            ax.plot(epochs, val, "o-", color="tab:orange", ms=5, label="validation")
+        if key == "error" and test_error is not None:
+            ax.axhline(100 * test_error, color="tab:green", ls=":", label="test (kept model)")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss" if key == "loss" else "error (%)")
+        ax.set_yscale("log")
+        ax.set_title("cross-entropy loss" if key == "loss" else "classification error")
+        ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    return save_figure(fig, path)
 
 
-def cmd_train(args) -> int:
-    import numnet.nn.functional as F
-    from numnet import io, models, train
+def _fmt(n: int) -> str:
+    return f"{n:,}"
 
-    X, y, Xt, yt = _load_data(args.data, args.data_dir, args.seed)
-    n_classes = int(max(y.max(), yt.max())) + 1
-    hidden = [int(h) for h in args.hidden.split(",") if h]
-    model = models.mlp(
-        X.shape[1],
-        hidden,
-        n_classes,
-        activation=args.activation,
-        dropout=args.dropout,
-        generator=args.seed,
-    )
-    opt = _optimizer(args, model)
+
+def _command_line(argv: list[str], *extra: str) -> str:
+    """The ``numnet`` command that reruns ``argv`` with ``extra`` options added."""
+    kept = [a for a in argv if a not in ("--force", "--resume", *extra)]
+    return shlex.join(["numnet", *kept, *extra])
+
+
+# -- train -----------------------------------------------------------------------------
+class _SafeInterrupt:
+    """Ctrl-C never lands between the end of an epoch and its checkpoint.
+
+    ``fit`` prints the epoch's line and then writes the checkpoint: a SIGINT in
+    between is held back until the next epoch begins (or training ends), so that a
+    user who interrupts after seeing "epoch N" finds the checkpoint of epoch N.
+    """
+
+    def __init__(self):
+        from numnet import train
+
+        class Guard(train.Callback):
+            def on_epoch_end(guard, loop, epoch, logs):
+                self.holding = True
+
+            def on_epoch_begin(guard, loop, epoch):
+                self.release()
+
+            def on_train_end(guard, loop, logs):
+                self.release()
+
+        self.callback = Guard()
+        self.holding = False
+        self.pending = False
+        self.previous = None
+
+    def release(self):
+        self.holding = False
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+    def _handler(self, signum, frame):
+        if self.holding:
+            self.pending = True
+        else:
+            raise KeyboardInterrupt
+
+    def __enter__(self):
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._handler)
+        except ValueError:  # not the main thread: leave SIGINT alone
+            self.previous = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
+def _checkpoint_epoch(path: Path) -> tuple[int, int | None]:
+    """(epochs done, epoch that stopped the run early or None) of a CLI checkpoint."""
+    from numnet import io
+
+    try:
+        state = io.load_checkpoint(path)
+        epoch = int(state["epoch"])
+        stopped = state.get("history", {}).get("stopped_epoch")
+    except Exception as exc:  # a damaged checkpoint, whatever is wrong inside it
+        raise UsageError(
+            f"argument --resume: cannot read the checkpoint {path}: {' '.join(str(exc).split())}"
+        ) from None
+    return epoch, None if stopped is None else int(stopped)
+
+
+def _check_out(args, argv) -> tuple[Path, int]:
+    """Refuse to overwrite an earlier run; the epoch a --resume starts after (else 0)."""
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"argument --out: {out} exists and is not a folder")
+    ckpt = out / "checkpoint.safetensors"
+    if args.resume:
+        if not ckpt.exists():
+            raise UsageError(
+                f"argument --resume: {out} holds no checkpoint.safetensors to resume from "
+                "(run without --resume to start a new run)"
+            )
+        run = out / "run.json"
+        if run.exists():
+            try:
+                before = json.loads(run.read_text())["args"]
+            except (OSError, ValueError, KeyError, TypeError):
+                before = None
+            if isinstance(before, dict):
+                now = _run_args(args)
+                changed = [
+                    k
+                    for k in sorted(set(before) | set(now))
+                    if k not in RESUMABLE and before.get(k) != now.get(k)
+                ]
+                if changed:
+                    opts = ", ".join(
+                        f"--{k.replace('_', '-')} (was {before.get(k)!r}, now {now.get(k)!r})"
+                        for k in changed
+                    )
+                    raise UsageError(
+                        f"argument --resume: the run in {out} was started with other "
+                        f"options: {opts}; resume with the same options (only --epochs "
+                        "may grow), or start afresh with --force"
+                    )
+        epoch, stopped = _checkpoint_epoch(ckpt)
+        if stopped is not None:
+            raise UsageError(
+                f"argument --resume: the run in {out} stopped early at epoch {stopped} "
+                "(--patience) and is finished; start afresh with --force"
+            )
+        if epoch >= args.epochs:
+            raise UsageError(
+                f"argument --epochs: the run in {out} already has {epoch} epochs; pass "
+                f"--epochs larger than {epoch} with --resume to train more"
+            )
+        return out, epoch
+    earlier = [name for name in RUN_FILES if (out / name).exists()]
+    if earlier and not args.force:
+        raise UsageError(
+            f"argument --out: {out} holds an earlier run ({', '.join(earlier)}); pass "
+            "--force to overwrite it, --resume to continue it, or another --out"
+        )
+    return out, 0
+
+
+def _run_args(args) -> dict:
+    return {k: v for k, v in vars(args).items() if k not in ("func", "command")}
+
+
+def _split_message(n_train: int, n_val: int, n_test: int) -> str:
+    return f"{_fmt(n_train)} train + {_fmt(n_val)} validation, {_fmt(n_test)} test"
+
+
+def cmd_train(args, argv) -> int:
+    import numnet.nn.functional as F
+    from numnet import io, train
+    from numnet.data import train_val_split
+
+    # 1. everything that can be refused is checked before anything is written
+    if args.model == "convnet" and not args.arch and args.data not in IMAGE:
+        raise UsageError(
+            f"argument --model: convnet needs images: use --data {', '.join(IMAGE)} "
+            f"(--data {args.data} is a set of 2-D points; try --model mlp or resnet)"
+        )
+    if args.arch and args.model != "mlp":
+        raise UsageError("argument --arch: give either --arch FILE or --model, not both")
+    for option, value, models_ in (
+        ("--channels", args.channels_given, ("convnet",)),
+        ("--kernel-size", args.kernel_size_given, ("convnet",)),
+        ("--padding", args.padding_given, ("convnet",)),
+        ("--depth", args.depth_given, ("resnet",)),
+    ):
+        if value and (args.arch or args.model not in models_):
+            raise UsageError(f"argument {option}: applies to --model {models_[0]} only")
+    args.channels = args.channels if args.channels is not None else [32, 64]
+    args.kernel_size = args.kernel_size if args.kernel_size is not None else 5
+    args.padding = args.padding or "same"
+    args.depth = args.depth if args.depth is not None else 8
+    if args.model == "convnet" and not args.channels:
+        raise UsageError("argument --channels: give at least one stage, e.g. 32,64")
+    if args.kernel_size % 2 != 1:
+        raise UsageError(f"argument --kernel-size: must be odd, got {args.kernel_size}")
+    out, resumed_from = _check_out(args, argv)
+
+    X, y, Xt, yt = _load_train_test(args.data, args.data_dir, args.seed, flatten=True)
+    n_classes = int(max(y.max(), yt.max())) + 1
+    side = int(round(math.sqrt(X.shape[1])))
+    image_shape = (1, side, side) if args.data in IMAGE else None
+    model = _build_model(args, int(X.shape[1]), image_shape, n_classes)
+    if _uses_images(model):
+        if image_shape is None:
+            raise UsageError(
+                f"argument --arch: the model is convolutional, but --data {args.data} is not images"
+            )
+        X, Xt = X.reshape(len(X), *image_shape), Xt.reshape(len(Xt), *image_shape)
+    input_shape = tuple(X.shape[1:])
+    table = _check_model(
+        model, input_shape, n_classes, "argument --arch" if args.arch else "argument --model"
+    )
+
+    Xd, yd, Xv, yv = train_val_split(X, y, args.validation, stratify=True, seed=args.seed)
+    if len(Xd) == 0 or len(Xv) == 0:
+        raise UsageError(
+            f"argument --validation: holding out {args.validation} of the {_fmt(len(X))} "
+            "training samples leaves no training or no validation sample"
+        )
+    if args.batch_size > len(Xd):
+        raise UsageError(
+            f"argument --batch-size: {args.batch_size} is larger than the training set "
+            f"({_fmt(len(Xd))} samples after holding out --validation {args.validation}); "
+            f"use at most {len(Xd)}"
+        )
+
+    # 2. the run
     out.mkdir(parents=True, exist_ok=True)
+    ckpt = out / "checkpoint.safetensors"
+    if args.force and not args.resume:
+        for name in RUN_FILES:
+            (out / name).unlink(missing_ok=True)
+    run_info = {"args": _run_args(args), "input_shape": list(input_shape), "classes": n_classes}
+    (out / "run.json").write_text(json.dumps(run_info, indent=1) + "\n")
+    (out / "model_summary.txt").write_text(str(table) + "\n")
+    print(table, flush=True)
+    what = "--arch " + args.arch if args.arch else f"{args.model}"
+    print(
+        f"model: {what}, {model.num_parameters():,} parameters; data: {args.data}, "
+        f"{_split_message(len(Xd), len(Xv), len(Xt))}; seed {args.seed}",
+        flush=True,
+    )
+    if resumed_from:
+        print(f"resuming from the checkpoint of epoch {resumed_from} in {ckpt}", flush=True)
+
+    opt = _optimizer(args, model)
     callbacks = [train.CSVLogger(out / "history.csv"), train.JSONLogger(out / "history.json")]
-    if args.patience:
-        callbacks.append(train.EarlyStopping("val_accuracy", patience=args.patience))
-    else:
-        callbacks.append(train.EarlyStopping("val_accuracy", patience=args.epochs))
+    # patience = all the epochs: it never stops early, it only keeps the best weights
+    callbacks.append(train.EarlyStopping("val_accuracy", patience=args.patience or args.epochs))
     if args.lr_decay:
         from numnet.optim.lr_scheduler import ExponentialLR
 
         callbacks.append(train.LearningRateScheduler(ExponentialLR(opt, args.lr_decay)))
-    print(
-        f"model: {model.num_parameters():,} parameters; data: {args.data} "
-        f"({len(X)} train, {len(Xt)} test); seed {args.seed}",
-        flush=True,
-    )
+    batch_log = _BatchLog(len(Xd), args.batch_size)
+    callbacks.append(batch_log.callback)
+    guard = _SafeInterrupt()
+    callbacks.append(guard.callback)
+    option = f"--arch {args.arch}" if args.arch else f"--model {args.model}"
+    title = f"numnet train {option} --data {args.data}: {model.num_parameters():,} parameters"
     t0 = time.perf_counter()
-    history = train.fit(
-        model,
-        F.cross_entropy,
-        opt,
-        (X, y),
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        validation=args.validation,
-        callbacks=callbacks,
-        seed=args.seed,
-        verbose=2 if not sys.stderr.isatty() else 1,
-        checkpoint=out / "checkpoint.safetensors" if args.resume else None,
-    )
-    test = train.evaluate(model, F.cross_entropy, (Xt, yt))
+    try:
+        with guard:
+            history = train.fit(
+                model,
+                F.cross_entropy,
+                opt,
+                (Xd, yd),
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                validation=(Xv, yv),
+                callbacks=callbacks,
+                seed=args.seed,
+                verbose=2 if not sys.stderr.isatty() else 1,
+                checkpoint=ckpt,
+            )
+    except train.TrainingDivergedError as exc:
+        done = len(exc.history)
+        when = f"end of epoch {done}" if done else "the initial weights: no epoch finished"
+        io.save(
+            model,
+            out / "model.safetensors",
+            metadata={
+                "data": args.data,
+                "diverged": str(exc),
+                "input_shape": list(input_shape),
+                "args": _run_args(args),
+            },
+        )
+        if len(exc.history):
+            _plot_run(exc.history, batch_log, None, out / "learning_curves.png", title)
+        print(
+            f"numnet train: error: training diverged: {exc}.\nwrote the last finite model "
+            f"({when}) to {out / 'model.safetensors'}; try a smaller --lr (was {args.lr})",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        if ckpt.exists():
+            epoch, _ = _checkpoint_epoch(ckpt)
+            print(
+                f"\ninterrupted: the checkpoint of epoch {epoch} is in {ckpt}; resume with\n"
+                f"  {_command_line(argv, '--resume')}",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            print(
+                "\ninterrupted before the first epoch ended: no checkpoint to resume from",
+                file=sys.stderr,
+                flush=True,
+            )
+        raise Interrupted from None
+
+    # 3. results
+    test = train.evaluate(model, F.cross_entropy, (Xt, yt), batch_size=1000)
     best = history.best("val_accuracy", mode="max")
     io.save(
         model,
@@ -115,37 +743,84 @@ def cmd_train(args) -> int:
             "data": args.data,
             "selected_epoch": best["epoch"],
             "test_error": 1 - test["accuracy"],
-            "args": {k: v for k, v in vars(args).items() if k != "func"},
+            "input_shape": list(input_shape),
+            "args": _run_args(args),
         },
     )
-    png = _plot_history(history, out / "learning_curves.png")
     summary = {
         "test_error": 1 - test["accuracy"],
         "test_loss": test["loss"],
         "selected_epoch": best["epoch"],
         "val_error": 1 - best["val_accuracy"],
         "epochs_run": len(history),
+        "train_samples": len(Xd),
+        "validation_samples": len(Xv),
+        "test_samples": len(Xt),
+        "parameters": model.num_parameters(),
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    png = _plot_run(history, batch_log, summary["test_error"], out / "learning_curves.png", title)
     print(
         f"test error {100 * summary['test_error']:.2f}%  (model of epoch {best['epoch']}, "
         f"validation error {100 * summary['val_error']:.2f}%)  in {summary['seconds']}s"
     )
     print(
-        f"wrote {out}/model.safetensors, history.csv, history.json"
-        + (f", {png.name}" if png else "")
+        f"wrote {out}/model.safetensors, history.csv, history.json, summary.json, "
+        "model_summary.txt" + (f", {png.name}" if png else "")
     )
     return 0
 
 
-def cmd_evaluate(args) -> int:
-    import numnet.nn.functional as F
-    from numnet import io, train
+# -- evaluate, info ----------------------------------------------------------------------
+def _load_model(path: str):
+    """(model, metadata); a one-line usage error whatever is wrong with the file."""
+    from numnet import io
 
-    model = io.load(args.model)
-    _, _, Xt, yt = _load_data(args.data, args.data_dir, args.seed)
-    res = train.evaluate(model, F.cross_entropy, (Xt, yt))
+    p = Path(path)
+    if not p.exists():
+        raise UsageError(f"model file {path} does not exist")
+    if p.is_dir():
+        hint = (
+            " (did you mean its model.safetensors?)" if (p / "model.safetensors").exists() else ""
+        )
+        raise UsageError(f"model file {path} is a folder{hint}")
+    try:
+        meta = io.load_metadata(p)
+        model = io.load(p)
+    except Exception as exc:  # whatever is wrong inside the file: one line, no traceback
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        reason = reason.removeprefix(f"{p}: ").removeprefix(f"{path}: ")
+        raise UsageError(f"cannot read model file {path}: {reason}") from None
+    return model, meta
+
+
+def cmd_evaluate(args, argv) -> int:
+    import numnet.nn.functional as F
+    from numnet import train
+
+    model, meta = _load_model(args.model)
+    saved = meta.get("args") if isinstance(meta.get("args"), dict) else {}
+    name = args.data or meta.get("data") or "mnist"
+    if name not in DATASETS:
+        raise UsageError(f"argument --data: the model file names an unknown data set {name!r}")
+    seed = args.seed if args.seed is not None else int(saved.get("seed", 0))
+    images = _uses_images(model)
+    if images and name not in IMAGE:
+        raise UsageError(
+            f"argument --data: the model is convolutional; --data {name} is not images"
+        )
+    Xt, yt = _load_test(name, args.data_dir, seed, flatten=True)
+    if images:
+        side = int(round(math.sqrt(Xt.shape[1])))
+        Xt = Xt.reshape(len(Xt), 1, side, side)
+    try:
+        res = train.evaluate(model, F.cross_entropy, (Xt, yt), batch_size=1000)
+    except (ValueError, IndexError) as exc:
+        raise UsageError(
+            f"the model in {args.model} does not fit --data {name} "
+            f"(inputs {tuple(Xt.shape[1:])}): {' '.join(str(exc).split())}"
+        ) from None
     print(
         json.dumps(
             {"test_loss": res["loss"], "test_error": 1 - res["accuracy"], "samples": len(Xt)}
@@ -154,11 +829,8 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def cmd_info(args) -> int:
-    from numnet import io
-
-    meta = io.load_metadata(args.model)
-    model = io.load(args.model)
+def cmd_info(args, argv) -> int:
+    model, meta = _load_model(args.model)
     print(model)
     print(f"parameters: {model.num_parameters():,}")
     for name, p in model.named_parameters():
@@ -168,22 +840,108 @@ def cmd_info(args) -> int:
     return 0
 
 
-def cmd_reproduce(args) -> int:
+# -- reproduce -------------------------------------------------------------------------
+# Wall times on this project's 2-core machine. quick: `numnet reproduce NAME --quick
+# --data-dir <MNIST>`, measured for issue 13; full: as recorded in docs/ (None: not
+# measured). MNIST: "yes" needs it even with --quick, "full run" needs it without --quick
+# (--quick falls back to synthetic digits when MNIST is not found), "no" never.
+EXPERIMENT_TIMES: dict[str, tuple[float | None, float | None, str]] = {
+    "backward-cost": (2.3, 5, "no"),
+    "deep-linear-dynamics": (1.6, 3, "no"),
+    "denoising-ae": (4.9, 42, "full run"),
+    "gradient-descent": (1.8, 6, "no"),
+    "lda-vs-logistic": (1.3, 25, "no"),
+    "linear-ae-pca": (3.9, 43, "full run"),
+    "logistic-gd": (0.8, None, "no"),
+    "mnist-8-vs-rest": (1.3, 95, "full run"),
+    "mnist-autoencoder": (3.4, 30, "full run"),
+    "mnist-convnet": (35.0, 23 * 60, "yes"),
+    "mnist-mlp-table": (24.2, 86 * 60, "yes"),
+    "overfitting-2d": (1.3, 20, "no"),
+    "perceptron-mnist": (1.7, 5, "full run"),
+    "residual-depth": (1.1, 20, "yes"),
+    "shift-equivariance": (1.3, 3, "full run"),
+    "universal-approximation": (1.5, 27, "no"),
+    "vanishing-gradients": (2.6, None, "full run"),
+    "xor-features": (0.7, None, "no"),
+}
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "not measured"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _find_mnist() -> str | None:
+    """Where ``numnet train`` finds MNIST without --data-dir ($NUMNET_DATA, then
+    ~/.cache/numnet, in mnist/ or the folder itself), or None if it is not there."""
+    from numnet.data import MNIST, data_root
+
+    root = data_root(None)
+    names = [n for pair in MNIST.files.values() for n in pair]
+    for folder in (root / MNIST.folder, root):
+        if all((folder / n).is_file() or (folder / n.removesuffix(".gz")).is_file() for n in names):
+            return str(folder)
+    return None
+
+
+def cmd_reproduce(args, argv) -> int:
     from numnet import experiments
 
     if args.list or not args.name:
-        for name, module in experiments.registry().items():
-            print(f"{name:<26} {module.DESCRIPTION}")
+        registry = experiments.registry()
+        width = max(map(len, registry)) + 2
+        print(f"{'experiment':<{width}}{'--quick':>9}  {'full run':>13}  {'MNIST':<10}description")
+        for name, module in registry.items():
+            quick, full, mnist = EXPERIMENT_TIMES.get(name, (None, None, "?"))
+            print(
+                f"{name:<{width}}{_duration(quick):>9}  {_duration(full):>13}  {mnist:<10}"
+                f"{module.DESCRIPTION}"
+            )
+        print(
+            "\ntimes: wall clock on a 2-core machine (--quick measured with MNIST present; "
+            "full runs as recorded in docs/).\nMNIST: 'yes' needs MNIST even with --quick; "
+            "'full run': --quick uses synthetic digits when MNIST is not found.\n"
+            + DATA_HELP.strip()
+            + "\n"
+            "Run one: numnet reproduce NAME [--quick] [--data-dir DIR] [--out DIR]"
+        )
         return 0
-    module = experiments.get(args.name)
+    try:
+        module = experiments.get(args.name)
+    except KeyError:
+        known = ", ".join(experiments.registry())
+        raise UsageError(
+            f"argument name: unknown experiment {args.name!r}; choose from: {known} "
+            "(numnet reproduce --list)"
+        ) from None
     out = Path(args.out or f"runs/{args.name}")
-    summary = module.run(out, quick=args.quick, data_dir=args.data_dir, seed=args.seed)
+    from numnet.data import DownloadError, IDXFormatError
+
+    data_dir = args.data_dir if args.data_dir is not None else _find_mnist()
+    from numnet.io import ModelFileError
+
+    try:
+        summary = module.run(out, quick=args.quick, data_dir=data_dir, seed=args.seed)
+    except (FileNotFoundError, IDXFormatError, DownloadError) as exc:
+        raise _data_error("mnist", args.data_dir, exc) from None
+    except ModelFileError as exc:  # a damaged checkpoint of an earlier, interrupted run
+        raise UsageError(
+            f"{' '.join(str(exc).split())}; delete it to start the experiment afresh, or "
+            "pass another --out"
+        ) from None
     print(json.dumps(summary, indent=1, default=str))
     print(f"wrote results to {out}/")
     return 0
 
 
-def cmd_demo(args) -> int:
+# -- demo ------------------------------------------------------------------------------
+def cmd_demo(args, argv) -> int:
     """Train, keep the epoch of best validation loss, report its test accuracy.
 
     The exit status says whether the demo ran, not how well it learned: the accuracy
@@ -239,67 +997,360 @@ def cmd_demo(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="numnet", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
+# -- parser ----------------------------------------------------------------------------
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog):
+        super().__init__(prog, max_help_position=30, width=min(100, _terminal_width()))
 
-    d = sub.add_parser("demo", help="train a small MLP on generated data (offline, ~10 s)")
-    d.add_argument("--epochs", type=int, default=40)
-    d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--out", default="runs/demo", help="folder for the PNG ('' for none)")
+
+def _terminal_width() -> int:
+    try:
+        return os.get_terminal_size().columns
+    except OSError:
+        return 100
+
+
+class _Given(argparse.Action):
+    """Store the value and remember that the option was given (``<dest>_given``)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from numnet import __version__
+
+    p = argparse.ArgumentParser(prog="numnet", description=DESCRIPTION, formatter_class=_Formatter)
+    p.add_argument("--version", action="version", version=f"numnet {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    d = sub.add_parser(
+        "demo",
+        help="train a small MLP on generated spirals (offline, about 10 s)",
+        description="Train a 2-64-64-3 ReLU MLP on three interleaved spirals (offline).",
+        formatter_class=_Formatter,
+    )
+    d.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=40,
+        metavar="N",
+        help="passes over the training points (default: 40)",
+    )
+    d.add_argument(
+        "--seed",
+        type=nonnegative_int,
+        default=0,
+        metavar="N",
+        help="random seed of data, weights and shuffles (default: 0)",
+    )
+    d.add_argument(
+        "--out",
+        default="runs/demo",
+        metavar="DIR",
+        help="folder for the decision-region PNG, '' for none (default: runs/demo)",
+    )
     d.set_defaults(func=cmd_demo)
 
-    t = sub.add_parser("train", help="train an MLP and evaluate it on the test set")
-    t.add_argument("--data", default="mnist", help=f"one of {IMAGE + TOY}")
-    t.add_argument("--data-dir", default=None, help="folder with the IDX files")
-    t.add_argument("--model", default="mlp", choices=["mlp"])
-    t.add_argument("--hidden", default="512,512,512")
-    t.add_argument("--activation", default="relu")
-    t.add_argument("--dropout", type=float, default=0.0)
-    t.add_argument("--l2", type=float, default=0.0, help="λ of the penalty λ/2 Σ‖W‖²")
-    t.add_argument("--optimizer", default="sgd", choices=["sgd", "adam", "rmsprop"])
-    t.add_argument("--lr", type=float, default=0.05)
-    t.add_argument("--lr-decay", type=float, default=0.0, help="exponential decay per epoch")
-    t.add_argument("--momentum", type=float, default=0.9)
-    t.add_argument("--nesterov", action="store_true")
-    t.add_argument("--epochs", type=int, default=20)
-    t.add_argument("--batch-size", type=int, default=128)
-    t.add_argument("--validation", type=float, default=0.1)
-    t.add_argument("--patience", type=int, default=0, help="early stopping (0: off)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--resume", action="store_true", help="checkpoint every epoch and resume")
-    t.add_argument("--out", default="runs/train")
-    t.set_defaults(func=cmd_train)
+    t = sub.add_parser(
+        "train",
+        help="train an MLP, ConvNet or residual network and report its test error",
+        description=(
+            "Train a classifier by minibatch SGD (or Adam/RMSprop), keep the epoch with the\n"
+            "best validation accuracy, and report its test error. Writes to --out:\n"
+            "model.safetensors, history.csv/.json, learning_curves.png, summary.json,\n"
+            "model_summary.txt, run.json and checkpoint.safetensors (one per epoch; Ctrl-C\n"
+            "prints the command that resumes from it).\n\n" + DATA_HELP
+        ),
+        formatter_class=_Formatter,
+    )
+    g = t.add_argument_group("data")
+    g.add_argument(
+        "--data",
+        default="mnist",
+        choices=DATASETS,
+        metavar="NAME",
+        help=f"data set, one of: {', '.join(DATASETS)} (default: mnist). idx: any "
+        "IDX files in MNIST's layout, read without checksums. Toy sets: "
+        f"{_fmt(TOY_SIZES[0])} training and {_fmt(TOY_SIZES[1])} test 2-D points",
+    )
+    g.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="folder holding the IDX files (default: $NUMNET_DATA, else ~/.cache/numnet)",
+    )
+    g.add_argument(
+        "--validation",
+        type=open_fraction,
+        default=0.1,
+        metavar="FRACTION",
+        help="fraction of the training set held out (stratified) to select the "
+        "epoch, strictly between 0 and 1 (default: 0.1, i.e. MNIST's 60,000 "
+        "-> 54,000 train + 6,000 validation)",
+    )
+    m = t.add_argument_group("model")
+    m.add_argument(
+        "--model",
+        default="mlp",
+        choices=MODELS,
+        metavar="KIND",
+        help="mlp: fully connected; convnet: the seeds' ConvNet [conv k x k -> "
+        "ReLU -> max-pool 2] per --channels stage -> fc --hidden -> fc; "
+        "resnet: Linear -> --depth residual blocks x + Linear(act(x)) of "
+        "width --hidden -> act -> Linear (default: mlp)",
+    )
+    m.add_argument(
+        "--arch",
+        default=None,
+        metavar="FILE",
+        help="build the model from a JSON or TOML (.toml) file in the format of "
+        "numnet.nn.config.to_config (the 'config' of a saved model) instead "
+        "of --model; default: none",
+    )
+    m.add_argument(
+        "--hidden",
+        type=int_list,
+        default=None,
+        metavar="SIZES",
+        help="hidden units, comma-separated. mlp: one size per layer (default: "
+        "512,512,512; 0 for none); convnet: width of the fully connected "
+        "layer (default: 1024; 0 for none); resnet: width of every block "
+        "(default: 128)",
+    )
+    m.add_argument(
+        "--activation",
+        default="relu",
+        choices=ACTIVATIONS,
+        metavar="NAME",
+        help=f"mlp and resnet nonlinearity, one of: {', '.join(ACTIVATIONS)} "
+        "(default: relu; convnet always uses relu)",
+    )
+    m.add_argument(
+        "--channels",
+        type=int_list,
+        default=None,
+        action=_Given,
+        metavar="SIZES",
+        help="convnet: output channels of each convolutional stage, "
+        "comma-separated; each stage halves the image side (default: 32,64)",
+    )
+    m.add_argument(
+        "--kernel-size",
+        type=positive_int,
+        default=None,
+        action=_Given,
+        metavar="K",
+        help="convnet: odd side of the square filters, in pixels (default: 5)",
+    )
+    m.add_argument(
+        "--padding",
+        choices=("same", "valid"),
+        default=None,
+        action=_Given,
+        help="convnet: 'same' zero-pads to keep the image size, 'valid' trims "
+        "k-1 pixels per convolution (default: same)",
+    )
+    m.add_argument(
+        "--depth",
+        type=positive_int,
+        default=None,
+        action=_Given,
+        metavar="N",
+        help="resnet: number of residual blocks (default: 8)",
+    )
+    m.add_argument(
+        "--dropout",
+        type=probability,
+        default=0.0,
+        metavar="P",
+        help="probability of dropping a hidden unit in training, in [0, 1); "
+        "mlp: every hidden layer; convnet: the fully connected one "
+        "(default: 0, off)",
+    )
+    o = t.add_argument_group("training")
+    o.add_argument(
+        "--optimizer",
+        default="sgd",
+        choices=("sgd", "adam", "rmsprop"),
+        metavar="NAME",
+        help="one of: sgd, adam, rmsprop (default: sgd)",
+    )
+    o.add_argument(
+        "--lr",
+        type=positive_float,
+        default=0.05,
+        metavar="RATE",
+        help="learning rate, > 0 (default: 0.05)",
+    )
+    o.add_argument(
+        "--lr-decay",
+        type=decay_factor,
+        default=0.0,
+        metavar="FACTOR",
+        help="multiply the learning rate by FACTOR in (0, 1] after every epoch (default: 0, off)",
+    )
+    o.add_argument(
+        "--momentum",
+        type=probability,
+        default=0.9,
+        metavar="BETA",
+        help="sgd momentum coefficient, in [0, 1) (default: 0.9)",
+    )
+    o.add_argument("--nesterov", action="store_true", help="sgd: Nesterov momentum (default: off)")
+    o.add_argument(
+        "--l2",
+        type=nonnegative_float,
+        default=0.0,
+        metavar="LAMBDA",
+        help="weight decay λ of the penalty λ/2 Σ‖W‖² on weights, not biases, >= 0 (default: 0)",
+    )
+    o.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=20,
+        metavar="N",
+        help="passes over the training set, >= 1; with --resume, the total "
+        "including the epochs already done (default: 20)",
+    )
+    o.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=128,
+        metavar="N",
+        help="samples per minibatch, from 1 to the training-set size (default: 128)",
+    )
+    o.add_argument(
+        "--patience",
+        type=nonnegative_int,
+        default=0,
+        metavar="EPOCHS",
+        help="stop after this many epochs without a better validation accuracy "
+        "(default: 0, never stop early; the best epoch's model is kept "
+        "either way)",
+    )
+    o.add_argument(
+        "--seed",
+        type=nonnegative_int,
+        default=0,
+        metavar="N",
+        help="random seed of the weights, the split and the shuffles (default: 0)",
+    )
+    r = t.add_argument_group("output")
+    r.add_argument(
+        "--out",
+        default="runs/train",
+        metavar="DIR",
+        help="output folder (default: runs/train); one holding an earlier run is "
+        "refused unless --force or --resume",
+    )
+    r.add_argument(
+        "--force", action="store_true", help="overwrite the earlier run in --out (default: refuse)"
+    )
+    r.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its checkpoint (after Ctrl-C, or "
+        "with a larger --epochs); the other options must be the same (default: "
+        "start a new run)",
+    )
+    t.set_defaults(
+        func=cmd_train,
+        channels_given=False,
+        kernel_size_given=False,
+        padding_given=False,
+        depth_given=False,
+    )
 
-    e = sub.add_parser("evaluate", help="test error of a saved model")
-    e.add_argument("model")
-    e.add_argument("--data", default="mnist")
-    e.add_argument("--data-dir", default=None)
-    e.add_argument("--seed", type=int, default=0)
+    e = sub.add_parser(
+        "evaluate",
+        help="test error of a saved model (loads only the test split)",
+        description="Print the test loss and error of a model saved by numnet train, as "
+        "JSON.\n\n" + DATA_HELP,
+        formatter_class=_Formatter,
+    )
+    e.add_argument("model", metavar="MODEL_FILE", help="a model.safetensors written by numnet")
+    e.add_argument(
+        "--data",
+        default=None,
+        choices=DATASETS,
+        metavar="NAME",
+        help=f"one of: {', '.join(DATASETS)} (default: the data set the model was trained on)",
+    )
+    e.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="folder holding the IDX files (default: $NUMNET_DATA, else ~/.cache/numnet)",
+    )
+    e.add_argument(
+        "--seed",
+        type=nonnegative_int,
+        default=None,
+        metavar="N",
+        help="seed of a toy test set (default: the training run's seed)",
+    )
     e.set_defaults(func=cmd_evaluate)
 
-    i = sub.add_parser("info", help="architecture and metadata of a saved model")
-    i.add_argument("model")
+    i = sub.add_parser(
+        "info",
+        help="architecture, parameters and metadata of a saved model",
+        description="Print a saved model's layers, parameter shapes and training metadata.",
+        formatter_class=_Formatter,
+    )
+    i.add_argument("model", metavar="MODEL_FILE", help="a model.safetensors written by numnet")
     i.set_defaults(func=cmd_info)
 
-    r = sub.add_parser("reproduce", help="run one of the seeds' experiments")
-    r.add_argument("name", nargs="?")
-    r.add_argument("--list", action="store_true")
-    r.add_argument("--quick", action="store_true", help="a reduced version in minutes")
-    r.add_argument("--data-dir", default=None)
-    r.add_argument("--out", default=None)
-    r.add_argument("--seed", type=int, default=0)
-    r.set_defaults(func=cmd_reproduce)
+    rp = sub.add_parser(
+        "reproduce",
+        help="run one of the lecture notes' experiments (--list: names and times)",
+        description="Run one of the seeds' experiments; it writes tables (Markdown, CSV, "
+        "JSON) and figures (PNG) to --out.\n\n" + DATA_HELP,
+        formatter_class=_Formatter,
+    )
+    rp.add_argument("name", nargs="?", metavar="NAME", help="experiment name (see --list)")
+    rp.add_argument(
+        "--list",
+        action="store_true",
+        help="list the experiments with their run times and whether they need MNIST "
+        "(default: list when no NAME is given)",
+    )
+    rp.add_argument(
+        "--quick",
+        action="store_true",
+        help="a reduced version, under a minute (default: the full experiment)",
+    )
+    rp.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="folder holding the MNIST IDX files (default: $NUMNET_DATA, else ~/.cache/numnet)",
+    )
+    rp.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/NAME)")
+    rp.add_argument(
+        "--seed", type=nonnegative_int, default=0, metavar="N", help="random seed (default: 0)"
+    )
+    rp.set_defaults(func=cmd_reproduce)
     return p
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return args.func(args)
-    except (FileNotFoundError, ValueError, KeyError) as exc:
-        print(f"numnet {args.command}: error: {exc}", file=sys.stderr)
+        args = build_parser().parse_args(argv)
+        return args.func(args, argv)
+    except UsageError as exc:
+        command = getattr(locals().get("args"), "command", None)
+        print(f"numnet{' ' + command if command else ''}: error: {exc}", file=sys.stderr)
         return 2
+    except Interrupted:
+        return 130
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # numnet ... | head
+        return 0
 
 
 if __name__ == "__main__":

@@ -119,3 +119,47 @@ def convnet(
         features = hidden
     layers.append(nn.Linear(features, num_classes, generator=rng, dtype=dtype))
     return nn.Sequential(*layers)
+
+
+def residual_mlp(
+    in_features: int,
+    width: int,
+    depth: int,
+    out_features: int,
+    *,
+    activation: str = "relu",
+    generator=None,
+    dtype=np.float32,
+) -> nn.Sequential:
+    """A residual network of ``depth`` pre-activation blocks ``x ↦ x + Linear(φ(x))``.
+
+    ``Linear(in_features, width) → [Residual(φ → Linear(width, width))] × depth → φ →
+    Linear(width, out_features)`` (logits out): the network of seed 001's residual
+    blocks and of ``numnet reproduce residual-depth`` (He et al., 2016, *Identity
+    mappings in deep residual networks*). The identity path carries the gradient to
+    every block, so deep stacks train where the plain network stalls.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+    width : units of every block (>= 1)
+    depth : number of residual blocks (>= 1)
+    activation : a name in :data:`numnet.nn.ACTIVATIONS`
+    generator : seed or Generator for the initial weights
+    """
+    if activation not in nn.ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose from {sorted(nn.ACTIVATIONS)}")
+    if width < 1 or depth < 1:
+        raise ValueError(f"residual_mlp: width and depth must be >= 1, got {width} and {depth}")
+    rng = as_generator(generator)
+    layers: list[nn.Module] = [nn.Linear(in_features, width, generator=rng, dtype=dtype)]
+    for _ in range(depth):
+        block = nn.Sequential(
+            nn.ACTIVATIONS[activation](), nn.Linear(width, width, generator=rng, dtype=dtype)
+        )
+        layers.append(nn.Residual(block))
+    layers += [
+        nn.ACTIVATIONS[activation](),
+        nn.Linear(width, out_features, generator=rng, dtype=dtype),
+    ]
+    return nn.Sequential(*layers)
