@@ -7,10 +7,16 @@ The model is issue 5's benchmark (83 MFLOP per training sample)::
 
 float32, batch 128, softmax cross-entropy, SGD (lr 0.01, momentum 0.9), random
 MNIST-shaped data. In one run the systems are timed in interleaved rounds (the order
-rotating every round) so that drifts of the machine hit all of them alike; medians
-of the per-round throughputs are compared:
+rotating every round) so that drifts of the machine hit all of them alike; **every
+measurement runs in a fresh Python process** (NumPy imported first, as most users do),
+so no system inherits another's threads, allocator state or BLAS settings. Medians of
+the per-round throughputs, and of the per-round ratios, are compared:
 
-* ``numnet``      -- ``numnet.models.convnet()`` (``Conv2d``, ``MaxPool2d``, ...);
+* ``numnet``      -- ``numnet.models.convnet()`` (``Conv2d``, ``MaxPool2d``, ...), the
+                     whole batch in one step (BLAS with ``--threads`` threads);
+* ``numnet-split``-- the same, each minibatch split over ``--threads`` Python threads
+                     (``numnet.parallel.data_parallel_step``: single-threaded BLAS per
+                     shard, gradients summed), what ``train.fit`` does by default;
 * ``torch``       -- the same ``torch.nn.Sequential`` with the same initial weights,
                      on the CPU with ``torch.set_num_threads(--threads)`` (default 2);
 * ``gemm-bound``  -- only the matrix products of the same training step in NumPy
@@ -21,9 +27,13 @@ of the per-round throughputs are compared:
 ``--profile`` adds numnet's time per primitive (forward and VJP) and the peak memory
 of one training step (``tracemalloc``: every NumPy allocation of the step).
 
+``numnet-ref`` and ``numnet-split-ref`` (``--reference``) are the same on the NumPy
+reference path (``NUMNET_DISABLE_NUMBA=1`` in their processes), when Numba is installed.
+
 Usage::
 
-    python benchmarks/bench_convnet.py                  # ~2 minutes
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_convnet.py
+    python benchmarks/bench_convnet.py                  # ~3 minutes
     python benchmarks/bench_convnet.py --quick          # a smoke run (seconds)
     python benchmarks/bench_convnet.py --rounds 9 --batches 10 --profile
 """
@@ -33,16 +43,13 @@ from __future__ import annotations
 import argparse
 import collections
 import gc
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
-
-# What `import numnet` does when it comes before NumPy (numnet/__init__.py): let idle
-# OpenBLAS threads sleep after ~0.3 ms instead of spinning for ~0.1 s. It must be set
-# before NumPy loads OpenBLAS; `OPENBLAS_THREAD_TIMEOUT=28` restores OpenBLAS's default.
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
 
 import numpy as np
 
@@ -64,20 +71,27 @@ def make_data(n_batches: int, seed: int = 0):
 
 # -- numnet ---------------------------------------------------------------------------------
 class NumnetRunner:
-    def __init__(self, seed: int = 0):
+    def __init__(self, seed: int = 0, split: int = 1):
         import numnet.nn.functional as F
         from numnet import models, optim
 
         self.F = F
+        self.split = split
         self.model = models.convnet(generator=seed)
         self.opt = optim.SGD(self.model.parameters(), lr=LR, momentum=MOMENTUM)
 
     def step(self, xb, yb):
         from numnet import Tensor
+        from numnet.parallel import data_parallel_step
 
         self.opt.zero_grad()
-        loss = self.F.cross_entropy(self.model(Tensor._wrap(xb)), Tensor._wrap(yb))
-        loss.backward()
+        if self.split > 1:
+            loss = data_parallel_step(
+                self.model, self.F.cross_entropy, xb, yb, num_threads=self.split
+            )
+        else:
+            loss = self.F.cross_entropy(self.model(Tensor._wrap(xb)), Tensor._wrap(yb))
+            loss.backward()
         self.opt.step()
         return loss
 
@@ -228,85 +242,141 @@ def blas_info() -> str:
     try:
         from threadpoolctl import threadpool_info
 
-        return "; ".join(
-            f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')} "
-            f"{i.get('num_threads')} threads"
-            for i in threadpool_info()
-            if i.get("user_api") == "blas"
-        ) + f"; OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT')}"
+        return (
+            "; ".join(
+                f"{i.get('internal_api')} {i.get('version')} kernel={i.get('architecture')} "
+                f"{i.get('num_threads')} threads"
+                for i in threadpool_info()
+                if i.get("user_api") == "blas"
+            )
+            + "; "
+            + " ".join(
+                f"{k}={os.environ.get(k)}"
+                for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_THREAD_TIMEOUT")
+            )
+        )
     except ImportError:
         return "(threadpoolctl not installed)"
+
+
+def make_system(name: str, threads: int):
+    if name in ("numnet", "numnet-ref"):
+        return NumnetRunner()
+    if name in ("numnet-split", "numnet-split-ref"):
+        return NumnetRunner(split=threads)
+    if name == "gemm-bound":
+        return GemmBound()
+    if name == "torch":
+        return TorchRunner(NumnetRunner().model, threads)
+    raise ValueError(name)
+
+
+def worker(name: str, batches: int, threads: int) -> int:
+    """One measurement in this (fresh) process: a JSON line with samples/s."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads, user_api="blas")
+    except ImportError:
+        pass
+    x, y = make_data(batches)
+    runner = make_system(name, threads)
+    time_epoch(runner, x[: 2 * BATCH], y[: 2 * BATCH])  # warm-up: compile, allocate, threads
+    rate = time_epoch(runner, x, y)
+    print(json.dumps({"system": name, "rate": rate, "blas": blas_info()}), flush=True)
+    return 0
+
+
+def run_worker(name: str, batches: int, threads: int) -> dict:
+    env = dict(os.environ)
+    if name.endswith("-ref"):
+        env["NUMNET_DISABLE_NUMBA"] = "1"
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", name]
+    cmd += ["--batches", str(batches), "--threads", str(threads)]
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if res.returncode != 0:
+        raise RuntimeError(f"{name} failed:\n{res.stderr}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--batches", type=int, default=8, help="training steps per round")
-    ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    ap.add_argument("--threads", type=int, default=2, help="BLAS, torch and split threads")
     ap.add_argument("--quick", action="store_true", help="2 rounds of 2 batches")
     ap.add_argument("--profile", action="store_true", help="numnet time per primitive")
     ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--reference", action="store_true", help="also numnet without Numba")
+    ap.add_argument("--systems", help="comma-separated subset of the systems")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.worker:
+        return worker(args.worker, args.batches, args.threads)
     if args.quick:
         args.rounds, args.batches = 2, 2
 
-    x, y = make_data(args.batches)
-    systems = {"numnet": NumnetRunner(), "gemm-bound": GemmBound()}
+    names = ["numnet", "numnet-split", "gemm-bound"]
+    if args.reference:
+        names[2:2] = ["numnet-ref", "numnet-split-ref"]
     if not args.no_torch:
         try:
-            systems["torch"] = TorchRunner(systems["numnet"].model, args.threads)
+            import torch  # noqa: F401
+
+            names.append("torch")
         except ImportError:
             print("torch is not installed: skipping it")
-    print(f"BLAS: {blas_info()}")
-    print(
-        f"OMP/OPENBLAS_NUM_THREADS: {os.environ.get('OMP_NUM_THREADS')}/"
-        f"{os.environ.get('OPENBLAS_NUM_THREADS')}; cores: {os.cpu_count()}"
-    )
-    if "torch" in systems:
-        torch = systems["torch"].torch
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    for runner in systems.values():  # warm-up: allocations, buffer pools, BLAS threads
-        time_epoch(runner, x[: 2 * BATCH], y[: 2 * BATCH])
-
-    names = list(systems)
+    if args.systems:
+        names = args.systems.split(",")
+    print(f"cores: {os.cpu_count()}; load average {os.getloadavg()}")
     results: dict[str, list[float]] = {n: [] for n in names}
     for r in range(args.rounds):
         order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
-            results[name].append(time_epoch(systems[name], x, y))
+            rec = run_worker(name, args.batches, args.threads)
+            results[name].append(rec["rate"])
+            if r == 0 and name == order[0]:
+                print(f"BLAS: {rec['blas']}")
         print(
             f"round {r + 1}/{args.rounds}: "
             + ", ".join(f"{n} {results[n][-1]:.0f}" for n in names)
-            + " samples/s",
+            + f" samples/s (load {os.getloadavg()[0]:.2f})",
             flush=True,
         )
 
     print(
         f"\nConvNet training throughput, batch {BATCH}, float32, "
         f"{FLOP_PER_SAMPLE / 1e6:.0f} MFLOP/sample; median of {args.rounds} rounds "
-        f"x {args.batches} batches (samples/s):"
+        f"x {args.batches} batches, a fresh process per system and round (samples/s):"
     )
     med = {n: statistics.median(v) for n, v in results.items()}
     for n in names:
         gflops = med[n] * FLOP_PER_SAMPLE / 1e9
         print(
-            f"  {n:11s} {med[n]:8.0f}   ({gflops:5.1f} GFLOP/s, range "
+            f"  {n:17s} {med[n]:8.0f}   ({gflops:5.1f} GFLOP/s, range "
             f"{min(results[n]):.0f}-{max(results[n]):.0f})"
         )
-    if "torch" in med:
-        per_round = [a / b for a, b in zip(results["numnet"], results["torch"])]
-        print(
-            f"  ratio numnet / torch       = {med['numnet'] / med['torch']:.2f}x "
-            f"(median of the per-round ratios {statistics.median(per_round):.2f}x)"
-        )
-    print(f"  ratio numnet / gemm-bound  = {med['numnet'] / med['gemm-bound']:.2f}x")
+    for ref in ("torch", "gemm-bound"):
+        if ref not in med:
+            continue
+        for n in names:
+            if n.startswith("numnet"):
+                per_round = [a / b for a, b in zip(results[n], results[ref])]
+                print(
+                    f"  ratio {n} / {ref} = {med[n] / med[ref]:.2f}x "
+                    f"(median of the per-round ratios {statistics.median(per_round):.2f}x)"
+                )
+    print(f"load average at the end: {os.getloadavg()}")
 
     if args.profile:
-        prof = profile_numnet(systems["numnet"], x, y)
-        print("\nnumnet, ms per training step:")
-        for k, v in sorted(prof.items(), key=lambda kv: -kv[1]):
-            print(f"  {k:28s} {v:7.2f}")
-        step, held = peak_memory_mib(systems["numnet"], x, y)
+        x, y = make_data(args.batches)
+        for split in (1, args.threads):
+            runner = NumnetRunner(split=split)
+            prof = profile_numnet(runner, x, y)
+            print(f"\nnumnet (split {split}), ms per training step:")
+            for k, v in sorted(prof.items(), key=lambda kv: -kv[1]):
+                print(f"  {k:28s} {v:7.2f}")
+        step, held = peak_memory_mib(NumnetRunner(), x, y)
         print(
             f"\nnumnet memory: peak {step:.0f} MiB allocated during one training step "
             f"(activations, im2col workspace, gradients) on top of {held:.0f} MiB of "

@@ -41,11 +41,6 @@ import statistics
 import sys
 import time
 
-# What `import numnet` does when it comes before NumPy (numnet/__init__.py): let idle
-# OpenBLAS threads sleep after ~0.3 ms instead of spinning for ~0.1 s. It must be set
-# before NumPy loads OpenBLAS; `OPENBLAS_THREAD_TIMEOUT=28` restores OpenBLAS's default.
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
-
 import numpy as np
 
 try:

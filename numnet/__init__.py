@@ -4,19 +4,6 @@ The engine (:class:`Tensor`, ``backward``, ``no_grad``), layers (:mod:`numnet.nn
 optimizers (:mod:`numnet.optim`) and more, with PyTorch's names.
 """
 
-import os as _os
-import sys as _sys
-
-# OpenBLAS's idle threads spin for 2^28 cycles (~0.1 s) after each matrix product
-# before they sleep, and a spinning thread takes the second core away from numnet's
-# threaded NumPy passes (im2col, col2im, pooling, ReLU). 2^20 cycles (~0.3 ms) still
-# bridges the short gaps between an MLP's consecutive products and frees the core
-# during a ConvNet's long passes: +15 % ConvNet training throughput, MLP unchanged
-# (docs/performance.md). OpenBLAS reads the variable once, when NumPy loads it, so this
-# takes effect only if numnet is imported before NumPy; a value set by the user wins.
-if "numpy" not in _sys.modules:
-    _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
-
 from numnet import ops as _ops
 from numnet._device import device
 from numnet._memory import empty_cache

@@ -1,24 +1,51 @@
-"""Threads for the memory-bound NumPy passes (copies, elementwise updates).
+"""Threads: batch-split data parallelism for a training step, and split NumPy passes.
 
-BLAS runs the matrix products on its own threads; everything else in NumPy runs on
-one core. NumPy releases the GIL inside its loops, so independent slices of a pass
-(batch slices of an im2col copy, different parameters of an optimizer step) can run
-in parallel on Python threads. The number of threads is ``$NUMNET_NUM_THREADS``, else
-``$OMP_NUM_THREADS``, else the number of cores available; :func:`set_num_threads`
-changes it.
+Data parallelism inside one process
+-----------------------------------
+:func:`data_parallel_step` computes the gradients of one minibatch with ``num_threads``
+Python threads: the batch is cut into contiguous shards, each thread runs the forward
+pass and :func:`numnet.autograd.grad` on its shard (NumPy and BLAS release the GIL), and
+the shard gradients are summed into ``.grad`` exactly as the whole-batch loss gives
+them: a loss with ``reduction="mean"`` weighs shard ``k`` by ``n_k / N`` (the mean over
+the whole batch, not the mean of the shard means), ``"sum"`` by 1. While the step runs,
+BLAS is limited to one thread with threadpoolctl (a scoped limit, undone when the step
+returns; it is process-wide while active), so each core runs one shard's products and
+memory-bound passes with no spinning BLAS workers competing for it. Nothing survives
+the step: the threads are started and joined inside it, so there is no pool to break
+after ``fork``.
 
-The pool is fork-safe: a child made by ``os.fork()`` (multiprocessing's "fork" start
-method, joblib, data-loading workers) inherits the pool object but none of its threads,
-so the child forgets it and starts its own on first use.
+Random layers. Inside a step, :func:`dropout_mask` (used by ``F.dropout``) gives each
+shard its rows of the mask that the *unsplit* step would draw: the first shard to
+reach the ``i``-th dropout call draws the whole batch's mask from the generator (under
+a lock, in call order, so the generator advances exactly as in an unsplit step) and
+every shard takes its rows. A split step is therefore reproducible and uses the same
+masks as an unsplit one.
+
+What does not split exactly: a loss whose mean is not over the batch rows (class
+weights, ``ignore_index``), and any layer that mixes samples of a batch (none in
+numnet today; batch normalisation would).
+
+Split NumPy passes
+------------------
+Outside a data-parallel step, :func:`parallel_batch` splits a memory-bound NumPy pass
+(an im2col copy, col2im adds, pooling, a large ReLU) over the batch on
+``get_num_threads()`` threads started for the call and joined before it returns (no
+global pool: a child made by ``os.fork()`` inherits no thread and no executor). Inside
+a data-parallel step each worker runs its passes on its own thread.
+
+The number of threads is ``$NUMNET_NUM_THREADS``, else ``$OMP_NUM_THREADS``, else the
+number of cores available, read when used; :func:`set_num_threads` changes it.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
-_CORES: list[int] = []  # the number of cores available, measured once
+import numpy as np
+
+_CORES: list[int] = []  # the number of cores available, measured once (same after fork)
 
 
 def _default_threads() -> int:
@@ -34,48 +61,56 @@ def _default_threads() -> int:
     return _CORES[0]
 
 
-# "n": the number set by set_num_threads, or None to read the environment when used
-_threads = {"n": None, "executor": None}
+_threads: dict = {"n": None}  # the number set by set_num_threads, or None: the environment
+_local = threading.local()  # per thread: "n" (a worker's own count), "shard" (its shard)
 _MIN_ITEMS_PER_THREAD = 4  # below this many items a pass is not split
 
 
-def _forget_executor_after_fork() -> None:
-    """In a child made by ``os.fork()``: drop the inherited pool.
-
-    Only the forking thread survives a fork. The inherited executor still counts its
-    workers as running, so it would never start new ones, and work submitted to it would
-    wait forever. It is not shut down (its locks may have been held by a thread that no
-    longer exists); it is just forgotten, and the next parallel pass creates a new one.
-    """
-    _threads["executor"] = None
-
-
-if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
-    os.register_at_fork(after_in_child=_forget_executor_after_fork)
-
-
 def set_num_threads(n: int) -> None:
-    """Number of threads for numnet's memory-bound passes (not BLAS's)."""
+    """Number of threads for numnet's data-parallel steps and split passes (not BLAS's)."""
     if n < 1:
         raise ValueError(f"set_num_threads needs n >= 1, got {n}")
-    old = _threads["executor"]
-    _threads.update(n=int(n), executor=None)
-    if old is not None:
-        old.shutdown(wait=False)
+    _threads["n"] = int(n)
 
 
 def get_num_threads() -> int:
-    """Threads for numnet's memory-bound passes: :func:`set_num_threads`'s value, else
-    the environment's (``$NUMNET_NUM_THREADS``, ``$OMP_NUM_THREADS``), else the cores."""
+    """Threads for numnet's parallel work: :func:`set_num_threads`'s value, else the
+    environment's (``$NUMNET_NUM_THREADS``, ``$OMP_NUM_THREADS``), else the cores.
+    Inside a data-parallel worker: 1."""
+    local = getattr(_local, "n", None)
+    if local is not None:
+        return local
     n = _threads["n"]
     return n if n is not None else _default_threads()
 
 
-def _executor(workers: int) -> ThreadPoolExecutor:
-    ex = _threads["executor"]
-    if ex is None or ex._max_workers < workers:
-        ex = _threads["executor"] = ThreadPoolExecutor(workers, thread_name_prefix="numnet")
-    return ex
+def _run_threads(tasks: Sequence[Callable[[], None]], setup=None) -> None:
+    """Run ``tasks[0]`` here and the others on threads started now; re-raise the first
+    error. ``setup(i)`` (optional) runs first on the thread of task ``i``."""
+    errors: list[BaseException | None] = [None] * len(tasks)
+
+    def run(i: int) -> None:
+        try:
+            if setup is not None:
+                setup(i)
+            tasks[i]()
+        except BaseException as exc:  # noqa: BLE001 (re-raised on the calling thread)
+            errors[i] = exc
+
+    threads = [
+        threading.Thread(target=run, args=(i,), name=f"numnet-{i}", daemon=True)
+        for i in range(1, len(tasks))
+    ]
+    for t in threads:
+        t.start()
+    try:
+        tasks[0]()
+    finally:
+        for t in threads:
+            t.join()
+    for exc in errors:
+        if exc is not None:
+            raise exc
 
 
 def parallel_batch(fn: Callable[[int, int], None], n: int) -> None:
@@ -85,24 +120,23 @@ def parallel_batch(fn: Callable[[int, int], None], n: int) -> None:
         fn(0, n)
         return
     bounds = [n * i // t for i in range(t + 1)]
-    ex = _executor(t - 1)
-    futures = [ex.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, t)]
-    fn(bounds[0], bounds[1])
-    for f in futures:
-        f.result()
+    _run_threads(
+        [lambda i=i: fn(bounds[i], bounds[i + 1]) for i in range(t)],
+        setup=_single_threaded,
+    )
 
 
 def parallel_tasks(tasks: Sequence[Callable[[], None]]) -> None:
-    """Run independent callables, the first on this thread and the rest on the pool."""
+    """Run independent callables, the first on this thread and the rest on new threads."""
     if len(tasks) <= 1:
         for task in tasks:
             task()
         return
-    ex = _executor(len(tasks) - 1)
-    futures = [ex.submit(task) for task in tasks[1:]]
-    tasks[0]()
-    for f in futures:
-        f.result()
+    _run_threads(list(tasks), setup=_single_threaded)
+
+
+def _single_threaded(i: int) -> None:
+    _local.n = 1
 
 
 def balanced_bins(sizes: Sequence[int], n_bins: int) -> list[list[int]]:
@@ -114,3 +148,185 @@ def balanced_bins(sizes: Sequence[int], n_bins: int) -> list[list[int]]:
         bins[b].append(i)
         totals[b] += sizes[i]
     return [b for b in bins if b]
+
+
+# -- data parallelism ---------------------------------------------------------------------
+class _Shard:
+    """What a worker of a data-parallel step knows about its part of the batch."""
+
+    __slots__ = ("start", "stop", "total", "masks", "lock", "calls")
+
+    def __init__(self, start: int, stop: int, total: int, masks: dict, lock) -> None:
+        self.start, self.stop, self.total = start, stop, total
+        self.masks, self.lock, self.calls = masks, lock, 0
+
+
+def dropout_mask(rng: np.random.Generator, shape: tuple, p: float) -> np.ndarray:
+    """The keep-mask ``U[0, 1) >= p`` of a dropout layer, of ``shape``.
+
+    Outside a data-parallel step: drawn from ``rng``. Inside one: this shard's rows of
+    the mask the unsplit step would draw (see the module docstring), so a split step
+    uses the same masks, reproducibly.
+    """
+    shard = getattr(_local, "shard", None)
+    if shard is None:
+        return rng.random(shape, dtype=np.float32) >= p
+    i = shard.calls
+    shard.calls += 1
+    if not shape or shape[0] != shard.stop - shard.start:
+        raise RuntimeError(
+            f"dropout inside a data-parallel step: the input of shape {tuple(shape)} does "
+            f"not have the shard's {shard.stop - shard.start} rows along axis 0 (the batch "
+            "axis must come first to split a step)"
+        )
+    with shard.lock:
+        full = shard.masks.get(i)
+        if full is None:
+            full = rng.random((shard.total, *shape[1:]), dtype=np.float32) >= p
+            shard.masks[i] = full
+    return full[shard.start : shard.stop]
+
+
+_CONTROLLERS: dict[int, object] = {}  # threadpoolctl's library scan, per process id
+
+
+def _blas_limit(threads: int):
+    """A context manager limiting BLAS to ``threads`` threads (threadpoolctl), or a
+    no-op when threadpoolctl is not installed."""
+    import contextlib
+
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return contextlib.nullcontext()
+    pid = os.getpid()  # a child made by fork scans again (its own controller)
+    controller = _CONTROLLERS.get(pid)
+    if controller is None:
+        _CONTROLLERS.clear()
+        controller = _CONTROLLERS[pid] = ThreadpoolController()
+    return controller.limit(limits=threads, user_api="blas")
+
+
+def can_split() -> bool:
+    """Whether BLAS can be limited per step (threadpoolctl is installed)."""
+    try:
+        import threadpoolctl  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _reduction(loss_fn, reduction: str | None) -> str:
+    if reduction is None:
+        reduction = getattr(loss_fn, "reduction", "mean")
+    if reduction not in ("mean", "sum"):
+        raise ValueError(
+            f"data_parallel_step: reduction must be 'mean' or 'sum' (a scalar loss over "
+            f"the batch), got {reduction!r}"
+        )
+    return reduction
+
+
+def data_parallel_step(
+    model,
+    loss_fn,
+    x,
+    y,
+    *,
+    num_threads: int | None = None,
+    reduction: str | None = None,
+    return_output: bool = False,
+):
+    """Forward and backward of one minibatch, split over ``num_threads`` threads.
+
+    Equivalent to ``loss = loss_fn(model(x), y); loss.backward()``: the gradients of the
+    whole-batch loss are **added** to each parameter's ``.grad`` (call
+    ``optimizer.zero_grad()`` before, ``optimizer.step()`` after, as usual).
+
+    Parameters
+    ----------
+    model : callable ``x -> output`` whose parameters are ``model.parameters()``
+        Rows (axis 0) of ``x`` must be independent samples.
+    loss_fn : callable ``(output, target) -> scalar Tensor``
+    x, y : arrays or Tensors with the batch along axis 0
+    num_threads : int, optional
+        Shards (threads); default :func:`get_num_threads`. 1 runs the plain step.
+    reduction : ``'mean'`` or ``'sum'``, optional
+        How ``loss_fn`` reduces over the batch; default ``loss_fn.reduction`` if it
+        has one, else ``'mean'`` (the functional losses' default).
+    return_output : bool
+        Also return the model's output for the whole batch (a Tensor, no graph).
+
+    Returns
+    -------
+    The whole-batch loss as a 0-d Tensor without a graph (and the output if asked).
+    """
+    from numnet.autograd.engine import grad as autograd_grad
+    from numnet.autograd.engine import is_grad_enabled
+    from numnet.tensor import Tensor
+
+    if not is_grad_enabled():
+        raise RuntimeError("data_parallel_step needs gradient recording (not under no_grad)")
+    reduction = _reduction(loss_fn, reduction)
+    xa = x.data if isinstance(x, Tensor) else np.asarray(x)
+    ya = y.data if isinstance(y, Tensor) else np.asarray(y)
+    n = len(xa)
+    if len(ya) != n:
+        raise ValueError(f"data_parallel_step: x has {n} rows but y has {len(ya)}")
+    t = max(1, min(get_num_threads() if num_threads is None else int(num_threads), n))
+    params = [p for p in model.parameters() if p.requires_grad]
+    if t == 1:
+        out = model(Tensor._wrap(xa))
+        loss = loss_fn(out, Tensor._wrap(ya))
+        loss.backward()
+        result = Tensor._wrap(loss.data)
+        return (result, Tensor._wrap(out.data)) if return_output else result
+
+    bounds = [n * i // t for i in range(t + 1)]
+    masks: dict[int, np.ndarray] = {}
+    lock = threading.Lock()
+    losses: list = [None] * t
+    outputs: list = [None] * t
+    grads: list = [None] * t
+
+    def shard(k: int) -> None:
+        a, b = bounds[k], bounds[k + 1]
+        _local.shard = _Shard(a, b, n, masks, lock)
+        prev = getattr(_local, "n", None)
+        _local.n = 1
+        try:
+            out = model(Tensor._wrap(xa[a:b]))
+            loss = loss_fn(out, Tensor._wrap(ya[a:b]))
+            weight = (b - a) / n if reduction == "mean" else 1.0
+            grads[k] = autograd_grad(
+                loss, params, grad_outputs=np.asarray(weight, loss.dtype), allow_unused=True
+            )
+            losses[k] = (float(loss.item()), weight, loss.dtype)
+            outputs[k] = out.data
+        finally:
+            _local.shard = None
+            _local.n = prev
+
+    with _blas_limit(1):
+        _run_threads([lambda k=k: shard(k) for k in range(t)])
+    for i, p in enumerate(params):
+        total = None
+        for k in range(t):
+            g = grads[k][i]
+            if g is None:
+                continue
+            if total is None:
+                total = g.data  # owned: grad() returns the caller's arrays
+            else:
+                total += g.data
+        if total is None:
+            continue
+        if p.grad is None:
+            p.grad = total
+        else:
+            p.grad = np.asarray(p.grad + total)
+    value = sum(v * w for v, w, _ in losses)
+    result = Tensor._wrap(np.asarray(value, dtype=losses[0][2]))
+    if return_output:
+        return result, Tensor._wrap(np.concatenate(outputs))
+    return result

@@ -1,7 +1,10 @@
-"""numnet in a child made by fork after the parent used numnet's thread pool (issue 10, #13).
+"""numnet in a child made by fork after the parent used numnet's threads (issues 10, 12).
 
-A forked child inherits the pool object but none of its threads; before the fix, the
-child's first large ReLU / conv / pool pass waited forever for them. Every scenario runs
+A forked child inherits none of the parent's threads. numnet once kept a global thread
+pool, which a child inherited without its workers (its first threaded pass waited
+forever); since issue 12 threads live only inside one call (a split pass, a
+data-parallel step), and the conv workspace pool renews its lock in the child. Every
+scenario runs
 in a fresh interpreter in its own process group, killed after a timeout, so a hang fails
 the test instead of hanging the suite.
 """
@@ -16,8 +19,6 @@ import textwrap
 
 import numpy as np
 import pytest
-
-from numnet._memory import ArrayCache
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
@@ -39,7 +40,8 @@ COMMON = textwrap.dedent(
     import numnet
     import numnet.nn as nn
     import numnet.nn.functional as F
-    from numnet import _memory, optim, parallel
+    from numnet import optim, parallel
+    from numnet.ops import conv
 
     # 3.12+ warns that forking a multi-threaded process may deadlock: what is tested here
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -69,10 +71,13 @@ COMMON = textwrap.dedent(
         )
         opt = optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
         losses = []
-        for _ in range(5):
+        for i in range(6):
             opt.zero_grad()
-            loss = F.cross_entropy(net(x), labels)
-            loss.backward()
+            if i % 2:  # a data-parallel step (threads, threadpoolctl) every other step
+                loss = parallel.data_parallel_step(net, F.cross_entropy, x, labels, num_threads=2)
+            else:
+                loss = F.cross_entropy(net(x), labels)
+                loss.backward()
             opt.step()
             losses.append(float(loss.item()))
         return relu_ok, losses
@@ -113,9 +118,8 @@ COMMON = textwrap.dedent(
         assert code == 0, f"the forked child failed with exit code {{code}}"
 
 
-    numnet.set_num_threads(4)  # the pool is used whatever the number of cores
+    numnet.set_num_threads(4)  # threads are used whatever the number of cores
     expected = work(0)
-    assert parallel._threads["executor"] is not None, "the parent did not use the pool"
     check(expected, expected, "parent")
     """
 )
@@ -141,13 +145,13 @@ SCENARIOS = {
         check(work(0), expected, "parent after the pool")
         print("parent ok", flush=True)
         """,
-    "fork_while_a_thread_holds_the_cache_lock": """
-        # Another thread of the parent is inside the array cache when the main thread
-        # forks: the child inherits the lock held, by a thread it does not have.
+    "fork_while_a_thread_holds_the_workspace_lock": """
+        # Another thread of the parent is inside the conv workspace pool when the main
+        # thread forks: the child inherits the lock held, by a thread it does not have.
         inside, leave = threading.Event(), threading.Event()
 
         def holder():
-            with _memory.CACHE._lock:
+            with conv.WORKSPACE._lock:
                 inside.set()
                 leave.wait()
 
@@ -156,8 +160,8 @@ SCENARIOS = {
         inside.wait()
 
         def child():
-            assert _memory.CACHE.nbytes == 0  # possibly half-updated: emptied
-            check(work(0), expected, "child forked under the cache lock")
+            assert conv.WORKSPACE._bytes == 0  # possibly half-updated: emptied
+            check(work(0), expected, "child forked under the workspace lock")
             print("child ok", flush=True)
 
         try:
@@ -192,60 +196,21 @@ def _run(scenario: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
-def test_child_of_fork_trains_after_the_parent_used_the_pool(scenario):
+def test_child_of_fork_trains_after_the_parent_used_threads(scenario):
     res = _run(scenario)
     assert res.returncode == 0, f"stdout:\n{res.stdout}\nstderr:\n{res.stderr}"
     assert "child ok" in res.stdout and "parent ok" in res.stdout
 
 
-BIG = (512, 1024)  # 2 MiB of float32: above the cache's minimum size
-
-
-def test_after_fork_hook_renews_the_lock_and_keeps_a_consistent_cache():
-    """In process: what the at-fork hook does to a cache that was not being changed."""
-    cache = ArrayCache(max_bytes=64 << 20)
-    a = cache.empty(BIG, np.float32)
-    ident = id(a)
-    del a
-    old_lock = cache._lock
-    cache._after_fork_in_child()
-    assert cache._lock is not old_lock and not cache._lock.locked()
-    assert cache.nbytes == BIG[0] * BIG[1] * 4
-    assert id(cache.empty(BIG, np.float32)) == ident  # still recycled
-
-
-def test_after_fork_hook_empties_a_cache_that_was_being_changed():
-    cache = ArrayCache(max_bytes=64 << 20)
-    kept = cache.empty(BIG, np.float32)
-    kept[...] = 5.0
-    cache._lock.acquire()  # as if a thread that did not survive the fork held it
-    cache._after_fork_in_child()
-    assert not cache._lock.locked() and cache.nbytes == 0
-    fresh = cache.empty(BIG, np.float32)  # would block forever on the inherited lock
-    assert fresh is not kept and np.all(kept == 5.0)
-
-
-def test_every_cache_is_registered_for_the_fork_hook(monkeypatch):
-    import weakref
-
-    from numnet import _memory
-
-    cache = ArrayCache(max_bytes=1 << 20)
-    assert cache in _memory._CACHES and _memory.CACHE in _memory._CACHES
-    # the module's hook reaches the registered caches (only this one here, so the
-    # process-wide cache is left alone)
-    monkeypatch.setattr(_memory, "_CACHES", weakref.WeakSet([cache]))
-    cache._lock.acquire()
-    _memory._after_fork_in_child()
-    assert not cache._lock.locked()
+BIG = (512, 1024)
 
 
 def test_the_im2col_workspace_pool_is_fork_safe():
     """conv2d's scratch pool: registered for the hook, and a lock held at fork is renewed."""
-    from numnet import _memory
+    from numnet.ops import conv
     from numnet.ops.conv import WORKSPACE, BufferPool
 
-    assert WORKSPACE in _memory._CACHES
+    assert WORKSPACE in conv._POOLS
     pool = BufferPool(max_bytes=64 << 20)
     buf = pool.take(BIG, np.float32)
     pool.give(buf)
@@ -256,3 +221,20 @@ def test_the_im2col_workspace_pool_is_fork_safe():
     pool.give(buf)
     pool._after_fork_in_child()  # not held: kept
     assert pool.take(BIG, np.float32) is buf
+
+
+def test_no_thread_outlives_a_parallel_call():
+    """Split passes and data-parallel steps join their threads before returning."""
+    import threading
+
+    import numnet
+    import numnet.nn.functional as F
+    from numnet import models, parallel
+
+    before = {t.ident for t in threading.enumerate()}
+    net = models.convnet(generator=0, channels=(2, 4), hidden=8)
+    x = np.random.default_rng(0).random((8, 1, 28, 28), dtype=np.float32)
+    y = numnet.Tensor(np.arange(8) % 10)
+    parallel.data_parallel_step(net, F.cross_entropy, x, y, num_threads=3)
+    parallel.parallel_batch(lambda a, b: None, 64)
+    assert {t.ident for t in threading.enumerate()} == before

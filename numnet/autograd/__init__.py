@@ -1,6 +1,13 @@
 """Reverse-mode automatic differentiation: the primitive registry and the backward walk."""
 
-from numnet.autograd.engine import backward, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from numnet.autograd.engine import (
+    backward,
+    enable_grad,
+    grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from numnet.autograd.registry import PRIMITIVES, Primitive, primitive
 
 __all__ = [
@@ -8,6 +15,7 @@ __all__ = [
     "Primitive",
     "backward",
     "enable_grad",
+    "grad",
     "is_grad_enabled",
     "no_grad",
     "primitive",

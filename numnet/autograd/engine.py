@@ -96,8 +96,9 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return out.reshape(shape)
 
 
-def _topological_order(root: Tensor) -> list[Tensor]:
-    """Nodes reachable from ``root`` through recorded ops, every node after its inputs.
+def _topological_order(root) -> list[Tensor]:
+    """Nodes reachable from ``root`` (a Tensor or a list of them) through recorded ops,
+    every node after its inputs.
 
     Iterative depth-first post-order (no recursion limit). A node's leaf inputs are
     visited after its non-leaf inputs, so that in the reversed order (the order of the
@@ -106,7 +107,8 @@ def _topological_order(root: Tensor) -> list[Tensor]:
     """
     order: list[Tensor] = []
     seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    roots = root if isinstance(root, list) else [root]
+    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
@@ -218,13 +220,25 @@ def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool
     # Hooks are user code: they run with the caller's settings.
     err = np.geterr()
     with np.errstate(all="ignore"):
-        _walk(order, root, grad, owned, retain_graph, err)
+        _walk(order, {id(root): [grad, owned]}, retain_graph, err)
 
 
-def _walk(order: list, root: Tensor, grad, owned: bool, retain_graph: bool, err: dict) -> None:
-    """The reverse loop of :func:`backward` over ``order`` (children after parents)."""
-    # adjoints[id(node)] = [array, owned]; an owned array may be updated in place.
-    adjoints: dict[int, list] = {id(root): [grad, owned]}
+def _walk(
+    order: list,
+    adjoints: dict[int, list],
+    retain_graph: bool,
+    err: dict,
+    capture: dict[int, list] | None = None,
+    relevant: set[int] | None = None,
+) -> None:
+    """The reverse loop of :func:`backward` over ``order`` (children after parents).
+
+    ``adjoints`` maps ``id(root)`` to ``[adjoint, owned]`` for every root; an owned
+    array may be updated in place. With ``capture`` (:func:`grad`), the complete
+    adjoint of each node whose id is a key is stored there, no leaf's ``.grad`` is
+    touched, and only the parents in ``relevant`` (those that lead to a captured node)
+    receive adjoints.
+    """
     for node in reversed(order):
         entry = adjoints.pop(id(node), None)
         if entry is None:
@@ -234,6 +248,13 @@ def _walk(order: list, root: Tensor, grad, owned: bool, retain_graph: bool, err:
         hooks = node._hooks
         if hooks is not None and hooks.grad.items:
             g, g_owned = _run_grad_hooks(node, g, err), False
+        if capture is not None:
+            slot = capture.get(id(node))
+            if slot is not None:
+                slot.append(g if g_owned else g.copy())
+                g_owned = False  # the captured array is the caller's now
+            if vjp is None:  # leaves keep their .grad
+                continue
         if vjp is None:  # a leaf: accumulate like PyTorch
             if node.grad is None:
                 node.grad = g if g_owned else g.copy()
@@ -252,16 +273,23 @@ def _walk(order: list, root: Tensor, grad, owned: bool, retain_graph: bool, err:
             )
         if node._saved is not None:
             _check_saved_versions(node)
-        if node._retains_grad:
+        if node._retains_grad and capture is None:
             node.grad = g.copy() if node.grad is None else np.asarray(node.grad + g)
         parents = node._parents
-        needs = tuple(p.requires_grad for p in parents)
+        if relevant is None:
+            needs = tuple(p.requires_grad for p in parents)
+        else:
+            needs = tuple(p.requires_grad and id(p) in relevant for p in parents)
+            if not any(needs):
+                if not retain_graph:
+                    node._vjp = FREED
+                continue
         parent_grads = vjp(g, needs)
         if not retain_graph:
             node._vjp = FREED
         returned = [id(pg) for pg in parent_grads if pg is not None]
-        for parent, pg in zip(parents, parent_grads):
-            if pg is None or not parent.requires_grad:
+        for parent, pg, need in zip(parents, parent_grads, needs):
+            if pg is None or not need:
                 continue
             # A fresh array (not the incoming adjoint, not a view, not returned twice)
             # belongs to the engine and may be accumulated into in place.
@@ -282,3 +310,147 @@ def _walk(order: list, root: Tensor, grad, owned: bool, retain_graph: bool, err:
                 slot[0] += pg
             else:
                 adjoints[id(parent)] = [np.asarray(slot[0] + pg), True]
+
+
+def _as_tuple(value, what: str) -> tuple:
+    from numnet.tensor import Tensor
+
+    if isinstance(value, Tensor):
+        return (value,)
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    raise TypeError(f"grad(): {what} must be a Tensor or a sequence of Tensors, got {type(value)}")
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool | None = None,
+    *,
+    materialize_grads: bool = False,
+) -> tuple:
+    """The gradients of ``outputs`` with respect to ``inputs`` (``torch.autograd.grad``).
+
+    Computes ``Σ_k (∂outputs_k/∂inputs_i)ᵀ grad_outputs_k`` for every input, by the same
+    reverse walk as ``backward()``, and returns them as a tuple of Tensors. Unlike
+    ``backward()`` it **does not touch any** ``.grad``: leaves keep what they hold and
+    ``retain_grad()`` tensors are not filled, so several threads may differentiate
+    graphs that share parameters at the same time (see :mod:`numnet.parallel`).
+
+    Parameters
+    ----------
+    outputs : Tensor or sequence of Tensors
+        What to differentiate.
+    inputs : Tensor or sequence of Tensors
+        With respect to what: leaves (parameters) or intermediate tensors of the graph.
+    grad_outputs : Tensor, array, number, or a sequence of them (``None`` entries allowed)
+        The adjoint of each output; ``None`` means 1 and needs a one-element output.
+    retain_graph : bool, optional
+        Keep the graph for another backward pass; defaults to ``create_graph``.
+    create_graph : bool
+        Record the gradient computation for higher derivatives. numnet's VJPs are NumPy
+        code, so this is not supported: ``True`` raises ``NotImplementedError``.
+    allow_unused : bool, optional
+        If an input is not reached from the outputs: return ``None`` for it (``True``),
+        or raise ``RuntimeError`` (default).
+    materialize_grads : bool
+        Return zeros instead of ``None`` for unused inputs (implies ``allow_unused``).
+
+    Returns
+    -------
+    tuple of Tensor (or ``None`` for unused inputs), one per input, each of the input's
+    shape and dtype, owned by the caller.
+
+    Hooks registered with ``register_hook`` run as in ``backward()``; post-accumulate
+    hooks do not (nothing is accumulated), as in PyTorch.
+    """
+    from numnet.tensor import Tensor
+
+    if create_graph:
+        raise NotImplementedError(
+            "grad(create_graph=True): numnet does not record the backward pass, so higher "
+            "derivatives are not available"
+        )
+    if materialize_grads:
+        if allow_unused is False:
+            raise ValueError("grad(): materialize_grads=True needs allow_unused to be True or None")
+        allow_unused = True
+    retain_graph = create_graph if retain_graph is None else bool(retain_graph)
+    outputs = _as_tuple(outputs, "outputs")
+    inputs = _as_tuple(inputs, "inputs")
+    if not inputs:
+        raise RuntimeError("grad(): inputs must not be empty")
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    elif isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = tuple(grad_outputs)
+    else:
+        grad_outputs = (grad_outputs,)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(
+            f"grad(): grad_outputs has {len(grad_outputs)} entries but there are "
+            f"{len(outputs)} outputs"
+        )
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad(): input {i} is a {type(t).__name__}, not a Tensor")
+        if not t.requires_grad:
+            raise RuntimeError(f"grad(): input {i} (shape {t.shape}) does not require grad")
+    adjoints: dict[int, list] = {}
+    roots = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"grad(): output {i} is a {type(out).__name__}, not a Tensor")
+        if not out.requires_grad:
+            raise RuntimeError(
+                f"grad(): output {i} does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError(
+                    f"grad(): output {i} has shape {out.shape}: grad can be implicitly "
+                    "created only for scalar outputs (pass grad_outputs)"
+                )
+            arr, owned = np.ones_like(out._data), True
+        else:
+            arr = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=out.dtype)
+            if arr.shape != out.shape:
+                if arr.size == 1 and out._data.size == 1:
+                    arr = arr.reshape(out.shape)
+                else:
+                    raise RuntimeError(
+                        f"grad(): grad_outputs[{i}] has shape {arr.shape} but output {i} "
+                        f"has shape {out.shape}"
+                    )
+            owned = False
+        slot = adjoints.get(id(out))
+        if slot is None:
+            adjoints[id(out)] = [arr, owned]
+            roots.append(out)
+        else:
+            adjoints[id(out)] = [np.asarray(slot[0] + arr), True]
+    order = _topological_order(roots)
+    capture: dict[int, list] = {id(t): [] for t in inputs}
+    relevant: set[int] = set()
+    for node in order:  # every node after its inputs: one pass finds what leads to an input
+        if id(node) in capture or any(id(p) in relevant for p in node._parents):
+            relevant.add(id(node))
+    err = np.geterr()
+    with np.errstate(all="ignore"):
+        _walk(order, adjoints, retain_graph, err, capture=capture, relevant=relevant)
+    result = []
+    for i, t in enumerate(inputs):
+        found = capture[id(t)]
+        if found:
+            result.append(Tensor._wrap(found[0]))
+        elif allow_unused:
+            result.append(Tensor._wrap(np.zeros_like(t._data)) if materialize_grads else None)
+        else:
+            raise RuntimeError(
+                f"grad(): input {i} (shape {t.shape}) was not used in the graph of the "
+                "outputs; pass allow_unused=True if this is intended"
+            )
+    return tuple(result)

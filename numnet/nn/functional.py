@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from numnet import ops
+from numnet.parallel import dropout_mask
 from numnet.random import as_generator
 from numnet.tensor import Tensor
 
@@ -706,7 +707,9 @@ def dropout(
     if p == 1:
         return input * 0.0
     rng = as_generator(generator)
-    keep = rng.random(input.shape, dtype=np.float32) >= p
+    # the same draw as ``rng.random(shape) >= p``; inside a data-parallel step, this
+    # shard's rows of the unsplit batch's mask (numnet.parallel.dropout_mask)
+    keep = dropout_mask(rng, input.shape, p)
     scale = np.asarray(1.0 / (1.0 - p), dtype=input.dtype)
     return input * (keep * scale)
 

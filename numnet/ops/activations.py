@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet import _memory
 from numnet.ops._ieee import primitive
 from numnet.parallel import parallel_batch
 
@@ -92,7 +91,7 @@ def relu(z):
     vectorised loop for ``maximum`` is about 2x faster on two arrays than on an array
     and a scalar (measured for float32, 128 x 512). Large arrays (a convolution's
     output) are processed in the order of their memory (a channels-last block behind an
-    NCHW view stays channels-last), written into recycled memory and split over
+    NCHW view stays channels-last) and split over
     :mod:`numnet.parallel`'s threads: both passes are memory-bound and NumPy releases
     the GIL.
     """
@@ -107,7 +106,7 @@ def relu(z):
 
     inverse = tuple(np.argsort(order))
     zc = z.transpose(order)  # C-contiguous
-    yc = _memory.empty(zc.shape, z.dtype)
+    yc = np.empty(zc.shape, z.dtype)
     zf, yf = zc.reshape(len(zc), -1), yc.reshape(len(yc), -1)
     zero = _zero_row(zf)
     parallel_batch(lambda a, b: np.maximum(zf[a:b], zero, out=yf[a:b]), len(zf))
@@ -117,7 +116,7 @@ def relu(z):
         gc = g.transpose(order) if g.shape == y.shape else None
         if gc is None or not gc.flags.c_contiguous:
             return (g * (y != 0),)
-        gxc = _memory.empty(gc.shape, np.result_type(g.dtype, y.dtype))
+        gxc = np.empty(gc.shape, np.result_type(g.dtype, y.dtype))
         gf, gxf = gc.reshape(len(gc), -1), gxc.reshape(len(gxc), -1)
         parallel_batch(lambda a, b: np.multiply(gf[a:b], yf[a:b] != 0, out=gxf[a:b]), len(gf))
         return (gxc.transpose(inverse),)  # d relu = 1{y > 0}

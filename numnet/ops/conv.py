@@ -50,13 +50,13 @@ inputs each); the products are then batched over the groups.
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections.abc import Sequence
 
 import numpy as np
 
-from numnet import _memory
 from numnet.autograd.engine import is_grad_enabled
 from numnet.ops._ieee import primitive
 from numnet.parallel import get_num_threads, parallel_batch, set_num_threads  # noqa: F401
@@ -67,9 +67,12 @@ class BufferPool:
     """Reuses large scratch arrays (im2col matrices) across training steps.
 
     ``take`` returns a free array of the requested shape and dtype (or a new one);
-    ``give`` puts it back. At most ``max_bytes`` are kept. Reusing buffers avoids
+    ``give`` puts it back explicitly (no reference counting: a buffer is reused only
+    after its owner returned it). At most ``max_bytes`` are kept. Reusing buffers avoids
     the page faults of fresh large allocations (glibc returns blocks above 32 MB to
-    the OS on every ``free``), which cost ~5 ms per 80 MB.
+    the OS on every ``free``), which cost ~5 ms per 80 MB. Fork-safe: in a child made
+    by ``os.fork()`` each pool gets a new lock, and a pool that was being changed at
+    the fork starts empty. ``numnet.empty_cache()`` empties :data:`WORKSPACE`.
     """
 
     def __init__(self, max_bytes: int = 512 << 20) -> None:
@@ -77,7 +80,7 @@ class BufferPool:
         self._free: dict[tuple, list[np.ndarray]] = {}
         self._bytes = 0
         self._lock = threading.Lock()
-        _memory._CACHES.add(self)  # made fork-safe by numnet._memory's at-fork hook
+        _POOLS.add(self)  # made fork-safe by the at-fork hook below
 
     def _after_fork_in_child(self) -> None:
         """Called in a child made by ``os.fork()``, where only the forking thread runs."""
@@ -114,6 +117,17 @@ class BufferPool:
             self._free.clear()
             self._bytes = 0
 
+
+_POOLS: weakref.WeakSet[BufferPool] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for pool in list(_POOLS):
+        pool._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 WORKSPACE = BufferPool()
 _NO_GRAD_CHUNK_BYTES = 32 << 20  # im2col rows per chunk when no graph is recorded
@@ -176,7 +190,7 @@ def _pad_nhwc(xh: np.ndarray, pads) -> np.ndarray:
     if not any(pads):
         return xh
     n, h, w, c = xh.shape
-    xp = _memory.empty((n, h + pt + pb, w + pl + pr, c), xh.dtype)
+    xp = np.empty((n, h + pt + pb, w + pl + pr, c), xh.dtype)
     xp[:, :pt] = 0  # the zero border, then the interior
     xp[:, h + pt :] = 0
     xp[:, pt : pt + h, :pl] = 0
@@ -303,7 +317,7 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1):
                 cols.transpose(1, 0, 2), w_hat.transpose(0, 2, 1)
             ).transpose(1, 0, 2)
 
-    y = _memory.empty((n, ho, wo, cout), dtype)
+    y = np.empty((n, ho, wo, cout), dtype)
     y2 = y.reshape(m, cout)
     cols = None
     per_sample = ho * wo * g * ka
@@ -360,7 +374,7 @@ def _col2im(gh, weight, padded_shape, out_shape, stride, dilation, pads, g):
     w_off = np.ascontiguousarray(
         weight.reshape(g, og, cg, kh, kw).transpose(0, 3, 4, 1, 2)
     ).reshape(g, kk, og, cg)
-    gxp = _memory.empty(padded_shape, gh.dtype)
+    gxp = np.empty(padded_shape, gh.dtype)
     parallel_batch(lambda a, b: gxp[a:b].fill(0), n)
     per_sample = ho * wo * kk * c * gh.dtype.itemsize
     step = max(1, _COL2IM_CHUNK_BYTES // per_sample)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet import _memory
 from numnet.ops._ieee import primitive
 
 _ONES: dict[tuple, np.ndarray] = {}
@@ -116,8 +115,8 @@ def linear(x, weight, bias=None):
         x2 = x.reshape(rows, x.shape[-1])
         gx = (g @ weight) if needs[0] else None  # δx = δs W
         gw = None
-        if needs[1]:  # δW = δsᵀ x, in recycled memory (a weight gradient is large)
-            gw = np.matmul(g2.T, x2, out=_memory.empty(weight.shape, np.result_type(g2, x2)))
+        if needs[1]:  # δW = δsᵀ x
+            gw = g2.T @ x2
         # δb = Σ δs, as a matrix-vector product (faster than a reduction along axis 0)
         gb = _ones(g2.shape[0], g2.dtype) @ g2 if bias is not None and needs[2] else None
         return gx, gw, gb

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet import _memory
 from numnet.autograd.engine import is_grad_enabled
 from numnet.ops._ieee import primitive
 from numnet.ops.conv import _pair, _positive_pair, parallel_batch
@@ -89,7 +88,7 @@ def _pad(a: np.ndarray, pad, value) -> np.ndarray:
     if pad == (0, 0):
         return a
     b, h, w, d = a.shape
-    out = _memory.empty((b, h + 2 * pad[0], w + 2 * pad[1], d), a.dtype)
+    out = np.empty((b, h + 2 * pad[0], w + 2 * pad[1], d), a.dtype)
     out.fill(value)
     out[:, pad[0] : pad[0] + h, pad[1] : pad[1] + w] = a
     return out
@@ -105,7 +104,7 @@ def _scatter(g, idx, shape, kernel, stride, out, dtype) -> np.ndarray:
     """``δx``: ``g`` sent to every window offset (times ``1{idx = k}`` for max-pooling)."""
     (kh, kw), (ho, wo) = kernel, out
     partition = stride == kernel and shape[1] == kh * ho and shape[2] == kw * wo
-    gx = _memory.empty(shape, dtype)
+    gx = np.empty(shape, dtype)
     if not partition:  # overlapping or incomplete windows: δx is a sum
         parallel_batch(lambda b0, b1: gx[b0:b1].fill(0), shape[0])
     offsets = [(p, q) for p in range(kh) for q in range(kw)]
@@ -171,10 +170,10 @@ def max_pool2d(x, *, kernel_size, stride=None, padding=0):
     fill = -np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).min
     a = _pad(a, pad, fill)
     offsets = [(p, q) for p in range(kernel[0]) for q in range(kernel[1])]
-    y = _memory.empty((a.shape[0], *out, a.shape[3]), a.dtype)
+    y = np.empty((a.shape[0], *out, a.shape[3]), a.dtype)
     idx = None
     if is_grad_enabled():  # the arg-max is needed only for a VJP
-        idx = _memory.empty(y.shape, np.uint8 if len(offsets) < 256 else np.int32)
+        idx = np.empty(y.shape, np.uint8 if len(offsets) < 256 else np.int32)
 
     def forward(b0: int, b1: int) -> None:  # rows b0..b1 of the canonical batch
         ys, src = y[b0:b1], a[b0:b1]

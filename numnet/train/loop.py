@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from numnet.autograd.engine import no_grad
+from numnet.parallel import data_parallel_step
 from numnet.random import as_generator, default_generator
 from numnet.tensor import Tensor
 from numnet.train.callbacks import Callback, EpochPrinter, ProgressBar
@@ -645,6 +646,7 @@ def fit(
     verbose: int = 1,
     checkpoint=None,
     metrics="auto",
+    data_parallel="auto",
 ) -> History:
     """Train ``model`` by minibatch gradient descent and return its :class:`History`.
 
@@ -717,6 +719,14 @@ def fit(
         :class:`Accuracy`). ``'accuracy'`` requires it (ValueError otherwise); None
         logs only the loss. Computed the same way on arrays and on a loader's batches
         (resolved on the first batch).
+    data_parallel : 'auto', bool or int
+        Split each minibatch over threads (:func:`numnet.parallel.data_parallel_step`:
+        each thread computes its shard's gradients with single-threaded BLAS; the sum
+        is the whole batch's gradient, dropout masks are the unsplit step's). An int
+        is the number of threads, True means :func:`numnet.get_num_threads`, False
+        (or 1) the plain step. 'auto' (default) splits models with a convolution when
+        there is more than one core and threadpoolctl is installed, where it measured
+        faster; small MLPs train faster unsplit (docs/performance.md).
 
     Returns
     -------
@@ -844,6 +854,7 @@ def fit(
             history,
         )
 
+    split = _data_parallel_threads(model, data_parallel)
     model.train()
     for cb in callbacks:
         cb.on_train_begin(loop, {})
@@ -859,18 +870,27 @@ def fit(
         for b, (xr, yr) in enumerate(epoch_batches()):
             xb, yb = _inputs(xr, dtype, features=True), _inputs(yr, dtype)
             optimizer.zero_grad()
-            out = model(Tensor._wrap(xb))
+            split_step = split > 1 and len(xb) >= split
+            if split_step:  # forward and backward: the gradients are ready after it
+                loss, out = data_parallel_step(
+                    model, loss_fn, xb, yb, num_threads=split, return_output=True
+                )
+            else:
+                out = model(Tensor._wrap(xb))
+                loss = None
             if not resolved:
                 counter = spec.resolve(loss_fn, out.data, yb, required=required)
                 resolved = True
-            loss = loss_fn(out, Tensor._wrap(yb))
+            if loss is None:
+                loss = loss_fn(out, Tensor._wrap(yb))
             value = float(loss.item())
             if not math.isfinite(value):
                 raise diverged(
                     f"the loss became {value} at epoch {epoch}, batch {b + 1}/"
                     f"{'?' if n_batches is None else n_batches}"
                 )
-            loss.backward()
+            if not split_step:
+                loss.backward()
             optimizer.step()
             seen += len(xb)
             total += value * len(xb)
@@ -918,6 +938,24 @@ def fit(
     for cb in callbacks:
         cb.on_train_end(loop, history.epochs[-1] if history.epochs else {})
     return history
+
+
+def _data_parallel_threads(model, data_parallel) -> int:
+    """Threads for :func:`fit`'s batch split (1: the plain step); see ``data_parallel``."""
+    from numnet.parallel import can_split, get_num_threads
+
+    if data_parallel == "auto":
+        from numnet.nn.conv import Conv1d, Conv2d
+
+        convolutional = any(isinstance(m, (Conv1d, Conv2d)) for m in model.modules())
+        return get_num_threads() if convolutional and can_split() else 1
+    if isinstance(data_parallel, bool):
+        return get_num_threads() if data_parallel else 1
+    if isinstance(data_parallel, (int, np.integer)) and data_parallel >= 1:
+        return int(data_parallel)
+    raise ValueError(
+        f"fit: data_parallel must be 'auto', a bool or a positive int, got {data_parallel!r}"
+    )
 
 
 def _save(path, epoch, model, optimizer, callbacks, history, generators) -> None:
