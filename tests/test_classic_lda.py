@@ -77,11 +77,25 @@ def test_float32_and_singular_covariance(rng):
     assert np.isfinite(LDA(shrinkage=0.1).fit(X, y).coef_).all()
 
 
-def test_bad_labels():
-    X = np.random.default_rng(0).normal(size=(6, 2))
-    with pytest.raises(ValueError, match="labels must be"):
-        LDA().fit(X, [1, 2, 1, 2, 1, 2])
-    with pytest.raises(ValueError, match="binary"):
-        LDA().fit(X, [0, 1, 2, 0, 1, 2])
+def test_any_labels_and_multiclass(rng):
+    X = rng.normal(size=(6, 2))
+    # any two labels: the larger is the positive class, same model as {0, 1}
+    a, b = LDA().fit(X, [1, 2, 1, 2, 1, 2]), LDA().fit(X, [0, 1, 0, 1, 0, 1])
+    np.testing.assert_allclose(a.coef_, b.coef_)
+    np.testing.assert_array_equal(a.classes_, [1, 2])
     with pytest.raises(ValueError, match="shrinkage"):
         LDA(shrinkage=2).fit(X, [0, 1, 0, 1, 0, 1])
+    with pytest.raises(ValueError, match="priors"):
+        LDA(priors=(1, 2)).fit(X, [0, 1, 2, 0, 1, 2])
+
+
+def test_multiclass_matches_sklearn(rng):
+    da = pytest.importorskip("sklearn.discriminant_analysis")
+    y = rng.integers(0, 4, 400)
+    X = rng.normal(size=(400, 3)) + 2.0 * rng.normal(size=(4, 3))[y]
+    labels = np.array(["a", "b", "c", "d"])[y]
+    ours = LDA().fit(X, labels)
+    ref = da.LinearDiscriminantAnalysis(solver="lsqr").fit(X, labels)
+    assert ours.coef_.shape == (4, 3) and ours.intercept_.shape == (4,)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-10)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))

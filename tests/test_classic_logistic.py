@@ -131,10 +131,14 @@ def test_softmax_l2_and_binary_case(data):
 
 def test_bad_inputs(data):
     X, y = data
-    with pytest.raises(ValueError, match="labels must be"):
-        LogisticRegression().fit(X, y + 1)
-    with pytest.raises(ValueError, match="binary"):
-        LogisticRegression().fit(X, np.arange(len(y)) % 3)
+    # any two labels (the larger is positive); K > 2 classes: one-vs-rest
+    shifted = LogisticRegression(max_iter=50).fit(X, y + 1)
+    np.testing.assert_array_equal(shifted.coef_, LogisticRegression(max_iter=50).fit(X, y).coef_)
+    ovr = LogisticRegression(max_iter=50).fit(X, np.arange(len(y)) % 3)
+    assert ovr.coef_.shape == (3, 3) and ovr.n_iter_.shape == (3,)
+    np.testing.assert_allclose(ovr.predict_proba(X).sum(axis=1), 1.0)
+    with pytest.raises(ValueError, match="Unknown label type"):
+        LogisticRegression().fit(X, y + 0.5)
     with pytest.raises(ValueError, match="lr"):
         LogisticRegression(lr=0).fit(X, y)
     with pytest.raises(ValueError, match="reduction"):

@@ -152,15 +152,34 @@ def test_bound_helpers():
 
 def test_bad_labels_and_inputs():
     X = np.zeros((4, 2))
-    with pytest.raises(ValueError, match=r"\{-1, 1\}"):
-        Perceptron().fit(X, [0, 1, 0, 1])
     with pytest.raises(ValueError, match="at least two classes"):
         Perceptron().fit(X, [1, 1, 1, 1])
     with pytest.raises(ValueError, match="max_epochs"):
         Perceptron(max_epochs=0).fit(X, [1, -1, 1, -1])
     with pytest.raises(RuntimeError, match="not fitted"):
         Perceptron().predict(X)
-    with pytest.raises(ValueError, match="eval_set"):
+    with pytest.raises(ValueError, match="eval_set labels"):
         Perceptron().fit(X, [1, -1, 1, -1], eval_set=(X, [0, 1, 0, 1]))
     with pytest.raises(ValueError, match="features"):
         Perceptron().fit(X, [1, -1, 1, -1], eval_set=(X[:, :1], [1, -1, 1, -1]))
+
+
+def test_any_two_labels_is_the_pm1_perceptron_and_multiclass_is_one_vs_rest():
+    X, y, _, _ = separable(4, n=80, d=3, gap=0.1)
+    pm = Perceptron().fit(X, y)
+    named = Perceptron().fit(X, np.where(y > 0, "yes", "no"))  # "yes" > "no": positive
+    np.testing.assert_array_equal(named.coef_, pm.coef_)
+    assert named.n_updates_ == pm.n_updates_
+    np.testing.assert_array_equal(named.predict(X), np.where(pm.predict(X) > 0, "yes", "no"))
+    # three classes: one perceptron per class against the rest
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 150)
+    X3 = rng.normal(size=(150, 2)) + 4 * np.array([[0, 0], [1, 0], [0, 1]])[labels]
+    ovr = Perceptron(max_epochs=20).fit(X3, labels, eval_set=(X3, labels))
+    assert ovr.coef_.shape == (3, 2) and ovr.intercept_.shape == (3,)
+    assert ovr.decision_function(X3).shape == (150, 3) and len(ovr.log_) == 3
+    for k in range(3):  # each row is the binary perceptron of "class k vs the rest"
+        one = Perceptron(max_epochs=20).fit(X3, np.where(labels == k, 1, -1))
+        np.testing.assert_array_equal(ovr.coef_[k], one.coef_)
+    assert ovr.score(X3, labels) > 0.9
+    assert ovr.format_log().startswith("class 0:")

@@ -55,7 +55,7 @@ def margin(X, y, coef, intercept: float = 0.0, *, intercept_scaling: float = 1.0
         γ, positive if and only if ``(w, b)`` separates the two classes strictly.
     """
     X, y = check_X_y(X, y)
-    _, y_pm = check_binary_labels(y)
+    _, y_pm = check_binary_labels(y, allowed=((-1, 1),))
     w = np.asarray(coef, dtype=np.float64).reshape(-1)
     if w.shape[0] != X.shape[1]:
         raise ValueError(f"coef has {w.shape[0]} entries but X has {X.shape[1]} features")
@@ -124,7 +124,7 @@ def max_margin(
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("max_margin needs SciPy: pip install scipy") from exc
     X, y = check_X_y(X, y)
-    _, y_pm = check_binary_labels(y)
+    _, y_pm = check_binary_labels(y, allowed=((-1, 1),))
     X = X.astype(np.float64, copy=False)
     c = float(intercept_scaling)
     if fit_intercept:

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.classic._validation import RandomState, check_fitted, check_random_state, check_X
+from numnet.classic._estimator import BaseEstimator, TransformerMixin
+from numnet.classic._validation import (
+    RandomState,
+    check_fitted,
+    check_random_state,
+    check_X,
+    validate_data,
+)
 
 __all__ = ["RandomPairProducts", "pairwise_products", "polynomial_features", "xor_features"]
 
@@ -78,17 +85,19 @@ def xor_features(X) -> np.ndarray:
     return np.hstack([X, X[:, :1] * X[:, 1:]])
 
 
-class RandomPairProducts:
+class RandomPairProducts(TransformerMixin, BaseEstimator):
     """Append products of randomly chosen pairs of input features (pixels).
 
     Seed 002's experiment: "the original 28×28 features are supplemented with the
     products of pairs of features taken at random" for a perceptron on MNIST's 8
     vs the others.
 
+    A scikit-learn transformer: it goes in a ``Pipeline`` in front of any classifier.
+
     Parameters
     ----------
     n_products : int
-        How many products ``x_i x_j`` (with ``i ≠ j``) to add.
+        How many products ``x_i x_j`` (with ``i ≠ j``) to add (100 by default).
     include_input : bool
         Keep the original features in front of the products.
     random_state : int, numpy.random.Generator or None
@@ -102,21 +111,28 @@ class RandomPairProducts:
     n_features_in_ : int
     """
 
+    _requires_y = False
+
     def __init__(
-        self, n_products: int, *, include_input: bool = True, random_state: RandomState = None
+        self,
+        n_products: int = 100,
+        *,
+        include_input: bool = True,
+        random_state: RandomState = None,
     ) -> None:
         self.n_products = n_products
         self.include_input = include_input
         self.random_state = random_state
 
     def fit(self, X, y=None) -> RandomPairProducts:
-        """Draw the pairs (only the number of features of ``X`` is used)."""
-        X = check_X(X)
-        F, n = X.shape[1], int(self.n_products)
-        if n < 0 or n != self.n_products:
-            raise ValueError(f"n_products must be a non-negative integer, got {self.n_products}")
+        """Draw the pairs (only the number of features of ``X`` is used; ``y`` is ignored)."""
+        n = self.n_products
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+            raise ValueError(f"n_products must be a non-negative integer, got {self.n_products!r}")
+        X = validate_data(self, X, reset=True)
+        F, n = X.shape[1], int(n)
         if F < 2 and n > 0:
-            raise ValueError("pair products need at least two input features")
+            raise ValueError(f"pair products need at least two input features, got {F} feature(s)")
         # one row of two uniforms per product, so the draws are nested: the first k
         # pairs of n ≥ k products are the k pairs drawn from the same seed
         u = check_random_state(self.random_state).random((n, 2))
@@ -134,7 +150,7 @@ class RandomPairProducts:
         ndarray, shape (N, F + n_products) or (N, n_products)
         """
         check_fitted(self, "pairs_")
-        X = check_X(X, n_features=self.n_features_in_)
+        X = validate_data(self, X, reset=False)
         n_out = X.shape[1] * self.include_input + self.pairs_.shape[0]
         out = np.empty((X.shape[0], n_out), dtype=X.dtype)
         offset = X.shape[1] if self.include_input else 0
@@ -148,4 +164,34 @@ class RandomPairProducts:
 
     def fit_transform(self, X, y=None) -> np.ndarray:
         """``fit(X).transform(X)``."""
-        return self.fit(X).transform(X)
+        return self.fit(X, y).transform(X)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Output feature names: the inputs' (if kept), then ``"xi xj"`` per product.
+
+        ``input_features`` defaults to ``feature_names_in_`` (fitted on a DataFrame)
+        or ``x0, x1, ...``.
+        """
+        check_fitted(self, "pairs_")
+        if input_features is None:
+            input_features = getattr(self, "feature_names_in_", None)
+        if input_features is None:
+            input_features = [f"x{i}" for i in range(self.n_features_in_)]
+        names = [str(f) for f in input_features]
+        if len(names) != self.n_features_in_:
+            raise ValueError(
+                f"input_features should have length equal to number of features "
+                f"({self.n_features_in_}), got {len(names)}"
+            )
+        out = (names if self.include_input else []) + [
+            f"{names[i]} {names[j]}" for i, j in self.pairs_.tolist()
+        ]
+        return np.asarray(out, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def _more_tags(self):  # scikit-learn < 1.6
+        return {"preserves_dtype": [np.float64, np.float32]}

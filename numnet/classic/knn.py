@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.classic._validation import check_classes, check_fitted, check_X, check_X_y
+from numnet.classic._base import ClassifierBase
+from numnet.classic._validation import check_classes, validate_data
 
 __all__ = ["KNeighborsClassifier", "pairwise_sq_distances"]
 
@@ -26,13 +27,14 @@ def pairwise_sq_distances(A: np.ndarray, B: np.ndarray, *, B_sq: np.ndarray | No
     return np.maximum(D2, 0, out=D2)
 
 
-class KNeighborsClassifier:
+class KNeighborsClassifier(ClassifierBase):
     """Majority vote among the K training samples closest in Euclidean distance.
 
     Parameters
     ----------
     n_neighbors : int
-        K (11 in seed 002's figure).
+        K: 5 by default, as scikit-learn's (seed 002's figure uses 11). It may exceed
+        the number of training samples only by failing at prediction time.
     max_memory : int
         Bytes allowed for one block of the distance matrix: test points are processed
         in chunks of ``max_memory // (16 · N_train)`` rows, so memory stays bounded
@@ -42,6 +44,7 @@ class KNeighborsClassifier:
     ----------
     classes_ : ndarray, shape (K_classes,)
     n_features_in_ : int
+    n_samples_fit_ : int
 
     Notes
     -----
@@ -55,19 +58,24 @@ class KNeighborsClassifier:
     Seed 002, "3.3. Linear separability and feature design".
     """
 
-    def __init__(self, n_neighbors: int = 11, *, max_memory: int = 64 * 2**20) -> None:
+    def __init__(self, n_neighbors: int = 5, *, max_memory: int = 64 * 2**20) -> None:
         self.n_neighbors = n_neighbors
         self.max_memory = max_memory
 
     def fit(self, X, y) -> KNeighborsClassifier:
         """Store the training set (K-NN has nothing else to learn)."""
-        X, y = check_X_y(X, y)
+        k = self.n_neighbors
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+            raise ValueError(f"n_neighbors must be a positive integer, got {self.n_neighbors!r}")
+        X, y = validate_data(self, X, y, reset=True)
         self.classes_, self._y_index = check_classes(y)
-        k = int(self.n_neighbors)
-        if not 1 <= k <= X.shape[0]:
-            raise ValueError(f"n_neighbors must be in [1, {X.shape[0]}], got {self.n_neighbors}")
+        if k > X.shape[0]:
+            raise ValueError(
+                f"n_neighbors must be in [1, {X.shape[0]}] (the number of training samples), "
+                f"got {self.n_neighbors}"
+            )
         self._X, self._X_sq = X, np.einsum("nd,nd->n", X, X)
-        self.n_features_in_ = X.shape[1]
+        self.n_samples_fit_ = X.shape[0]
         return self
 
     def kneighbors(self, X) -> tuple[np.ndarray, np.ndarray]:
@@ -78,8 +86,7 @@ class KNeighborsClassifier:
         distances : ndarray, shape (N, K)
         indices : ndarray of int, shape (N, K)
         """
-        check_fitted(self, "_X")
-        X = check_X(X, n_features=self.n_features_in_)
+        X = validate_data(self, X, reset=False)
         X = X.astype(np.result_type(X, self._X), copy=False)
         k, n_train = int(self.n_neighbors), self._X.shape[0]
         chunk = max(1, int(self.max_memory) // (16 * n_train))  # distances + argpartition
@@ -105,8 +112,3 @@ class KNeighborsClassifier:
         """The majority class among the K neighbours (smallest label on ties), shape (N,)."""
         best = np.argmax(self.predict_proba(X), axis=1)
         return self.classes_[best]
-
-    def score(self, X, y) -> float:
-        """The accuracy."""
-        X, y = check_X_y(X, y)
-        return float(np.mean(self.predict(X) == y))

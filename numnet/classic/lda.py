@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.classic._base import LinearBinaryClassifier, sigmoid
-from numnet.classic._validation import check_binary_labels, check_X_y
+from numnet.classic._base import LinearClassifier, sigmoid
+from numnet.classic._validation import check_classes, validate_data
+from numnet.classic.softmax import log_softmax
 
 __all__ = ["LDA"]
 
 
-class LDA(LinearBinaryClassifier):
+class LDA(LinearClassifier):
     """Two Gaussian classes with a shared covariance; ``P(Y=1 | X=x) = σ(w·x + b)``.
 
     Math
@@ -25,28 +26,33 @@ class LDA(LinearBinaryClassifier):
     frequencies as priors, and the pooled within-class covariance
     ``Σ = (1/N) Σₙ (xₙ - μ_{yₙ})(xₙ - μ_{yₙ})ᵀ``.
 
+    With K > 2 classes the same model gives one linear discriminant per class,
+    ``δₖ(x) = xᵀ Σ⁻¹ μₖ - ½ μₖᵀ Σ⁻¹ μₖ + log Pₖ``, and ``P(Y=k | x) = softmax(δ(x))ₖ``
+    (scikit-learn's ``LinearDiscriminantAnalysis``).
+
     Parameters
     ----------
-    priors : (P₀, P₁), optional
-        Class priors; the class frequencies by default.
+    priors : (P₀, P₁, ...), optional
+        Class priors, one per class of ``classes_``; the class frequencies by default.
     shrinkage : float in [0, 1]
         ``Σ ← (1 - s) Σ + s (tr Σ / D) I``: 0 is the plain estimate; a little shrinkage
         makes Σ invertible when features are constant (MNIST's border pixels).
 
     Attributes
     ----------
-    coef_ : ndarray, shape (D,)
-        ``w`` (float64).
-    intercept_ : float
-        ``b``.
-    classes_ : ndarray, shape (2,)
-        ``[negative, positive]``: ``[0, 1]`` or ``[-1, 1]``.
-    means_ : ndarray, shape (2, D)
-        ``μ₀, μ₁``.
+    coef_ : ndarray, shape (D,) with two classes, (K, D) with K > 2
+        ``w`` (float64); with K > 2 the rows ``Σ⁻¹ μₖ``.
+    intercept_ : float, or ndarray of shape (K,)
+        ``b``; with K > 2 the ``-½ μₖᵀ Σ⁻¹ μₖ + log Pₖ``.
+    classes_ : ndarray, shape (K,)
+        The sorted labels; ``classes_[1]`` is the positive class of a binary model.
+    n_features_in_ : int
+    means_ : ndarray, shape (K, D)
+        ``μ₀, μ₁, ...``.
     covariance_ : ndarray, shape (D, D)
         Σ (after shrinkage).
-    priors_ : ndarray, shape (2,)
-        ``P₀, P₁``.
+    priors_ : ndarray, shape (K,)
+        ``P₀, P₁, ...``.
 
     Notes
     -----
@@ -65,50 +71,57 @@ class LDA(LinearBinaryClassifier):
         self.shrinkage = shrinkage
 
     def fit(self, X, y) -> LDA:
-        """Estimate ``μ₀, μ₁, Σ, P₀, P₁`` and the closed-form ``w, b``.
+        """Estimate ``μₖ, Σ, Pₖ`` and the closed-form ``w, b``.
 
         Parameters
         ----------
         X : array-like, shape (N, D)
         y : array-like, shape (N,)
-            Labels in ``{0, 1}`` (seed 002) or ``{-1, +1}``.
+            Labels in ``{0, 1}`` (seed 002), ``{-1, +1}``, any two labels (the larger one
+            is ``classes_[1]``), or K > 2 labels (the multiclass closed form).
         """
-        X, y = check_X_y(X, y)
-        self.classes_, y_pm = check_binary_labels(y, allowed=((0, 1), (-1, 1)))
         if not 0.0 <= float(self.shrinkage) <= 1.0:
             raise ValueError(f"shrinkage must be in [0, 1], got {self.shrinkage}")
+        X, y = validate_data(self, X, y, reset=True)
+        self.classes_, y_index = check_classes(y)
+        K = self.classes_.shape[0]
         X = X.astype(np.float64, copy=False)
-        positive = y_pm > 0
-        means = np.stack([X[~positive].mean(axis=0), X[positive].mean(axis=0)])
+        counts = np.bincount(y_index, minlength=K)
+        means = np.stack([X[y_index == k].mean(axis=0) for k in range(K)])
         if self.priors is None:
-            priors = np.array([np.mean(~positive), np.mean(positive)])
+            priors = counts / counts.sum()
         else:
             priors = np.asarray(self.priors, dtype=np.float64).reshape(-1)
-            if priors.shape != (2,) or np.any(priors <= 0):
-                raise ValueError(f"priors must be two positive numbers, got {self.priors!r}")
+            if priors.shape != (K,) or np.any(priors <= 0):
+                raise ValueError(
+                    f"priors must be {K} positive numbers (one per class), got {self.priors!r}"
+                )
             priors = priors / priors.sum()
 
-        centered = X - means[positive.astype(np.intp)]
+        centered = X - means[y_index]
         sigma = centered.T @ centered / X.shape[0]
         s = float(self.shrinkage)
         if s > 0:
             D = sigma.shape[0]
             sigma = (1 - s) * sigma + s * np.trace(sigma) / D * np.eye(D)
 
-        # Σ⁻¹ μ₀ and Σ⁻¹ μ₁ in one least-squares solve
+        # Σ⁻¹ μₖ for every class in one least-squares solve
         sigma_inv_means = np.linalg.lstsq(sigma, means.T, rcond=None)[0]
-        self.coef_ = sigma_inv_means[:, 1] - sigma_inv_means[:, 0]  # Σ⁻¹(μ₁ - μ₀)
         quad = np.einsum("kd,dk->k", means, sigma_inv_means)  # μₖᵀ Σ⁻¹ μₖ
-        self.intercept_ = float(0.5 * (quad[0] - quad[1]) + np.log(priors[1] / priors[0]))
+        if K == 2:
+            self.coef_ = sigma_inv_means[:, 1] - sigma_inv_means[:, 0]  # Σ⁻¹(μ₁ - μ₀)
+            self.intercept_ = float(0.5 * (quad[0] - quad[1]) + np.log(priors[1] / priors[0]))
+        else:  # δₖ(x) = xᵀΣ⁻¹μₖ - ½ μₖᵀΣ⁻¹μₖ + log Pₖ
+            self.coef_ = sigma_inv_means.T.copy()
+            self.intercept_ = -0.5 * quad + np.log(priors)
         self.means_, self.covariance_, self.priors_ = means, sigma, priors
         return self
 
     def predict_proba(self, X) -> np.ndarray:
-        """``[P(Y=classes_[0] | x), P(Y=classes_[1] | x)]`` with ``P(Y=1|x) = σ(w·x + b)``.
-
-        Returns
-        -------
-        ndarray, shape (N, 2)
-        """
-        p1 = sigmoid(self.decision_function(X))
-        return np.stack([1 - p1, p1], axis=1)
+        """``P(Y=classes_[k] | x)``, shape (N, K): ``[1 - σ(w·x + b), σ(w·x + b)]`` with
+        two classes, the softmax of the discriminants ``δₖ(x)`` with K > 2."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            p1 = sigmoid(scores)
+            return np.stack([1 - p1, p1], axis=1)
+        return np.exp(log_softmax(scores))

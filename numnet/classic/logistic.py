@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.classic._base import LinearBinaryClassifier, log_sigmoid, sigmoid
+from numnet.classic._base import LinearClassifier, log_sigmoid, sigmoid
 from numnet.classic._gd import GradientDescentMixin, check_gd_params
-from numnet.classic._validation import check_binary_labels, check_X_y
+from numnet.classic._validation import check_random_state
 
 __all__ = ["LogisticRegression", "check_gd_params"]
 
 
-class LogisticRegression(GradientDescentMixin, LinearBinaryClassifier):
+class LogisticRegression(GradientDescentMixin, LinearClassifier):
     """``P(Y=y | X=x) = σ(y (w·x + b))`` fitted by plain gradient descent.
 
     Math
@@ -46,15 +46,17 @@ class LogisticRegression(GradientDescentMixin, LinearBinaryClassifier):
 
     Attributes
     ----------
-    coef_ : ndarray, shape (D,)
+    coef_ : ndarray, shape (D,), or (K, D) one-vs-rest
         ``w``, in the dtype of ``X``.
-    intercept_ : float
+    intercept_ : float, or ndarray of shape (K,)
         ``b``.
-    classes_ : ndarray, shape (2,)
-        ``[0, 1]`` or ``[-1, 1]``; ``classes_[1]`` is the positive class.
-    loss_curve_ : list of float
+    classes_ : ndarray, shape (K,)
+        The sorted labels, e.g. ``[0, 1]`` or ``[-1, 1]``; ``classes_[1]`` is the
+        positive class of a binary model.
+    n_features_in_ : int
+    loss_curve_ : list of float (a list per class with K > 2)
         ``ℒ`` before each step (and after the last one).
-    n_iter_ : int
+    n_iter_ : int, or ndarray of shape (K,)
         Steps taken.
 
     References
@@ -70,13 +72,19 @@ class LogisticRegression(GradientDescentMixin, LinearBinaryClassifier):
         ----------
         X : array-like, shape (N, D)
         y : array-like, shape (N,)
-            Labels in ``{-1, +1}`` or ``{0, 1}``.
+            Labels in ``{-1, +1}`` or ``{0, 1}`` (any two labels: the larger one is the
+            positive class), or K > 2 labels (one-vs-rest).
         """
+        return self._fit_ovr(X, y)
+
+    def _check_params(self) -> None:
         check_gd_params(self)
-        X, y = check_X_y(X, y)
-        self.classes_, y_pm = check_binary_labels(y, allowed=((-1, 1), (0, 1)))
+
+    def _rng(self):
+        return check_random_state(self.random_state) if self.init == "normal" else None
+
+    def _fit_binary(self, X, y_pm, rng, class_index=None) -> dict:
         dtype = X.dtype
-        y_pm = y_pm.astype(dtype)
         scale = 1.0 / X.shape[0] if self.reduction == "mean" else 1.0
         lam = float(self.alpha)
 
@@ -88,11 +96,15 @@ class LogisticRegression(GradientDescentMixin, LinearBinaryClassifier):
             grad_b = -scale * float(np.sum(u, dtype=np.float64))  # ∂ℒ/∂b = -Σ uₙ
             return loss + lam * float(w @ w), (grad_w, grad_b)
 
-        w, b = self._descend(objective, [self._initial_weights(X.shape[1], dtype), 0.0])
-        self.coef_, self.intercept_ = w, float(b)
-        return self
+        w, b = self._descend(objective, [self._initial_weights(X.shape[1], dtype, rng), 0.0])
+        return {
+            "coef_": w,
+            "intercept_": float(b),
+            "loss_curve_": self.loss_curve_,
+            "n_iter_": self.n_iter_,
+        }
 
     def predict_proba(self, X) -> np.ndarray:
-        """``[P(Y=classes_[0] | x), P(Y=classes_[1] | x)]``, shape (N, 2)."""
-        p1 = sigmoid(self.decision_function(X))
-        return np.stack([1 - p1, p1], axis=1)
+        """``[P(Y=classes_[0] | x), P(Y=classes_[1] | x)]``, shape (N, 2); with K > 2
+        classes the one-vs-rest ``σ(sₖ)`` normalized to sum to 1, shape (N, K)."""
+        return self._ovr_proba(self.decision_function(X))

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.classic._base import LinearBinaryClassifier
+from numnet.classic._base import LinearClassifier
 from numnet.classic._validation import (
     RandomState,
-    check_binary_labels,
     check_random_state,
     check_X,
     check_X_y,
@@ -19,7 +18,7 @@ __all__ = ["Perceptron"]
 _MIN_BLOCK, _MAX_BLOCK = 16, 8192
 
 
-class Perceptron(LinearBinaryClassifier):
+class Perceptron(LinearClassifier):
     """The perceptron algorithm on labels ``y ∈ {-1, +1}``.
 
     Math
@@ -107,53 +106,83 @@ class Perceptron(LinearBinaryClassifier):
         ----------
         X : array-like, shape (N, D)
         y : array-like, shape (N,)
-            Labels in ``{-1, +1}``.
+            Labels: ``{-1, +1}`` (the seed's), any two labels (the larger one is the
+            positive class ``classes_[1]``), or K > 2 labels (one-vs-rest).
         eval_set : (X_test, y_test), optional
             Held-out data whose error is logged after every epoch.
         """
+        self._eval_set = eval_set
+        try:
+            return self._fit_ovr(X, y)
+        finally:
+            del self._eval_set
+
+    def _check_params(self) -> None:
         if int(self.max_epochs) < 1:
             raise ValueError(f"max_epochs must be >= 1, got {self.max_epochs}")
         if self.fit_intercept and not float(self.intercept_scaling) > 0:
             raise ValueError(f"intercept_scaling must be > 0, got {self.intercept_scaling}")
-        X, y = check_X_y(X, y)
-        self.classes_, y_pm = check_binary_labels(y, allowed=((-1, 1),))
-        y_pm = y_pm.astype(X.dtype)
-        if eval_set is not None:
-            X_test, y_test = check_X_y(*eval_set, name="X_test")
+
+    def _rng(self):
+        return check_random_state(self.random_state) if self.shuffle else None
+
+    def _fit_binary(self, X, y_pm, rng, class_index=None) -> dict:
+        test = None
+        if self._eval_set is not None:
+            X_test, y_test = check_X_y(*self._eval_set, name="X_test")
             check_X(X_test, name="X_test", n_features=X.shape[1])
-            if not np.isin(y_test, (-1, 1)).all():
-                raise ValueError("eval_set labels must be in {-1, 1}")
-        rng = check_random_state(self.random_state) if self.shuffle else None
+            if not np.isin(y_test, self.classes_).all():
+                raise ValueError(
+                    f"eval_set labels must be among the training classes "
+                    f"{self.classes_.tolist()}; got {np.unique(y_test).tolist()}"
+                )
+            positive = self.classes_[1] if class_index is None else self.classes_[class_index]
+            test = (X_test, np.where(y_test == positive, 1, -1))
         c = float(self.intercept_scaling) if self.fit_intercept else 0.0
 
         w = np.zeros(X.shape[1], dtype=X.dtype)
         beta = 0.0
-        self.log_, self.n_updates_, self.converged_ = [], 0, False
+        log, n_updates, converged = [], 0, False
         for epoch in range(int(self.max_epochs)):
             order = rng.permutation(X.shape[0]) if rng is not None else None
             nb_changes, beta = _epoch(X, y_pm, w, beta, c, order)
-            self.n_updates_ += nb_changes
-            self.coef_, self.intercept_ = w.copy(), beta * c
-            entry = {"epoch": epoch, "nb_changes": nb_changes, "train_error": self._error(X, y)}
-            if eval_set is not None:
-                entry["test_error"] = self._error(X_test, y_test)
-            self.log_.append(entry)
+            n_updates += nb_changes
+            b = beta * c
+            entry = {"epoch": epoch, "nb_changes": nb_changes, "train_error": _error(X, y_pm, w, b)}
+            if test is not None:
+                entry["test_error"] = _error(*test, w, b)
+            log.append(entry)
             if self.verbose:
-                print(format_log_line(entry), flush=True)
+                prefix = "" if class_index is None else f"class {self.classes_[class_index]!r}: "
+                print(prefix + format_log_line(entry), flush=True)
             if nb_changes == 0:
-                self.converged_ = True
+                converged = True
                 break
-        self.n_epochs_ = len(self.log_)
-        return self
-
-    def _error(self, X: np.ndarray, y: np.ndarray) -> float:
-        # predict() without re-validating X at every epoch
-        scores = X @ self.coef_ + X.dtype.type(self.intercept_)
-        return float(np.mean(np.where(scores >= 0, 1, -1) != y))
+        return {
+            "coef_": w.copy(),
+            "intercept_": beta * c,
+            "log_": log,
+            "n_updates_": n_updates,
+            "converged_": converged,
+            "n_epochs_": len(log),
+        }
 
     def format_log(self) -> str:
-        """The training log in the seed's format, one line per epoch."""
-        return "\n".join(format_log_line(entry) for entry in self.log_)
+        """The training log in the seed's format, one line per epoch (one block per
+        class, under a ``class ...:`` header, after a one-vs-rest fit)."""
+        if self.coef_.ndim == 1:
+            return "\n".join(format_log_line(entry) for entry in self.log_)
+        blocks = []
+        for label, log in zip(self.classes_.tolist(), self.log_):
+            blocks.append(f"class {label!r}:")
+            blocks.extend(format_log_line(entry) for entry in log)
+        return "\n".join(blocks)
+
+
+def _error(X: np.ndarray, y_pm: np.ndarray, w: np.ndarray, b: float) -> float:
+    # the ±1 prediction's error, without re-validating X at every epoch
+    scores = X @ w + X.dtype.type(b)
+    return float(np.mean(np.where(scores >= 0, 1, -1) != y_pm))
 
 
 def format_log_line(entry: dict) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet.classic._base import ClassifierBase
 from numnet.classic._gd import GradientDescentMixin, check_gd_params
-from numnet.classic._validation import check_classes, check_fitted, check_X, check_X_y
+from numnet.classic._validation import check_classes, validate_data
 
 __all__ = ["SoftmaxRegression", "log_softmax"]
 
@@ -16,7 +17,7 @@ def log_softmax(S: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
-class SoftmaxRegression(GradientDescentMixin):
+class SoftmaxRegression(GradientDescentMixin, ClassifierBase):
     """``P(Y=k | x) = exp(wₖ·x + bₖ) / Σⱼ exp(wⱼ·x + bⱼ)`` fitted by gradient descent.
 
     Math
@@ -43,6 +44,7 @@ class SoftmaxRegression(GradientDescentMixin):
         ``b``.
     classes_ : ndarray, shape (K,)
         The sorted class labels (any values, K ≥ 2).
+    n_features_in_ : int
     loss_curve_ : list of float
     n_iter_ : int
 
@@ -67,7 +69,7 @@ class SoftmaxRegression(GradientDescentMixin):
             Any labels, at least two distinct values.
         """
         check_gd_params(self)
-        X, y = check_X_y(X, y)
+        X, y = validate_data(self, X, y, reset=True)
         self.classes_, y_index = check_classes(y)
         dtype, (N, D), K = X.dtype, X.shape, self.classes_.shape[0]
         Z = np.zeros((N, K), dtype=dtype)
@@ -87,22 +89,21 @@ class SoftmaxRegression(GradientDescentMixin):
         self.coef_, self.intercept_ = self._descend(objective, [W, np.zeros(K, dtype=dtype)])
         return self
 
-    def decision_function(self, X) -> np.ndarray:
-        """The scores ``S = X Wᵀ + b``, shape (N, K)."""
-        check_fitted(self)
-        X = check_X(X, n_features=self.coef_.shape[1])
+    def _scores(self, X) -> np.ndarray:
+        X = validate_data(self, X, reset=False)
         return X @ self.coef_.T.astype(X.dtype, copy=False) + self.intercept_.astype(X.dtype)
+
+    def decision_function(self, X) -> np.ndarray:
+        """The scores ``S = X Wᵀ + b``, shape (N, K); with two classes the difference
+        ``s₁ - s₀``, shape (N,) (positive for ``classes_[1]``, scikit-learn's convention)."""
+        S = self._scores(X)
+        return S[:, 1] - S[:, 0] if S.shape[1] == 2 else S
 
     def predict_proba(self, X) -> np.ndarray:
         """``softmax(S)``, shape (N, K); rows sum to 1."""
-        return np.exp(log_softmax(self.decision_function(X)))
+        return np.exp(log_softmax(self._scores(X)))
 
     def predict(self, X) -> np.ndarray:
         """The most probable class, shape (N,)."""
-        best = np.argmax(self.decision_function(X), axis=1)
+        best = np.argmax(self._scores(X), axis=1)
         return self.classes_[best]
-
-    def score(self, X, y) -> float:
-        """The accuracy."""
-        X, y = check_X_y(X, y)
-        return float(np.mean(self.predict(X) == y))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.classic._base import LinearBinaryClassifier
-from numnet.classic._validation import check_binary_labels, check_X_y
+from numnet.classic._base import LinearClassifier
+from numnet.classic._validation import validate_data
 from numnet.classic.hinge import SVM_THRESHOLD, hinge_loss, hinge_subgradient
 
 __all__ = ["LinearSVM"]
 
 
-class LinearSVM(LinearBinaryClassifier):
+class LinearSVM(LinearClassifier):
     """Soft-margin linear SVM trained by full-batch subgradient descent (seed 002, 3.1).
 
     Math
@@ -43,18 +43,20 @@ class LinearSVM(LinearBinaryClassifier):
 
     Attributes
     ----------
-    coef_ : ndarray, shape (D,)
+    coef_ : ndarray, shape (D,), or (K, D) one-vs-rest
         ``w``, in the dtype of ``X``.
-    intercept_ : float
+    intercept_ : float, or ndarray of shape (K,)
         ``b``.
-    classes_ : ndarray, shape (2,)
-        ``[-1, 1]``.
+    classes_ : ndarray, shape (K,)
+        The sorted labels, e.g. ``[-1, 1]``; ``classes_[1]`` is the positive class of a
+        binary model.
+    n_features_in_ : int
     support_ : ndarray of int, shape (n_SV,)
-        Indices of the support vectors in the training set.
+        Indices of the support vectors in the training set (of any of the K models).
     support_vectors_ : ndarray, shape (n_SV, D)
-    loss_curve_ : list of float
+    loss_curve_ : list of float (a list per class with K > 2)
         ℒ at each iterate.
-    n_iter_ : int
+    n_iter_ : int, or ndarray of shape (K,)
 
     References
     ----------
@@ -83,25 +85,33 @@ class LinearSVM(LinearBinaryClassifier):
         ----------
         X : array-like, shape (N, D)
         y : array-like, shape (N,)
-            Labels in ``{-1, +1}``.
+            Labels in ``{-1, +1}`` (any two labels: the larger one is the positive
+            class), or K > 2 labels (one-vs-rest).
         """
+        self._fit_ovr(X, y)
+        if self.coef_.ndim == 2:  # one-vs-rest: the support vectors of any of the models
+            self.support_ = np.unique(np.concatenate(self.support_))
+        self.support_vectors_ = validate_data(self, X, reset=False)[self.support_]
+        return self
+
+    def _check_params(self) -> None:
         lam, lr = float(self.alpha), float(self.lr)
         if lam <= 0 or lr <= 0 or int(self.max_iter) < 1:
             raise ValueError(
                 f"need alpha > 0, lr > 0 and max_iter >= 1; got alpha={self.alpha}, "
                 f"lr={self.lr}, max_iter={self.max_iter}"
             )
-        X, y = check_X_y(X, y)
-        self.classes_, y_pm = check_binary_labels(y, allowed=((-1, 1),))
+
+    def _fit_binary(self, X, y_pm, rng, class_index=None) -> dict:
+        lam, lr = float(self.alpha), float(self.lr)
         dtype = X.dtype
-        y_pm = y_pm.astype(dtype)
         w, b = np.zeros(X.shape[1], dtype=dtype), 0.0
         best = (np.inf, w, b)
-        self.loss_curve_ = []
+        loss_curve = []
         for t in range(int(self.max_iter) + 1):
             margins = y_pm * (X @ w + dtype.type(b))
             loss = lam * float(w @ w) + hinge_loss(margins, SVM_THRESHOLD)
-            self.loss_curve_.append(loss)
+            loss_curve.append(loss)
             if loss < best[0]:
                 best = (loss, w, b)
             if t == self.max_iter:
@@ -110,10 +120,13 @@ class LinearSVM(LinearBinaryClassifier):
             eta = lr / (1.0 + 2.0 * lam * lr * t)
             w = w - dtype.type(eta) * (grad_w + dtype.type(2 * lam) * w)
             b -= eta * grad_b
-        self.n_iter_ = int(self.max_iter)
-        _, self.coef_, self.intercept_ = best[0], best[1], float(best[2])
-
-        margins = y_pm * self.decision_function(X)
-        self.support_ = np.flatnonzero(margins <= SVM_THRESHOLD + self.support_tol)
-        self.support_vectors_ = X[self.support_]
-        return self
+        w, b = best[1], float(best[2])
+        margins = y_pm * (X @ w + dtype.type(b))
+        support = np.flatnonzero(margins <= SVM_THRESHOLD + self.support_tol)
+        return {
+            "coef_": w,
+            "intercept_": b,
+            "loss_curve_": loss_curve,
+            "n_iter_": int(self.max_iter),
+            "support_": support,
+        }
