@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import gc
 import json
 import os
@@ -201,7 +202,7 @@ def profile_numnet(runner, x, y, steps: int = 5) -> dict[str, float]:
 
             return out, timed_vjp
 
-        return original(registry.Primitive(prim.name, prim.family, timed_forward), inputs, kwargs)
+        return original(dataclasses.replace(prim, forward=timed_forward), inputs, kwargs)
 
     registry.apply = timed_apply
     try:

@@ -57,6 +57,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from numnet import kernels
 from numnet.autograd.engine import is_grad_enabled
 from numnet.ops._ieee import primitive
 from numnet.parallel import get_num_threads, parallel_batch, set_num_threads  # noqa: F401
@@ -134,6 +135,9 @@ _NO_GRAD_CHUNK_BYTES = 32 << 20  # im2col rows per chunk when no graph is record
 # δX̂ is formed in chunks that fit in the L3 cache; not smaller, as every chunk costs
 # kH·kW BLAS calls (each a fork/join of the BLAS threads, slow on a busy machine)
 _COL2IM_CHUNK_BYTES = 32 << 20
+# the compiled col2im's δX̂ chunk: a few samples, so it is still in L2/L3 when scattered
+_COL2IM_FAST_CHUNK_BYTES = 4 << 20
+_FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 # -- argument parsing -----------------------------------------------------------------
@@ -295,8 +299,19 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1):
     )
     if aug:
         w_hat[:, :, kg] = bias.reshape(g, og)
+    # the compiled fast path (numnet.kernels) for col2im; im2col stays NumPy's one copy
+    # of a sliding window view (a compiled copy measured 1.5-3x slower)
+    fast = (
+        g == 1
+        and cg >= 8  # few channels: the NumPy scatter measured faster
+        and dilation == (1, 1)
+        and dtype in _FAST_DTYPES
+        and x.dtype == dtype
+        and kernels.enabled()
+    )
     xp = _pad_nhwc(_nhwc(x), pads)
     padded_shape = xp.shape  # the VJP keeps the shape, not the array
+    geometry = (kh, kw, *stride, pads[0], pads[2], ho, wo)
 
     def im2col(n0: int, n1: int, buf: np.ndarray) -> np.ndarray:
         """X̂ (rows, g, kH·kW·C/g [+ 1]) for the samples n0..n1, written into ``buf``."""
@@ -348,13 +363,37 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1):
                 )
             if aug and needs[2]:
                 gb = gw_hat[:, :, kg].reshape(cout)
-        if needs[0]:
+        if needs[0] and fast:
+            gx = _col2im_fast(gh, w_hat[0, :, :kg], (n, h, w, c), geometry)
+        elif needs[0]:
             gx = _col2im(gh, weight, padded_shape, (ho, wo), stride, dilation, pads, g)
         return gx, gw, gb
 
     if cols is not None:  # return X̂ to the pool once the graph node is gone
         weakref.finalize(vjp, WORKSPACE.give, cols_buf)
     return y.transpose(0, 3, 1, 2), vjp
+
+
+def _col2im_fast(gh, w_hat, shape, geometry):
+    """``δx`` with the compiled col2im: ``δX̂ = δŶ Ŵ`` for a chunk of samples (one GEMM,
+    small enough to stay in cache), scattered by a loop that reads it in memory order."""
+    n, h, w, c = shape
+    ho, wo = geometry[-2:]
+    col2im_kernel = kernels.get("col2im")
+    gx = np.empty(shape, gh.dtype)
+    rows = ho * wo
+    k = w_hat.shape[1]
+    step = max(1, _COL2IM_FAST_CHUNK_BYTES // (rows * k * gh.dtype.itemsize))
+
+    def run(a: int, b: int) -> None:
+        buf = np.empty((min(step, b - a) * rows, k), gh.dtype)
+        for n0 in range(a, b, step):
+            n1 = min(b, n0 + step)
+            dcols = np.matmul(gh[n0 * rows : n1 * rows], w_hat, out=buf[: (n1 - n0) * rows])
+            col2im_kernel(dcols, gx[n0:n1], *geometry)
+
+    parallel_batch(run, n)
+    return gx.transpose(0, 3, 1, 2)
 
 
 def _col2im(gh, weight, padded_shape, out_shape, stride, dilation, pads, g):

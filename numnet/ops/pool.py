@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet import kernels
 from numnet.autograd.engine import is_grad_enabled
 from numnet.ops._ieee import primitive
 from numnet.ops.conv import _pair, _positive_pair, parallel_batch
@@ -174,6 +175,24 @@ def max_pool2d(x, *, kernel_size, stride=None, padding=0):
     idx = None
     if is_grad_enabled():  # the arg-max is needed only for a VJP
         idx = np.empty(y.shape, np.uint8 if len(offsets) < 256 else np.int32)
+    # the compiled fast path (numnet.kernels) for windows that tile the input
+    fast = (
+        pad == (0, 0)
+        and stride == kernel
+        and a.shape[1] == kernel[0] * out[0]
+        and a.shape[2] == kernel[1] * out[1]
+        and a.dtype in (np.float32, np.float64)
+        and kernels.enabled()
+    )
+    if fast:
+        kernel_fn = kernels.get("max_pool_forward")
+        keep = idx if idx is not None else np.empty((0, 0, 0, 0), np.uint8)
+        parallel_batch(
+            lambda b0, b1: kernel_fn(
+                a[b0:b1], y[b0:b1], keep[b0:b1] if idx is not None else keep, *kernel, *stride
+            ),
+            a.shape[0],
+        )
 
     def forward(b0: int, b1: int) -> None:  # rows b0..b1 of the canonical batch
         ys, src = y[b0:b1], a[b0:b1]
@@ -188,7 +207,8 @@ def max_pool2d(x, *, kernel_size, stride=None, padding=0):
                 np.maximum(idx[b0:b1], better, out=idx[b0:b1])
             np.maximum(ys, v, out=ys)
 
-    parallel_batch(forward, a.shape[0])
+    if not fast:
+        parallel_batch(forward, a.shape[0])
     if idx is not None and pad != (0, 0):
         _first_input_of_empty_windows(idx, y == fill, kernel, stride, pad, out)
 
@@ -196,6 +216,14 @@ def max_pool2d(x, *, kernel_size, stride=None, padding=0):
         if idx is None:
             raise RuntimeError("max_pool2d: the forward ran under no_grad; no arg-max was kept")
         gc = _to_canonical(g, nhwc)
+        if fast and gc.dtype == a.dtype:
+            ga = np.empty(a.shape, gc.dtype)
+            backward_fn = kernels.get("max_pool_backward")
+            parallel_batch(
+                lambda b0, b1: backward_fn(gc[b0:b1], idx[b0:b1], ga[b0:b1], *kernel, *stride),
+                a.shape[0],
+            )
+            return (_from_canonical(ga, nhwc, n, c),)
         ga = _scatter(gc, idx, a.shape, kernel, stride, out, gc.dtype)
         ga = ga[:, pad[0] : ga.shape[1] - pad[0], pad[1] : ga.shape[2] - pad[1]]
         return (_from_canonical(ga, nhwc, n, c),)

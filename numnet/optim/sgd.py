@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from numnet import kernels
 from numnet.optim.optimizer import (
     Optimizer,
     check_bool,
@@ -71,6 +72,14 @@ def sgd_update(
         buf = state.get("momentum_buffer")
         if buf is None:
             buf = state["momentum_buffer"] = g.copy()  # v₁ = g
+        elif (
+            dampening == 0.0 and not nesterov and _fusable(param, g, buf) and kernels.enabled()
+        ):  # the compiled fast path: v ← μv + g and θ ← θ − lr·v in one pass
+            dt = param.dtype.type
+            kernels.get("sgd_momentum")(
+                param.reshape(-1), g.reshape(-1), buf.reshape(-1), dt(lr), dt(momentum)
+            )
+            return
         else:
             buf *= momentum
             if dampening != 0.0:
@@ -100,6 +109,14 @@ def sgd_update(
             param += delta
     else:
         raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
+
+
+def _fusable(*arrays: np.ndarray) -> bool:
+    """Same float dtype, C-contiguous, writable where needed: the fused kernel applies."""
+    dtype = arrays[0].dtype
+    return dtype in (np.float32, np.float64) and all(
+        a.dtype == dtype and a.flags.c_contiguous for a in arrays
+    )
 
 
 class SGD(Optimizer):

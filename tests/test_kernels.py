@@ -1,0 +1,182 @@
+"""The compiled fast path (numnet.kernels, Numba) against the NumPy reference (issue 12).
+
+Both paths run in the same process: ``numnet.kernels.disabled()`` selects the reference.
+``test_suite_parts_without_numba`` runs key test files in a subprocess with
+``NUMNET_DISABLE_NUMBA=1`` (what a machine without Numba runs), so CI covers both.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import numnet
+import numnet.nn.functional as F
+from numnet import kernels, models, optim
+
+needs_numba = pytest.mark.skipif(not kernels.numba_installed(), reason="Numba not installed")
+
+
+def test_switches_are_read_at_use(monkeypatch):
+    monkeypatch.delenv("NUMNET_DISABLE_NUMBA", raising=False)
+    assert kernels.enabled() == kernels.numba_installed()
+    monkeypatch.setenv("NUMNET_DISABLE_NUMBA", "1")
+    assert not kernels.enabled()
+    monkeypatch.setenv("NUMNET_DISABLE_NUMBA", "0")
+    assert kernels.enabled() == kernels.numba_installed()
+    with kernels.disabled():
+        assert not kernels.enabled()
+        with kernels.disabled():
+            assert not kernels.enabled()
+        assert not kernels.enabled()
+    assert kernels.enabled() == kernels.numba_installed()
+
+
+def test_import_numnet_does_not_import_numba():
+    code = "import numpy, numnet, sys; print('numba' in sys.modules)"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.stdout.strip() == "False", res.stderr
+
+
+def _both(fn):
+    """``fn()`` on the fast path and on the reference path."""
+    fast = fn()
+    with kernels.disabled():
+        ref = fn()
+    return fast, ref
+
+
+def _close(a, b, rtol):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.dtype == b.dtype and a.shape == b.shape
+    scale = max(float(np.abs(b).max()), 1e-30)
+    assert float(np.abs(a - b).max()) <= rtol * scale, float(np.abs(a - b).max()) / scale
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    "shape, cout, k, stride, padding",
+    [
+        ((4, 32, 14, 14), 64, 5, 1, 2),
+        ((3, 8, 9, 11), 16, 3, 2, 1),
+        ((2, 12, 7, 6), 5, (3, 2), 1, (0, 1)),
+        ((2, 16, 8, 8), 4, 3, 1, "same"),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv2d_gradients_match_the_reference(shape, cout, k, stride, padding, dtype):
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal(shape).astype(dtype)
+    kk = (k, k) if isinstance(k, int) else k
+    w0 = rng.standard_normal((cout, shape[1], *kk)).astype(dtype)
+    b0 = rng.standard_normal(cout).astype(dtype)
+    g0 = None
+
+    def run():
+        nonlocal g0
+        x = numnet.tensor(x0, dtype=dtype, requires_grad=True)
+        w = numnet.tensor(w0, dtype=dtype, requires_grad=True)
+        b = numnet.tensor(b0, dtype=dtype, requires_grad=True)
+        y = F.conv2d(x, w, b, stride=stride, padding=padding)
+        if g0 is None:
+            g0 = rng.standard_normal(y.shape).astype(dtype)
+        y.backward(numnet.tensor(g0, dtype=dtype))
+        return y.numpy(), x.grad, w.grad, b.grad
+
+    fast, ref = _both(run)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for a, b in zip(fast, ref):
+        _close(a, b, rtol)
+
+
+@needs_numba
+@pytest.mark.parametrize("layout", ["nchw", "channels_last"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_routes_ties_like_the_reference(layout, dtype):
+    rng = np.random.default_rng(1)
+    # few distinct values: many ties inside the windows
+    base = rng.integers(0, 3, (3, 10, 8, 12)).astype(dtype)  # (N, H, W, C)
+    base[0, 0, 0, 0] = np.nan
+    base[1, :2, :2, 1] = -np.inf
+    x0 = np.ascontiguousarray(base.transpose(0, 3, 1, 2)) if layout == "nchw" else base
+    x0 = x0 if layout == "nchw" else x0.transpose(0, 3, 1, 2)  # an NCHW view of NHWC memory
+    g0 = rng.standard_normal((3, 12, 5, 4)).astype(dtype)
+
+    def run():
+        x = numnet.tensor(x0, dtype=dtype, requires_grad=True)
+        y = F.max_pool2d(x, 2)
+        y.backward(numnet.tensor(g0, dtype=dtype))
+        return y.numpy(), x.grad
+
+    (yf, gf), (yr, gr) = _both(run)
+    np.testing.assert_array_equal(yf, yr)  # NaN in the same places
+    np.testing.assert_array_equal(gf, gr)  # every gradient routed to the same arg-max
+
+
+@needs_numba
+def test_max_pool_without_a_graph_and_other_geometries():
+    rng = np.random.default_rng(2)
+    x0 = rng.standard_normal((2, 3, 9, 9)).astype(np.float32)
+    for kw in ({"kernel_size": 3}, {"kernel_size": 2}, {"kernel_size": 3, "stride": 1}):
+        with numnet.no_grad():
+            fast, ref = _both(lambda kw=kw: F.max_pool2d(numnet.Tensor(x0), **kw).numpy())
+        np.testing.assert_array_equal(fast, ref)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_sgd_matches_the_reference(dtype):
+    rng = np.random.default_rng(3)
+    w0 = rng.standard_normal((40, 30)).astype(dtype)
+    grads = [rng.standard_normal((40, 30)).astype(dtype) for _ in range(4)]
+
+    def run():
+        p = numnet.nn.Parameter(numnet.tensor(w0.copy(), dtype=dtype))
+        opt = optim.SGD([p], lr=0.1, momentum=0.9)
+        for g in grads:
+            p.grad = g.copy()
+            opt.step()
+        return p.numpy(), opt.state[p]["momentum_buffer"]
+
+    fast, ref = _both(run)
+    for a, b in zip(fast, ref):
+        _close(a, b, 1e-6 if dtype == np.float32 else 1e-14)
+
+
+@needs_numba
+def test_training_curve_is_the_same_on_both_paths():
+    rng = np.random.default_rng(4)
+    x = rng.random((48, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, 48)
+
+    def run():
+        net = models.convnet(generator=0, channels=(8, 16), hidden=32)
+        opt = optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+        hist = numnet.train.fit(
+            net, F.cross_entropy, opt, (x, y), epochs=3, batch_size=16, seed=0, verbose=0
+        )
+        return hist["loss"]
+
+    fast, ref = _both(run)
+    np.testing.assert_allclose(fast, ref, rtol=1e-4)
+
+
+def test_suite_parts_without_numba():
+    """The reference path end to end, as where Numba is not installed."""
+    env = dict(os.environ, NUMNET_DISABLE_NUMBA="1")
+    here = os.path.dirname(os.path.abspath(__file__))
+    files = ["test_conv.py", "test_conv_torch.py", "test_parallel.py", "test_optim.py"]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"]
+    res = subprocess.run(
+        cmd + [os.path.join(here, f) for f in files],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=os.path.dirname(here),
+        timeout=900,
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
