@@ -11,7 +11,9 @@ import contextlib
 import gzip
 import hashlib
 import os
+import re
 import tempfile
+import time
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -79,13 +81,102 @@ def normalize_md5s(md5: str | Iterable[str] | None) -> frozenset[str]:
     return frozenset(out)
 
 
+#: A temporary file of a dead writer is removed by the next write of the same target;
+#: one whose writer's pid is unknown or alive is removed once untouched this long.
+STALE_SECONDS = 3600.0
+_TEMP_RE = re.compile(r"\.(?:(\d+)\.)?[A-Za-z0-9_]+\.part")
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (on this machine, in this pid namespace)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):  # exists but belongs to someone else, or unknown
+        return True
+    return True
+
+
+def clean_stale_temporaries(
+    path: str | os.PathLike, *, max_age: float = STALE_SECONDS
+) -> list[Path]:
+    """Remove the temporary files that interrupted writes of ``path`` left behind.
+
+    :func:`atomic_writer` names its temporary file ``.NAME.PID.RANDOM.part`` beside
+    ``NAME``. A writer killed before its rename (``kill -9``, power loss) leaves that
+    file behind. This removes those of the same target whose writer process no longer
+    exists, and any (including ``.NAME.RANDOM.part`` from older numnet versions) not
+    modified for ``max_age`` seconds. The temporary files of live writers of the same
+    target are kept, as is everything else in the directory.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files removed. Errors (a file already gone, no permission) are ignored.
+    """
+    path = Path(path)
+    prefix = f".{path.name}."
+    removed = []
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return removed
+    now = time.time()
+    me = os.getpid()
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(".part")):
+            continue
+        match = _TEMP_RE.fullmatch(name[len(prefix) - 1 :])
+        if match is None:
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            continue
+        pid = int(match.group(1)) if match.group(1) else None
+        dead = pid is not None and pid != me and not _pid_alive(pid)
+        if dead or age > max_age:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
+def fsync_directory(directory: str | os.PathLike) -> None:
+    """Flush a directory's entries to disk (so a rename in it survives power loss).
+
+    A no-op where directories cannot be opened or synced (Windows).
+    """
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def atomic_writer(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """Open a temporary file beside ``path``; on success, rename it to ``path``.
 
-    The temporary file lives in the destination directory (so :func:`os.replace` is an
-    atomic rename on the same file system) and is removed if the ``with`` block raises,
-    including on ``KeyboardInterrupt``.
+    The temporary file, ``.NAME.PID.RANDOM.part``, lives in the destination directory
+    (so :func:`os.replace` is an atomic rename on the same file system) and is removed
+    if the ``with`` block raises, including on ``KeyboardInterrupt``. The data is
+    fsynced before the rename and the directory after it, so a finished write survives
+    a crash or power loss. A process killed mid-write cannot remove its temporary
+    file: the next write of the same ``path`` does (see
+    :func:`clean_stale_temporaries`: writers that no longer exist, or files untouched
+    for an hour).
 
     Examples
     --------
@@ -97,7 +188,10 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    clean_stale_temporaries(path)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=path.parent
+    )
     tmp = Path(tmp_name)
     done = False
     os.close(fd)
@@ -111,6 +205,7 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[BinaryIO]:
         os.chmod(tmp, mode)
         os.replace(tmp, path)
         done = True
+        fsync_directory(path.parent)
     finally:
         if not done:
             with contextlib.suppress(FileNotFoundError):

@@ -18,27 +18,86 @@ metadata entries); :func:`load` and :func:`load_state_dict` restore every name.
 Training checkpoints use the same container: :func:`save_checkpoint` stores any
 nested structure of dicts/lists/numbers/strings/ndarrays, arrays as tensors and the
 rest as JSON.
+
+Errors: every loader raises :class:`ModelFileError` (a ``ValueError``) for a missing
+or malformed file, naming the file and the problem; :func:`load_checkpoint` raises its
+subclass :class:`CheckpointError`. Loading is bounded by what the file holds: the
+header is validated (offsets, shapes, overlaps, coverage) before any tensor is read,
+tensors are read straight into their arrays, and a model's architecture is compared
+with its weights before any layer is built. See ``docs/file-formats.md``.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
+import re
 import struct
 from pathlib import Path
 
 import numpy as np
 
 from numnet._files import atomic_writer
-from numnet.nn.config import from_config, to_config
+from numnet.nn.config import from_config, parameter_shapes, to_config
 from numnet.nn.module import Module
 
 FORMAT = "numnet"
 FORMAT_VERSION = 1
-_MAX_HEADER = 100 * 1024 * 1024
+_MAX_HEADER = 100 * 1024 * 1024  # bytes, as safetensors' own parser
+#: Deepest nesting of JSON (header, architecture, checkpoint state) that is read.
+MAX_JSON_DEPTH = 100
+#: A model's architecture may hold at most this many times the parameter values its
+#: file stores (plus :data:`_EXPANSION_MARGIN`): shared layers that the config rebuilds
+#: as separate modules are counted once per name.
+MAX_EXPANSION = 16
+_EXPANSION_MARGIN = 1 << 20
+_INTP_MAX = int(np.iinfo(np.intp).max)
+_VERSION = re.compile(r"[0-9]{1,9}")
 
 
 class ModelFileError(ValueError):
-    """A model or checkpoint file is missing, corrupt, truncated or of the wrong kind."""
+    """A model or checkpoint file is missing, corrupt, truncated or of the wrong kind.
+
+    Raised by every loader of :mod:`numnet.io` for every problem with the file; the
+    message names the file and what is wrong. A ``ValueError``, as before.
+    """
+
+
+class CheckpointError(ModelFileError):
+    """A training checkpoint is malformed, or does not fit the run resuming from it.
+
+    Raised by :func:`load_checkpoint` and by ``numnet.train.fit(checkpoint=...)``. A
+    :class:`ModelFileError` (so a ``ValueError``).
+    """
+
+
+def _json_too_deep(obj, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``obj`` nests lists/dicts more than ``limit`` deep (iteratively)."""
+    stack = [(obj, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((c, depth + 1) for c in children)
+    return False
+
+
+def _parse_json(text, path, what: str, error=ModelFileError):
+    """``json.loads(text)``, every failure (syntax, depth, huge ints) as ``error``."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError, TypeError) as exc:  # JSONDecodeError is a ValueError
+        raise error(f"{path}: corrupt {what} (invalid JSON: {str(exc)[:200]})") from exc
+    if _json_too_deep(value):
+        raise error(f"{path}: corrupt {what} (JSON nested deeper than {MAX_JSON_DEPTH})")
+    return value
 
 
 def _safetensors():
@@ -59,19 +118,78 @@ def write_safetensors(path, tensors: dict[str, np.ndarray], metadata: dict[str, 
     return Path(path)
 
 
+def _entry(path, name, info) -> tuple[np.dtype, tuple[int, ...], int, int]:
+    """Validate one header entry: (little-endian dtype, shape, start, end)."""
+
+    def bad(reason: str) -> ModelFileError:
+        return ModelFileError(
+            f"{path}: corrupt entry for tensor {name!r:.100}: {info!r:.200} ({reason})"
+        )
+
+    def is_int(v) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    if not isinstance(info, dict):
+        raise bad("not a map")
+    missing = [k for k in ("dtype", "shape", "data_offsets") if k not in info]
+    if missing:
+        raise bad(f"no {', '.join(missing)}")
+    code, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+    if not isinstance(code, str):
+        raise bad("dtype must be a string")
+    if code not in _DTYPES:
+        raise ModelFileError(
+            f"{path}: tensor {name!r:.100} has dtype {code!r:.50}, which numnet does not "
+            f"read (supported: {', '.join(_DTYPES)})"
+        )
+    if not isinstance(shape, list) or not all(is_int(v) and v >= 0 for v in shape):
+        raise bad("shape and offsets must be non-negative integers")
+    if not (isinstance(offsets, list) and len(offsets) == 2):
+        raise bad("data_offsets must be a list [start, end]")
+    start, end = offsets
+    if not (is_int(start) and is_int(end) and start >= 0 and end >= 0):
+        raise bad("shape and offsets must be non-negative integers")
+    if len(shape) > 64:
+        raise bad(f"{len(shape)} dimensions; NumPy arrays have at most 64")
+    dtype = np.dtype(_DTYPES[code])
+    nbytes = math.prod(shape) * dtype.itemsize  # Python ints: no overflow, no wrap
+    if math.prod(d for d in shape if d) * dtype.itemsize > _INTP_MAX:
+        raise bad(f"shape {shape} is too large for any array")
+    if end - start != nbytes:
+        raise ModelFileError(
+            f"{path}: tensor {name!r:.100} of shape {shape} needs {nbytes} bytes but its "
+            f"data_offsets span {end - start}: truncated or corrupt"
+        )
+    return dtype, tuple(shape), start, end
+
+
 def read_safetensors(path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Read a safetensors file, validating its structure; returns (tensors, metadata).
+
+    Everything is checked before any tensor is read: the header length against the
+    file size, the JSON (at most :data:`MAX_JSON_DEPTH` deep), every entry's dtype,
+    shape and offsets (with exact integer arithmetic), and that the tensors tile the
+    data section (no overlap, no hole, nothing after). Tensors are then read straight
+    into their arrays, so memory stays about the file's size.
+
+    Returns
+    -------
+    tensors : dict of str to numpy.ndarray
+        Native-endian, writable arrays, in the header's order.
+    metadata : dict of str to str
 
     Raises
     ------
     ModelFileError
-        Naming the file and what is wrong (missing, pickle, truncated, corrupt header).
+        Naming the file and what is wrong (missing, a pickle, truncated, corrupt
+        header or entry, overlapping tensors, unsupported dtype). No other exception
+        escapes for any content of the file (``OSError`` only if it cannot be read).
     """
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"{path}: no such file")
-    size = path.stat().st_size
     with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
         head = fh.read(8)
         looks_pickled = (
             head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
@@ -93,58 +211,59 @@ def read_safetensors(path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
                 f"header length {n} exceeds the file size {size}: truncated or not a "
                 "safetensors file"
             )
+        raw = fh.read(n)
         try:
-            header = json.loads(fh.read(n).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
             raise fail(f"corrupt safetensors header ({exc})") from exc
+        try:
+            header = _parse_json(text, path, "safetensors header")
+        except ModelFileError as exc:
+            if looks_pickled:
+                raise fail("") from exc
+            raise
         if not isinstance(header, dict):
             raise fail("corrupt safetensors header (not a JSON object)")
-        metadata = header.pop("__metadata__", None) or {}
-        payload = fh.read()
-    if not isinstance(metadata, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
-    ):
-        raise ModelFileError(f"{path}: corrupt safetensors metadata (not a map of strings)")
-    tensors, spans = {}, []
-    for name, info in header.items():
-        try:
-            code = info["dtype"]
-            shape = info["shape"]
-            start, end = info["data_offsets"]
-            if not all(isinstance(v, int) and v >= 0 for v in (*shape, start, end)):
-                raise ValueError("shape and offsets must be non-negative integers")
-        except (KeyError, TypeError, ValueError) as exc:
+        metadata = header.pop("__metadata__", None)
+        metadata = {} if metadata is None else metadata
+        if not isinstance(metadata, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+        ):
+            raise ModelFileError(f"{path}: corrupt safetensors metadata (not a map of strings)")
+        data_size = size - 8 - n
+        entries = {name: _entry(path, name, info) for name, info in header.items()}
+        position = 0  # the tensors must tile the data section: no overlap, no hole
+        for name, (_, _, start, end) in sorted(entries.items(), key=lambda e: e[1][2:]):
+            if start != position:
+                raise ModelFileError(
+                    f"{path}: tensor {name!r:.100} starts at byte {start}, expected {position} "
+                    "(overlapping or missing data): corrupt file"
+                )
+            position = end
+        if position > data_size:
             raise ModelFileError(
-                f"{path}: corrupt entry for tensor {name!r}: {info!r:.200} ({exc})"
-            ) from exc
-        if code not in _DTYPES:
-            raise ModelFileError(
-                f"{path}: tensor {name!r} has dtype {code!r}, which numnet does not read "
-                f"(supported: {', '.join(_DTYPES)})"
+                f"{path}: the tensors need {position} bytes but the data section has "
+                f"{data_size}: truncated or corrupt"
             )
-        dtype = np.dtype(_DTYPES[code])
-        expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-        if not (start <= end <= len(payload)) or end - start != expected:
+        if position != data_size:
             raise ModelFileError(
-                f"{path}: tensor {name!r} needs bytes {start}..{end} ({expected} expected) but "
-                f"the data section has {len(payload)} bytes: truncated or corrupt"
+                f"{path}: {data_size - position} unexpected bytes after the last tensor"
             )
-        spans.append((start, end, name))
-        arr = np.frombuffer(payload, dtype=dtype, count=expected // dtype.itemsize, offset=start)
-        tensors[name] = arr.reshape(shape).astype(dtype.newbyteorder("="), copy=True)
-    position = 0  # the tensors must tile the data section: no overlap, no hole
-    for start, end, name in sorted(spans):
-        if start != position:
-            raise ModelFileError(
-                f"{path}: tensor {name!r} starts at byte {start}, expected {position} "
-                "(overlapping or missing data): corrupt file"
-            )
-        position = end
-    if position != len(payload):
-        raise ModelFileError(
-            f"{path}: {len(payload) - position} unexpected bytes after the last tensor"
-        )
-    return tensors, metadata
+        base = 8 + n
+        arrays = {}
+        for name, (dtype, shape, start, end) in sorted(entries.items(), key=lambda e: e[1][2:]):
+            arr = np.empty(shape, dtype=dtype)
+            if end > start:
+                fh.seek(base + start)
+                got = fh.readinto(memoryview(arr.reshape(-1).view(np.uint8)))
+                if got != end - start:
+                    raise ModelFileError(f"{path}: truncated while reading (file changed?)")
+            if dtype.kind == "b":  # any non-zero byte is True; keep NumPy bools 0/1
+                arr = arr.view(np.uint8) != 0
+            elif not dtype.isnative:
+                arr = arr.astype(dtype.newbyteorder("="))
+            arrays[name] = arr
+    return {name: arrays[name] for name in entries}, metadata
 
 
 _DTYPES = {
@@ -201,42 +320,126 @@ def save(model: Module, path, *, metadata: dict | None = None) -> Path:
     return write_safetensors(path, state, meta)
 
 
+def _check_weights(path, config, tensors: dict, classes) -> None:
+    """Compare the parameters the architecture declares with the stored tensors, and
+    bound what building it allocates, before building anything."""
+    try:
+        declared = parameter_shapes(config, classes=classes)
+    except (ValueError, TypeError) as exc:
+        raise ModelFileError(f"{path}: cannot rebuild the architecture: {exc}") from exc
+    if declared is None:  # a class without a shape rule (e.g. passed in classes=): build it
+        return
+    problems = []
+    missing = [k for k in declared if k not in tensors]
+    unexpected = [k for k in tensors if k not in declared]
+    if missing:
+        problems.append(f"missing {', '.join(map(repr, missing[:10]))}")
+    if unexpected:
+        problems.append(f"unexpected {', '.join(map(repr, unexpected[:10]))}")
+    for name, shape in declared.items():
+        if name in tensors and tuple(tensors[name].shape) != tuple(shape):
+            problems.append(
+                f"{name!r}: the architecture says shape {tuple(shape)}, the file holds "
+                f"{tuple(tensors[name].shape)}"
+            )
+            if len(problems) >= 10:
+                break
+    if problems:
+        raise ModelFileError(
+            f"{path}: weights do not match the architecture: {'; '.join(problems)}"
+        )
+    stored = sum(a.size for a in {id(a): a for a in tensors.values()}.values())
+    wanted = sum(math.prod(s) for s in declared.values())
+    if wanted > MAX_EXPANSION * stored + _EXPANSION_MARGIN:
+        raise ModelFileError(
+            f"{path}: the architecture builds {wanted} parameter values from {stored} "
+            f"stored ones (aliases repeat one tensor under {len(declared)} names); more "
+            f"than {MAX_EXPANSION} times is refused"
+        )
+
+
 def load(path, *, classes: dict[str, type] | None = None) -> Module:
     """Rebuild a model saved by :func:`save` and load its weights.
+
+    The architecture's declared parameter names and shapes are compared with the
+    stored tensors before any layer is built, so a small file cannot make numnet
+    allocate a large model (for the layers of numnet; a class passed in ``classes``
+    is built, then checked).
+
+    Parameters
+    ----------
+    path : path-like
+    classes : dict, optional
+        Extra module classes allowed in the architecture (see
+        :func:`numnet.nn.config.from_config`).
+
+    Returns
+    -------
+    Module
+        The model, in float64 if every stored floating tensor is float64.
 
     Raises
     ------
     ModelFileError
-        Missing/corrupt/truncated file, a pickle, a file of another format or version,
-        or weights that do not fit the stored architecture.
+        Missing/corrupt/truncated file, a pickle, a file of another format or version
+        (or a non-numeric ``format_version``), an architecture that is malformed,
+        names a class that is not allowed, or cannot be built from its arguments, or
+        weights that do not match the stored architecture. Nothing else escapes.
+
+    Notes
+    -----
+    Weight values are not checked for being finite: NaN and infinity load as they
+    are, as in :meth:`Module.load_state_dict` and PyTorch.
     """
     tensors, meta = read_safetensors(path)
     _check_format(path, meta, "model")
-    try:
-        model = from_config(json.loads(meta["config"]), classes=classes)
-    except (KeyError, json.JSONDecodeError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: cannot rebuild the architecture: {exc}") from exc
+    config = _parse_json(meta["config"], path, "architecture ('config' metadata)")
     tensors = _expand_aliases(path, tensors, meta)
+    _check_weights(path, config, tensors, classes)
+    try:
+        model = from_config(config, classes=classes)
+    except Exception as exc:  # noqa: BLE001 - any constructor error is the file's fault
+        raise ModelFileError(
+            f"{path}: cannot rebuild the architecture: {type(exc).__name__}: {str(exc)[:300]}"
+        ) from exc
+    if not isinstance(model, Module):
+        raise ModelFileError(f"{path}: the architecture does not build a Module")
     dtypes = {a.dtype for a in tensors.values() if a.dtype.kind == "f"}
     if dtypes == {np.dtype(np.float64)}:
         model.double()
     try:
         model.load_state_dict(tensors)
-    except (KeyError, ValueError, RuntimeError) as exc:
+    except (KeyError, ValueError, RuntimeError, TypeError) as exc:
         reason = str(exc).replace(":\n\t", ": ").replace("\n\t", "; ")
         raise ModelFileError(f"{path}: weights do not match the architecture: {reason}") from exc
     return model
 
 
 def load_metadata(path) -> dict:
-    """The user metadata and format information stored with a model."""
+    """The user metadata and format information stored with a model.
+
+    Returns
+    -------
+    dict
+        ``format_version`` (int), ``config`` (the architecture, a dict) and the
+        user's metadata entries.
+
+    Raises
+    ------
+    ModelFileError
+        Missing or malformed file (see :func:`read_safetensors`), not a numnet model,
+        a non-numeric or too new ``format_version``, or ``config``/``user`` metadata
+        that is not a JSON object.
+    """
     _, meta = read_safetensors(path)
-    _check_format(path, meta, "model")
-    return {
-        "format_version": int(meta["format_version"]),
-        "config": json.loads(meta["config"]),
-        **json.loads(meta.get("user", "{}")),
-    }
+    version = _check_format(path, meta, "model")
+    config = _parse_json(meta["config"], path, "architecture ('config' metadata)")
+    user = _parse_json(meta.get("user", "{}"), path, "'user' metadata")
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{path}: corrupt architecture ('config' is not a JSON object)")
+    if not isinstance(user, dict):
+        raise ModelFileError(f"{path}: corrupt 'user' metadata (not a JSON object)")
+    return {"format_version": version, "config": config, **user}
 
 
 def save_state_dict(state: dict[str, np.ndarray], path) -> Path:
@@ -290,7 +493,12 @@ def load_state_dict(path) -> dict[str, np.ndarray]:
     Raises
     ------
     ModelFileError
-        The file is missing, corrupt, or its ``aliases`` name a tensor it lacks.
+        The file is missing or malformed (see :func:`read_safetensors`), or its
+        ``aliases`` are not a map of names or name a tensor it lacks.
+
+    Notes
+    -----
+    Values are not checked for being finite (as in PyTorch).
     """
     tensors, meta = read_safetensors(path)
     if meta.get("format") == FORMAT:
@@ -302,10 +510,7 @@ def _expand_aliases(path, tensors: dict, meta: dict) -> dict:
     """Add the names recorded in ``meta["aliases"]`` (``{alias: stored name}``)."""
     if "aliases" not in meta:
         return tensors
-    try:
-        aliases = json.loads(meta["aliases"])
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(f"{path}: corrupt 'aliases' metadata ({exc})") from exc
+    aliases = _parse_json(meta["aliases"], path, "'aliases' metadata")
     if not isinstance(aliases, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()
     ):
@@ -320,15 +525,20 @@ def _expand_aliases(path, tensors: dict, meta: dict) -> dict:
     return out
 
 
-def _check_format(path, meta: dict, kind: str) -> None:
+def _check_format(path, meta: dict, kind: str, error=ModelFileError) -> int:
+    """Check the numnet format keys; returns the format version (1 if not recorded)."""
     if meta.get("format") != FORMAT or ("config" not in meta and kind == "model"):
-        raise ModelFileError(f"{path}: not a numnet {kind} file (no numnet metadata)")
-    version = int(meta.get("format_version", -1))
+        raise error(f"{path}: not a numnet {kind} file (no numnet metadata)")
+    text = meta.get("format_version", str(FORMAT_VERSION))
+    if not _VERSION.fullmatch(text) or int(text) < 1:
+        raise error(f"{path}: corrupt format_version {text!r:.50} (not a positive integer)")
+    version = int(text)
     if version > FORMAT_VERSION:
-        raise ModelFileError(
+        raise error(
             f"{path}: format version {version} is newer than this numnet supports "
             f"({FORMAT_VERSION}); upgrade numnet"
         )
+    return version
 
 
 # -- checkpoints of arbitrary nested state --------------------------------------------------
@@ -358,15 +568,31 @@ def _flatten(obj, prefix: str, tensors: dict):
 
 
 def _unflatten(obj, tensors: dict):
+    """Rebuild :func:`_flatten`'s output; ValueError for anything it cannot have written."""
     if isinstance(obj, list):
         return [_unflatten(v, tensors) for v in obj]
     if isinstance(obj, dict):
-        if "__tensor__" in obj:
-            return tensors[obj["__tensor__"]]
-        if "__tuple__" in obj:
-            return tuple(_unflatten(v, tensors) for v in obj["__tuple__"])
-        if "__dict__" in obj:
-            return {k: _unflatten(v, tensors) for k, v in obj["__dict__"]}
+        if len(obj) != 1:
+            raise ValueError(f"malformed checkpoint entry {obj!r:.200}")
+        ((tag, value),) = obj.items()
+        if tag == "__tensor__":
+            if not isinstance(value, str) or value not in tensors:
+                raise ValueError(f"checkpoint refers to a missing tensor {value!r:.100}")
+            return tensors[value]
+        if tag == "__tuple__" and isinstance(value, list):
+            return tuple(_unflatten(v, tensors) for v in value)
+        if tag == "__dict__" and isinstance(value, list):
+            out = {}
+            for pair in value:
+                if not (
+                    isinstance(pair, list)
+                    and len(pair) == 2
+                    and isinstance(pair[0], (str, int))
+                    and not isinstance(pair[0], bool)
+                ):
+                    raise ValueError(f"malformed checkpoint dict item {pair!r:.200}")
+                out[pair[0]] = _unflatten(pair[1], tensors)
+            return out
         raise ValueError(f"malformed checkpoint entry {obj!r:.200}")
     return obj
 
@@ -385,17 +611,45 @@ def save_checkpoint(state: dict, path) -> Path:
 
 
 def load_checkpoint(path) -> dict:
-    """Load what :func:`save_checkpoint` saved (exact arrays and values)."""
-    tensors, meta = read_safetensors(path)
-    if meta.get("format") != FORMAT or meta.get("kind") != "checkpoint":
-        raise ModelFileError(f"{path}: not a numnet checkpoint")
+    """Load what :func:`save_checkpoint` saved (exact arrays and values).
+
+    Returns
+    -------
+    dict
+        The saved state (a checkpoint whose top level is not a dict is refused).
+
+    Raises
+    ------
+    CheckpointError
+        The file is missing or malformed (any :func:`read_safetensors` problem), not a
+        numnet checkpoint, of a newer or non-numeric format version, or its ``state``
+        is not valid JSON (or nests deeper than :data:`MAX_JSON_DEPTH`), refers to
+        missing tensors or is not what :func:`save_checkpoint` writes. A
+        :class:`ModelFileError`.
+    """
     try:
-        return _unflatten(json.loads(meta["state"]), tensors)
-    except (KeyError, json.JSONDecodeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: corrupt checkpoint ({exc})") from exc
+        tensors, meta = read_safetensors(path)
+    except CheckpointError:
+        raise
+    except ModelFileError as exc:
+        raise CheckpointError(str(exc)) from exc
+    if meta.get("format") != FORMAT or meta.get("kind") != "checkpoint":
+        raise CheckpointError(f"{path}: not a numnet checkpoint")
+    _check_format(path, meta, "checkpoint", CheckpointError)
+    if "state" not in meta:
+        raise CheckpointError(f"{path}: corrupt checkpoint (no 'state' metadata)")
+    structure = _parse_json(meta["state"], path, "checkpoint state", CheckpointError)
+    try:
+        state = _unflatten(structure, tensors)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise CheckpointError(f"{path}: corrupt checkpoint ({exc})") from exc
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: corrupt checkpoint (the state is not a dict)")
+    return state
 
 
 __all__ = [
+    "CheckpointError",
     "ModelFileError",
     "load",
     "load_checkpoint",

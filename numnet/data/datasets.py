@@ -19,6 +19,7 @@ from typing import ClassVar
 import numpy as np
 
 from numnet.data.download import DownloadError, download
+from numnet.data.idx import IDXFormatError
 from numnet.data.idx_dataset import Checksums, IDXDataset
 from numnet.data.root import data_root
 
@@ -48,6 +49,12 @@ class MNIST(IDXDataset):
         If downloading fails; the message says where to put the files by hand.
     numnet.data.ChecksumError
         If a file fails verification.
+    numnet.data.IDXFormatError
+        If a file is malformed (not IDX, truncated, bad gzip), larger than
+        :attr:`max_bytes` (64 MiB: MNIST's images take 47 MB), not uint8 images of
+        shape ``(N, 28, 28)``, its labels not in 0..9, or the two files disagree on
+        ``N``; the message names the file. A ``ValueError``. Files with ``N = 0``
+        load as empty arrays.
 
     References
     ----------
@@ -84,6 +91,8 @@ class MNIST(IDXDataset):
         ),
     }
     classes: ClassVar[tuple[str, ...]] = tuple(str(i) for i in range(10))
+    #: largest array read from one file (bytes): MNIST's training images take 47 MB
+    max_bytes: ClassVar[int | None] = 64 << 20
     #: keyword arguments for :func:`numnet.data.download`
     download_options: ClassVar[dict[str, float]] = {"retries": 3, "timeout": 30.0, "backoff": 1.0}
 
@@ -114,12 +123,12 @@ class MNIST(IDXDataset):
         sums = [self.checksums[name] if verify else None for name in names]
         self._set(paths[0], paths[1], *sums)
         if self.data.shape[1:] != (28, 28) or self.data.dtype != np.uint8:
-            raise ValueError(
+            raise IDXFormatError(
                 f"{paths[0]}: expected uint8 images of shape (N, 28, 28), got "
                 f"{self.data.dtype} {self.data.shape}"
             )
         if len(self.targets) and not 0 <= self.targets.min() <= self.targets.max() < 10:
-            raise ValueError(f"{paths[1]}: labels must lie in 0..9")
+            raise IDXFormatError(f"{paths[1]}: labels must lie in 0..9")
 
     def _find(self, names: tuple[str, ...]) -> list[Path] | None:
         """The paths of ``names`` (``.gz`` or not) in the first directory holding all."""

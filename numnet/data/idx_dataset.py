@@ -7,15 +7,17 @@ shape ``(N, H*W)`` or ``(N, 1, H, W)`` with uint8 pixels scaled to [0, 1].
 
 from __future__ import annotations
 
+import hashlib
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
-from numnet._files import is_gzip, md5_bytes, md5_file
+from numnet._files import is_gzip, md5_file
 from numnet.data.download import ChecksumError
-from numnet.data.idx import decode_idx, read_idx_bytes
+from numnet.data.idx import DEFAULT_MAX_BYTES, IDXFormatError, _stream_idx
 
 __all__ = ["Checksums", "FileChecksums", "IDXDataset"]
 
@@ -25,21 +27,22 @@ FileChecksums = tuple[tuple[str, ...], tuple[str, ...]]
 Checksums = Mapping[str, FileChecksums]
 
 
-def _verify(path: Path, content: bytes, checksums: FileChecksums) -> None:
+def _verify(path: Path, content_md5: str, checksums: FileChecksums) -> None:
     """Raise :class:`ChecksumError` unless a known digest of ``path`` matches.
 
-    The decompressed MD5 is checked when known; a file MD5 applies only to a gzip file.
-    A file that no known digest applies to is accepted unverified.
+    ``content_md5`` is the MD5 of the decompressed IDX bytes. The decompressed MD5 is
+    checked when known; a file MD5 applies only to a gzip file. A file that no known
+    digest applies to is accepted unverified.
     """
     file_ok, content_ok = checksums
     gz = is_gzip(path)
-    if content_ok and md5_bytes(content) in content_ok:
+    if content_ok and content_md5 in content_ok:
         return
     if file_ok and gz and md5_file(path) in file_ok:
         return
     got, wanted = [], []
     if content_ok:
-        got.append(f"decompressed MD5 {md5_bytes(content)}")
+        got.append(f"decompressed MD5 {content_md5}")
         wanted.append(f"decompressed MD5 in {list(content_ok)}")
     if file_ok and gz:
         got.append(f"file MD5 {md5_file(path)}")
@@ -52,12 +55,15 @@ def _verify(path: Path, content: bytes, checksums: FileChecksums) -> None:
         )
 
 
-def _load_verified(path: Path, checksums: FileChecksums | None) -> np.ndarray:
-    """Read an IDX file, verifying its checksums first when given."""
-    content = read_idx_bytes(path)
+def _load_verified(
+    path: Path, checksums: FileChecksums | None, max_bytes: int | None = DEFAULT_MAX_BYTES
+) -> np.ndarray:
+    """Read an IDX file (streamed, header first), verifying its checksums when given."""
+    digest = hashlib.md5(usedforsecurity=False) if checksums is not None else None
+    array = _stream_idx(path, max_bytes, digest)
     if checksums is not None:
-        _verify(path, content, checksums)
-    return decode_idx(content, source=str(path))
+        _verify(path, digest.hexdigest(), checksums)
+    return array
 
 
 class IDXDataset:
@@ -69,6 +75,9 @@ class IDXDataset:
         Directory holding the files (relative file names are resolved against it).
     images_file, labels_file : str
         File names; gzip is detected from the content.
+    max_bytes : int or None
+        Largest array to read from either file (see :func:`numnet.data.read_idx`):
+        512 MiB by default, ``None`` for no limit.
 
     Attributes
     ----------
@@ -82,13 +91,25 @@ class IDXDataset:
     FileNotFoundError
         If a file is missing.
     numnet.data.IDXFormatError
-        If a file is not valid IDX.
-    ValueError
-        If labels are not 1-D integers or the two files disagree on ``N``.
+        If a file is not valid IDX or declares more than ``max_bytes``, the labels are
+        not 1-D integers, the images have fewer than 2 dimensions, or the two files
+        disagree on ``N``: the message names the file and the problem. (A
+        ``ValueError``, as these errors were before.) Files with ``N = 0`` load as
+        empty arrays.
     """
 
-    def __init__(self, root: str | os.PathLike, images_file: str, labels_file: str) -> None:
+    max_bytes: int | None = DEFAULT_MAX_BYTES
+
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        images_file: str,
+        labels_file: str,
+        *,
+        max_bytes: int | None = DEFAULT_MAX_BYTES,
+    ) -> None:
         root = Path(root)
+        self.max_bytes = max_bytes
         self._set(root / images_file, root / labels_file, None, None)
 
     def _set(
@@ -98,19 +119,19 @@ class IDXDataset:
         image_md5s: FileChecksums | None,
         label_md5s: FileChecksums | None,
     ) -> None:
-        images = _load_verified(images_path, image_md5s)
-        labels = _load_verified(labels_path, label_md5s)
+        images = _load_verified(images_path, image_md5s, self.max_bytes)
+        labels = _load_verified(labels_path, label_md5s, self.max_bytes)
         if labels.ndim != 1 or labels.dtype.kind not in "iu":
-            raise ValueError(
+            raise IDXFormatError(
                 f"{labels_path}: labels must be a 1-D integer array, got {labels.dtype} "
                 f"of shape {labels.shape}"
             )
         if images.ndim < 2:
-            raise ValueError(
+            raise IDXFormatError(
                 f"{images_path}: images must be at least 2-D (N, ...), got shape {images.shape}"
             )
         if len(images) != len(labels):
-            raise ValueError(
+            raise IDXFormatError(
                 f"{images_path} holds images of shape {images.shape} but {labels_path} "
                 f"holds {len(labels)} labels: they must agree on the number of samples"
             )
@@ -158,8 +179,8 @@ class IDXDataset:
             X = np.multiply(self.data, dtype.type(1 / 255), dtype=dtype)
         else:
             X = self.data.astype(dtype)
-        n = len(X)
-        X = X.reshape(n, -1) if flatten else (X[:, None] if X.ndim == 3 else X)
+        n = len(X)  # (explicit sizes: -1 cannot be inferred when N = 0)
+        X = X.reshape(n, math.prod(X.shape[1:])) if flatten else (X[:, None] if X.ndim == 3 else X)
         return X, self.targets.copy()
 
     def __repr__(self) -> str:

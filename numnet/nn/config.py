@@ -10,6 +10,9 @@ their constructors with the stored arguments. Nothing is unpickled or evaluated.
 
 from __future__ import annotations
 
+import inspect
+import math
+
 import numpy as np
 
 from numnet.nn.module import MODULE_CLASSES, Module
@@ -59,24 +62,50 @@ def _decode(value, classes):
         if "__module__" in value:
             return from_config(value["__module__"], classes=classes)
         if "__dtype__" in value:
-            return np.dtype(value["__dtype__"])
+            return _decode_dtype(value["__dtype__"])
         if "__tuple__" in value:
-            return tuple(_decode(v, classes) for v in value["__tuple__"])
+            items = value["__tuple__"]
+            if not isinstance(items, list):
+                raise ValueError(f"malformed config entry {value!r:.200} (__tuple__ not a list)")
+            return tuple(_decode(v, classes) for v in items)
         if "__array__" in value:
             return _decode_array(value["__array__"])
         if "__dict__" in value:
-            return {k: _decode(v, classes) for k, v in value["__dict__"].items()}
-        raise ValueError(f"malformed config entry {value!r}")
+            items = value["__dict__"]
+            if not isinstance(items, dict):
+                raise ValueError(f"malformed config entry {value!r:.200} (__dict__ not a map)")
+            return {k: _decode(v, classes) for k, v in items.items()}
+        raise ValueError(f"malformed config entry {value!r:.200}")
     return value
+
+
+def _decode_dtype(name) -> np.dtype:
+    try:
+        if not isinstance(name, str):
+            raise TypeError("not a name")
+        dtype = np.dtype(name)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"malformed dtype in config: {name!r:.200} ({exc})") from exc
+    if dtype.kind not in _ARRAY_KINDS:
+        raise ValueError(f"malformed dtype in config: {name!r:.200} is not numeric")
+    return dtype
 
 
 def _decode_array(entry) -> np.ndarray:
     try:
-        dtype = np.dtype(entry["dtype"])
-        if dtype.kind not in _ARRAY_KINDS:
-            raise ValueError(f"dtype {dtype} is not numeric")
-        return np.asarray(entry["data"], dtype=dtype).reshape(entry["shape"])
-    except (KeyError, TypeError, ValueError) as exc:
+        if not isinstance(entry, dict):
+            raise TypeError("not a map")
+        dtype = _decode_dtype(entry["dtype"])
+        shape = entry["shape"]
+        if not isinstance(shape, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
+        ):
+            raise ValueError("shape must be a list of non-negative integers")
+        data = np.asarray(entry["data"], dtype=dtype)
+        if data.ndim != 1 or math.prod(shape) != data.size:
+            raise ValueError(f"{data.size} values do not fill shape {shape}")
+        return data.reshape(shape)
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise ValueError(f"malformed array in config: {entry!r:.200} ({exc})") from exc
 
 
@@ -95,19 +124,21 @@ def to_config(module: Module) -> dict:
     }
 
 
-def from_config(config: dict, *, classes: dict[str, type] | None = None) -> Module:
-    """Rebuild a module from :func:`to_config`'s output.
-
-    Parameters
-    ----------
-    config : dict
-    classes : dict, optional
-        Extra allowed classes, by qualified name (``"mypkg.models.Net"``) or bare name,
-        for models defined outside numnet. Only numnet's modules and these are built.
-    """
+def _check_config(config) -> tuple[str, list, dict]:
+    """``(class name, args, kwargs)`` of a module config, or ValueError."""
     if not isinstance(config, dict) or "class" not in config:
         raise ValueError(f"not a numnet module config: {config!r:.200}")
-    name = config["class"]
+    name, args, kwargs = config["class"], config.get("args", []), config.get("kwargs", {})
+    if not isinstance(name, str):
+        raise ValueError(f"module config 'class' must be a string, got {name!r:.200}")
+    if not isinstance(args, list):
+        raise ValueError(f"{name}: config 'args' must be a list, got {args!r:.200}")
+    if not isinstance(kwargs, dict):
+        raise ValueError(f"{name}: config 'kwargs' must be a map, got {kwargs!r:.200}")
+    return name, args, kwargs
+
+
+def _resolve(name: str, classes: dict[str, type] | None) -> type:
     extra = classes or {}
     cls = extra.get(name) or extra.get(name.rsplit(".", 1)[-1])
     if cls is None and name.startswith("numnet."):
@@ -117,6 +148,239 @@ def from_config(config: dict, *, classes: dict[str, type] | None = None) -> Modu
             f"unknown module class {name!r}: pass it as load(..., classes={{{name!r}: cls}}) "
             "to allow it"
         )
-    args = [_decode(a, classes) for a in config.get("args", [])]
-    kwargs = {k: _decode(v, classes) for k, v in config.get("kwargs", {}).items()}
+    return cls
+
+
+def from_config(config: dict, *, classes: dict[str, type] | None = None) -> Module:
+    """Rebuild a module from :func:`to_config`'s output.
+
+    Parameters
+    ----------
+    config : dict
+    classes : dict, optional
+        Extra allowed classes, by qualified name (``"mypkg.models.Net"``) or bare name,
+        for models defined outside numnet. Only numnet's modules and these are built.
+
+    Raises
+    ------
+    ValueError
+        A malformed config (not a map, ``class`` not a string, ``args`` not a list,
+        ``kwargs`` not a map, a malformed dtype, array or tagged entry) or a class
+        that is not allowed. A constructor's own error (e.g. ``Linear(-1, 2)``)
+        propagates unchanged; :func:`numnet.io.load` turns every one into a
+        :class:`~numnet.io.ModelFileError`.
+    """
+    name, args, kwargs = _check_config(config)
+    cls = _resolve(name, classes)
+    args = [_decode(a, classes) for a in args]
+    kwargs = {k: _decode(v, classes) for k, v in kwargs.items()}
     return cls(*args, **kwargs)
+
+
+# -- the parameters a config declares, without building it ---------------------------------
+class _Sub:
+    """A sub-module's config inside another's arguments (for :func:`parameter_shapes`)."""
+
+    __slots__ = ("config",)
+
+    def __init__(self, config) -> None:
+        self.config = config
+
+
+class _Unknown(Exception):
+    """A class whose parameters cannot be told from its config (built to find out)."""
+
+
+def _plain(value):
+    """Decode a config value for shape rules: sub-modules stay configs, no arrays built."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        if "__module__" in value:
+            return _Sub(value["__module__"])
+        if "__tuple__" in value and isinstance(value["__tuple__"], list):
+            return tuple(_plain(v) for v in value["__tuple__"])
+        if "__dtype__" in value:
+            return _decode_dtype(value["__dtype__"])
+        if "__dict__" in value and isinstance(value["__dict__"], dict):
+            return {k: _plain(v) for k, v in value["__dict__"].items()}
+        return None  # a constant array or a malformed entry: from_config judges it
+    return value
+
+
+def _size(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{what} must be a positive integer, got {value!r:.100}")
+    return int(value)
+
+
+def _linear(b) -> dict:
+    i, o = _size(b["in_features"], "in_features"), _size(b["out_features"], "out_features")
+    return {"weight": (o, i), **({"bias": (o,)} if b["bias"] else {})}
+
+
+def _conv(dims: int):
+    def rule(b) -> dict:
+        i, o = _size(b["in_channels"], "in_channels"), _size(b["out_channels"], "out_channels")
+        g = _size(b["groups"], "groups")
+        k = b["kernel_size"]
+        k = (k,) * dims if not isinstance(k, (tuple, list)) else tuple(k)
+        if len(k) != dims:
+            raise ValueError(f"kernel_size needs {dims} sizes, got {k!r:.100}")
+        k = tuple(_size(v, "kernel_size") for v in k)
+        if i % g or o % g:
+            raise ValueError(f"groups={g} must divide in_channels={i} and out_channels={o}")
+        return {"weight": (o, i // g, *k), **({"bias": (o,)} if b["bias"] else {})}
+
+    return rule
+
+
+def _children(pairs) -> dict:
+    out = {}
+    for prefix, sub in pairs:
+        if sub is None:
+            continue
+        if not isinstance(sub, _Sub):
+            raise ValueError(f"{prefix}: expected a module, got {sub!r:.100}")
+        out.update({f"{prefix}.{k}": v for k, v in _shapes(sub.config).items()})
+    return out
+
+
+def _sequential(b) -> dict:
+    mods = b["modules"]
+    if len(mods) == 1 and isinstance(mods[0], (list, tuple)):
+        mods = mods[0]
+    return _children((str(i), m) for i, m in enumerate(mods))
+
+
+def _module_list(b) -> dict:
+    mods = b["modules"]
+    if not isinstance(mods, (list, tuple)):
+        raise ValueError(f"ModuleList needs a list of modules, got {mods!r:.100}")
+    return _children((str(i), m) for i, m in enumerate(mods))
+
+
+def _linear_autoencoder(b) -> dict:
+    d, m = _size(b["in_features"], "in_features"), _size(b["bottleneck"], "bottleneck")
+    return {"encoder.weight": (m, d), "decoder.weight": (m, d) if b["tied"] else (d, m)}
+
+
+def _autoencoder(b) -> dict:
+    d, m = _size(b["in_features"], "in_features"), _size(b["bottleneck"], "bottleneck")
+    hidden = b["hidden"]
+    if not isinstance(hidden, (list, tuple)):
+        raise ValueError(f"hidden must be a list of sizes, got {hidden!r:.100}")
+    widths = [d, *(_size(h, "hidden") for h in hidden), m]
+    out = {}
+    for part, ws, last_act in (
+        ("encoder", widths, b["code_activation"]),
+        ("decoder", widths[::-1], b["output_activation"]),
+    ):
+        index = 0
+        for i, (a, c) in enumerate(zip(ws[:-1], ws[1:])):
+            out[f"{part}.{index}.weight"] = (c, a)
+            out[f"{part}.{index}.bias"] = (c,)
+            act = last_act if i == len(ws) - 2 else b["activation"]
+            index += 1 if act is None or act == "identity" else 2
+    return out
+
+
+def _deep_linear(b) -> dict:
+    sizes = b["sizes"]
+    if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
+        raise ValueError(f"sizes must list at least 2 widths, got {sizes!r:.100}")
+    sizes = [_size(s, "sizes") for s in sizes]
+    return {f"layers.{i}.weight": (c, a) for i, (a, c) in enumerate(zip(sizes, sizes[1:]))}
+
+
+_NO_PARAMETERS = (
+    "numnet.nn.activation.Arctan", "numnet.nn.activation.Flatten",
+    "numnet.nn.activation.Heaviside", "numnet.nn.activation.LeakyReLU",
+    "numnet.nn.activation.LogSoftmax", "numnet.nn.activation.ReLU",
+    "numnet.nn.activation.Sigmoid", "numnet.nn.activation.Sign",
+    "numnet.nn.activation.Softmax", "numnet.nn.activation.Softplus",
+    "numnet.nn.activation.Tanh", "numnet.nn.dropout.Dropout", "numnet.nn.linear.Identity",
+    "numnet.nn.loss.BCELoss", "numnet.nn.loss.BCEWithLogitsLoss",
+    "numnet.nn.loss.CrossEntropyLoss", "numnet.nn.loss.HingeLoss", "numnet.nn.loss.MSELoss",
+    "numnet.nn.loss.NLLLoss", "numnet.nn.pooling.AvgPool2d", "numnet.nn.pooling.MaxPool2d",
+    "numnet.autoencoder.noise.GaussianNoise", "numnet.autoencoder.noise.MaskingNoise",
+)  # fmt: skip
+
+#: qualified class name -> rule giving the state_dict shapes from the bound arguments
+SHAPE_RULES = {
+    "numnet.nn.linear.Linear": _linear,
+    "numnet.nn.conv.Conv1d": _conv(1),
+    "numnet.nn.conv.Conv2d": _conv(2),
+    "numnet.nn.containers.Sequential": _sequential,
+    "numnet.nn.containers.ModuleList": _module_list,
+    "numnet.nn.residual.Residual": lambda b: _children(
+        (("block", b["block"]), ("projection", b["projection"]))
+    ),
+    "numnet.autoencoder.linear.LinearAutoencoder": _linear_autoencoder,
+    "numnet.autoencoder.models.Autoencoder": _autoencoder,
+    "numnet.deep_linear.DeepLinearNetwork": _deep_linear,
+    **{name: lambda b: {} for name in _NO_PARAMETERS},
+}
+
+
+def _shapes(config) -> dict:
+    name, args, kwargs = _check_config(config)
+    rule = SHAPE_RULES.get(name)
+    cls = MODULE_CLASSES.get(name)
+    if rule is None or cls is None:
+        raise _Unknown(name)
+    try:
+        bound = inspect.signature(cls).bind(
+            *(_plain(a) for a in args), **{k: _plain(v) for k, v in kwargs.items()}
+        )
+    except TypeError as exc:
+        raise ValueError(f"{name}: arguments do not fit its constructor ({exc})") from exc
+    bound.apply_defaults()
+    return rule(bound.arguments)
+
+
+def parameter_shapes(config, *, classes: dict[str, type] | None = None) -> dict | None:
+    """The ``state_dict`` names and shapes :func:`from_config` would build, without building.
+
+    Used by :func:`numnet.io.load` to compare a file's architecture with its weights
+    before allocating anything (a 400-byte file whose config says ``Linear(12000,
+    12000)`` is refused without allocating 576 MB).
+
+    Returns
+    -------
+    dict of str to tuple of int, or None
+        ``None`` when a class in the config has no shape rule (a class passed in
+        ``classes``, or a numnet class without a rule in :data:`SHAPE_RULES`): the
+        model must then be built to know its parameters.
+
+    Raises
+    ------
+    ValueError
+        A malformed config or arguments that no constructor accepts (a non-positive
+        or non-integer size, a wrong number of arguments).
+    """
+    if classes:
+        # a class given explicitly overrides numnet's of the same name: build it
+        names = set(classes)
+
+        def overridden(cfg) -> bool:
+            stack = [cfg]
+            while stack:
+                item = stack.pop()
+                if isinstance(item, dict):
+                    c = item.get("class")
+                    if isinstance(c, str) and (c in names or c.rsplit(".", 1)[-1] in names):
+                        return True
+                    stack.extend(item.values())
+                elif isinstance(item, list):
+                    stack.extend(item)
+            return False
+
+        if overridden(config):
+            return None
+    try:
+        return _shapes(config)
+    except _Unknown:
+        return None
+
+
