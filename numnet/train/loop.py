@@ -752,6 +752,9 @@ def fit(
     TypeError
         ``train_data`` or ``validation`` is a one-shot iterator (a generator) or a
         Dataset not wrapped in a DataLoader, or a batch is not an ``(x, y)`` pair.
+    numnet.io.CheckpointError
+        ``checkpoint`` exists but is malformed, or was written by a different run
+        (other model shapes, optimizer, callbacks or generators): a ``ValueError``.
     """
     batches = _batch_source(train_data, "train_data")
     if batches is not None:
@@ -977,16 +980,32 @@ def _save(path, epoch, model, optimizer, callbacks, history, generators) -> None
 
 
 def _restore(path, model, optimizer, callbacks, history, generators) -> int:
-    from numnet.io import load_checkpoint
+    """Restore a run from ``path``; every problem is a :class:`numnet.io.CheckpointError`."""
+    from numnet.io import CheckpointError, load_checkpoint
 
     state = load_checkpoint(path)
+    try:
+        return _restore_state(path, state, model, optimizer, callbacks, history, generators)
+    except CheckpointError:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError,
+            RuntimeError) as exc:  # fmt: skip
+        raise CheckpointError(
+            f"{path}: the checkpoint does not fit this run ({type(exc).__name__}: "
+            f"{str(exc)[:300]})"
+        ) from exc
+
+
+def _restore_state(path, state, model, optimizer, callbacks, history, generators) -> int:
+    from numnet.io import CheckpointError
+
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     stateful = [cb for cb in callbacks if cb.state_dict()]
     if [type(cb).__name__ for cb in stateful] != [name for name, _ in state["callbacks"]] or len(
         state["generators"]
     ) != len(generators):
-        raise ValueError(
+        raise CheckpointError(
             f"checkpoint {path} was written by a run with different callbacks or random "
             "generators; resume with the same fit() arguments"
         )
@@ -995,4 +1014,7 @@ def _restore(path, model, optimizer, callbacks, history, generators) -> int:
     history.load_state_dict(state["history"])
     for g, s in zip(generators, state["generators"]):
         g.bit_generator.state = s
-    return int(state["epoch"])
+    epoch = state["epoch"]
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise CheckpointError(f"{path}: corrupt checkpoint (epoch {epoch!r:.50})")
+    return epoch
