@@ -118,9 +118,10 @@ def numnet_optimizer(model):
     return SGD(model.parameters(), lr=LR, momentum=MOMENTUM), "numnet.optim.SGD"
 
 
-def numnet_epoch(x, y, seed=0):
+def numnet_epoch(x, y, seed=0, split=1):
     import numnet
     import numnet.nn.functional as F
+    from numnet.parallel import data_parallel_step
 
     model = numnet_model(seed)
     opt, _ = numnet_optimizer(model)
@@ -129,8 +130,11 @@ def numnet_epoch(x, y, seed=0):
     t0 = CLOCK[0]()
     for s, e in spans:
         opt.zero_grad()
-        loss = F.cross_entropy(model(numnet.Tensor(x[s:e])), numnet.Tensor(y[s:e]))
-        loss.backward()
+        if split > 1:
+            loss = data_parallel_step(model, F.cross_entropy, x[s:e], y[s:e], num_threads=split)
+        else:
+            loss = F.cross_entropy(model(numnet.Tensor(x[s:e])), numnet.Tensor(y[s:e]))
+            loss.backward()
         opt.step()
     seconds = CLOCK[0]() - t0
     for name, p in model.named_parameters():  # the hot path must stay float32
@@ -286,6 +290,62 @@ def sklearn_epoch(x, y, seed=0):
     return seconds, float(clf.loss_)
 
 
+def numnet_split_epoch(x, y, seed=0):
+    """numnet with each minibatch split over ``--threads`` threads (data_parallel_step)."""
+    return numnet_epoch(x, y, seed, split=THREADS[0])
+
+
+THREADS = [2]
+SYSTEMS = {
+    "numnet": numnet_epoch,
+    "numnet-split": numnet_split_epoch,
+    "numnet-ref": numnet_epoch,  # NUMNET_DISABLE_NUMBA=1 in its process
+    "gemm-bound": gemm_epoch,
+    "numpy-step": numpy_step_epoch,
+    "torch": torch_epoch,
+    "sklearn": sklearn_epoch,
+}
+
+
+def worker(name: str, samples: int, seed: int, threads: int) -> int:
+    """One epoch of one system in this (fresh) process: a JSON line with the seconds."""
+    import json
+
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads, user_api="blas")
+    except ImportError:
+        pass
+    if name == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+    x, y = make_data(samples)
+    fn = SYSTEMS[name]
+    fn(x[: 20 * BATCH], y[: 20 * BATCH])  # warm-up: imports, compiled kernels, threads
+    seconds, loss = fn(x, y, seed=seed)
+    print(json.dumps({"seconds": seconds, "loss": loss}), flush=True)
+    return 0
+
+
+def run_worker(name: str, args, seed: int) -> tuple[float, float]:
+    import json
+    import subprocess
+
+    env = dict(os.environ)
+    if name == "numnet-ref":
+        env["NUMNET_DISABLE_NUMBA"] = "1"
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", name, "--seed", str(seed),
+           "--samples", str(args.samples), "--threads", str(args.threads),
+           "--clock", args.clock]
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if res.returncode != 0:
+        raise RuntimeError(f"{name} failed:\n{res.stderr}")
+    rec = json.loads(res.stdout.strip().splitlines()[-1])
+    return rec["seconds"], rec["loss"]
+
+
 # -- inference latency ---------------------------------------------------------------------------
 def latency(calls: int, warmup: int = 200) -> dict[str, float]:
     """Median microseconds per single-sample forward pass."""
@@ -380,7 +440,15 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2,
                     help="BLAS threads (NumPy, via threadpoolctl) and torch threads; 1 is "
                     "far less sensitive to other processes on a busy machine")
+    ap.add_argument("--systems", help="comma-separated subset of the systems")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    THREADS[0] = args.threads
+    if args.worker:
+        if args.clock == "cpu":
+            CLOCK[0], CLOCK_NS[0] = time.process_time, time.process_time_ns
+        return worker(args.worker, args.samples, args.seed, args.threads)
     if args.quick:
         args.samples, args.rounds = 6_000, 3
         args.latency_calls = min(args.latency_calls, 300)
@@ -391,7 +459,14 @@ def main(argv=None) -> int:
             ap.error("--clock cpu needs --threads 1 (CPU time adds up the threads' time)")
         CLOCK[0], CLOCK_NS[0] = time.process_time, time.process_time_ns
 
-    systems = {"numnet": numnet_epoch, "gemm-bound": gemm_epoch, "numpy-step": numpy_step_epoch}
+    systems = {"numnet": numnet_epoch, "numnet-split": numnet_split_epoch,
+               "gemm-bound": gemm_epoch, "numpy-step": numpy_step_epoch}
+    try:
+        import numba  # noqa: F401
+
+        systems["numnet-ref"] = numnet_epoch
+    except ImportError:
+        pass
     have_torch = False
     if not args.no_torch:
         try:
@@ -422,20 +497,21 @@ def main(argv=None) -> int:
 
     _, opt_name = numnet_optimizer(numnet_model())
     print(f"numnet {numnet.__version__} with {opt_name}")
-    x, y = make_data(args.samples)
     print(f"model {'-'.join(map(str, SIZES))}, {args.samples} samples, batch {BATCH}, "
           f"float32, SGD lr {LR} momentum {MOMENTUM}; {args.rounds} interleaved rounds; "
           f"{args.threads} thread(s); {args.clock} clock")
 
-    warm_x, warm_y = x[: 20 * BATCH], y[: 20 * BATCH]
-    for fn in systems.values():  # warm-up: imports, allocator, BLAS threads
-        fn(warm_x, warm_y)
-
+    if args.systems:
+        systems = {k: SYSTEMS[k] for k in args.systems.split(",")}
+        have_torch = "torch" in systems
+    print("every epoch runs in a fresh process (NumPy imported first); the order of the "
+          "systems rotates every round")
     times: dict[str, list[float]] = {k: [] for k in systems}
+    names = list(systems)
     for r in range(args.rounds):
         parts = []
-        for name, fn in systems.items():
-            seconds, loss = fn(x, y, seed=r)
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            seconds, loss = run_worker(name, args, seed=r)
             times[name].append(seconds)
             extra = "" if np.isnan(loss) else f" (loss {loss:.3f})"
             parts.append(f"{name} {seconds:.2f}s{extra}")
@@ -446,6 +522,10 @@ def main(argv=None) -> int:
     print()
     print(f"{'system':<12} {'median s/epoch':>15} {'min':>7} {'max':>7} "
           f"{'/ GEMM bound':>13} {'/ torch':>8}")
+    for name in systems:
+        per_round = [a / b for a, b in zip(times[name], times["gemm-bound"])]
+        print(f"  ({name}: median of the per-round ratios to the bound "
+              f"{statistics.median(per_round):.2f})")
     for name in systems:
         ratio_t = f"{med[name] / med['torch']:8.2f}" if have_torch else f"{'-':>8}"
         print(f"{name:<12} {med[name]:15.3f} {min(times[name]):7.2f} {max(times[name]):7.2f} "

@@ -111,11 +111,17 @@ def sgd_update(
         raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
 
 
+_FUSED_MIN_SIZE = 1 << 16  # smaller parameters: NumPy's passes are cheap, and a small
+# model (the demo) then never imports Numba (+0.2-1 s at start-up, benchmarks/startup.py)
+
+
 def _fusable(*arrays: np.ndarray) -> bool:
-    """Same float dtype, C-contiguous, writable where needed: the fused kernel applies."""
+    """Large, same float dtype, C-contiguous: the fused kernel applies."""
     dtype = arrays[0].dtype
-    return dtype in (np.float32, np.float64) and all(
-        a.dtype == dtype and a.flags.c_contiguous for a in arrays
+    return (
+        arrays[0].size >= _FUSED_MIN_SIZE
+        and dtype in (np.float32, np.float64)
+        and all(a.dtype == dtype and a.flags.c_contiguous for a in arrays)
     )
 
 
