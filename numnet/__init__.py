@@ -179,6 +179,7 @@ _LAZY_MODULES = (
     "experiments",
     "io",
     "models",
+    "sklearn",
     "testing",
     "train",
     "utils",

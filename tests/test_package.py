@@ -6,7 +6,7 @@ import sys
 import numnet
 
 LAZY = ["autoencoder", "classic", "data", "deep_linear", "experiments", "io", "models",
-        "testing", "train", "viz"]
+        "sklearn", "testing", "train", "utils", "viz"]
 
 
 def test_subpackages_load_on_first_use_in_a_fresh_process():
