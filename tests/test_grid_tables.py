@@ -1,0 +1,120 @@
+"""The MNIST tables as grids (numnet.experiments._table_grid) on a tiny IDX data set."""
+
+import json
+
+import numpy as np
+import pytest
+
+from numnet.data import write_idx
+from numnet.experiments import _table_grid
+from numnet.experiments import mnist_convnet as convnet
+from numnet.experiments import mnist_mlp_table as mlp
+
+pytest.importorskip("matplotlib")
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path):
+    """300 training and 100 test 28x28 'digits': class k lights up row block k."""
+    rng = np.random.default_rng(0)
+    root = tmp_path / "mnist"
+    for prefix, n in (("train", 300), ("t10k", 100)):
+        y = rng.integers(0, 10, n).astype(np.uint8)
+        X = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
+        for i, k in enumerate(y):
+            X[i, 2 * k : 2 * k + 3, :] = 255
+        write_idx(root / f"{prefix}-images-idx3-ubyte.gz", X)
+        write_idx(root / f"{prefix}-labels-idx1-ubyte.gz", y)
+    return root
+
+
+TWO_CELLS = [("MLP (ReLU) 512-512-512", "No Reg."), ("MLP (ReLU) 512-512-512", "L2 (λ=1e-5)")]
+
+
+def test_mlp_grid_two_seeds_table_and_resume(tiny_mnist, tmp_path):
+    out = tmp_path / "table"
+    summary = _table_grid.run_mlp_grid(
+        out, quick=True, data_dir=tiny_mnist, seeds=2, epochs=2, cells=TWO_CELLS, verbose=0
+    )
+    assert summary["tasks"] == 4 and summary["ran"] == 4 and summary["failed"] == 0
+    table = (out / "results.md").read_text()
+    assert "2 seeds per cell (0, 1)" in table
+    assert " ± " in table and "best " in table and "(seed 1.6% [1.5%])" in table
+    assert "— (seed 1.9% [1.8%])" in table  # a cell not run keeps the seed's value
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["seeds"] == [0, 1] and len(saved["cells"]) == 2 and len(saved["tasks"]) == 4
+    cell = saved["cells"][0]
+    assert cell["n_seeds"] == 2 and cell["test_error_std"] is not None
+    assert cell["best_seed_test_error"] <= cell["test_error_mean"]
+    assert (out / "learning_curves.png").stat().st_size > 1000
+    assert (out / "test_error_bars.png").stat().st_size > 1000
+    # a seed's task computes what the one-seed run with that --seed computes
+    single = tmp_path / "single"
+    mlp.run(single, quick=True, data_dir=tiny_mnist, seed=1, epochs=2,
+            cells=TWO_CELLS[:1], verbose=0)
+    row = json.loads((single / "results.json").read_text())[0]
+    task = next(t for t in saved["tasks"] if t["seed"] == 1 and t["regularization"] == "No Reg.")
+    assert task["test_error"] == row["test_error"]
+    assert task["best_test_error"] == row["best_test_error"]
+    # a third seed runs only its tasks
+    again = _table_grid.run_mlp_grid(
+        out, quick=True, data_dir=tiny_mnist, seeds=3, epochs=2, cells=TWO_CELLS, verbose=0
+    )
+    assert again["ran"] == 2 and again["skipped"] == 4
+    assert "3 seeds per cell (0, 1, 2)" in (out / "results.md").read_text()
+
+
+def test_mlp_grid_on_two_workers_matches_serial(tiny_mnist, tmp_path):
+    pytest.importorskip("distributed")
+    kwargs = dict(quick=True, data_dir=tiny_mnist, seeds=2, epochs=1, verbose=0,
+                  cells=TWO_CELLS[:1])
+    _table_grid.run_mlp_grid(tmp_path / "serial", **kwargs)
+    summary = _table_grid.run_mlp_grid(tmp_path / "dask", workers=2, **kwargs)
+    assert summary["ran"] == 2 and summary["failed"] == 0
+    serial = json.loads((tmp_path / "serial" / "results.json").read_text())["tasks"]
+    dask = json.loads((tmp_path / "dask" / "results.json").read_text())["tasks"]
+    assert len(serial) == len(dask) == 2
+    for a, b in zip(serial, dask):
+        assert (a["seed"], a["key"]) == (b["seed"], b["key"])
+        assert a["test_error"] == b["test_error"] and a["val_error"] == b["val_error"]
+
+
+def test_convnet_grid_reports_failed_tasks_in_the_table(tiny_mnist, tmp_path, monkeypatch):
+    # the ConvNet checks MNIST's checksums even in quick mode: every task fails on the
+    # tiny data set, the grid goes on, and the table says why
+    summary = _table_grid.run_convnet_grid(
+        tmp_path, quick=True, data_dir=tiny_mnist, seeds=2, epochs=1, verbose=0,
+        cells=["No Reg."],
+    )
+    assert summary["failed"] == 2 and summary["tasks"] == 2
+    table = (tmp_path / "results.md").read_text()
+    assert "— (2 failed) (seed 1.1% [1.0%])" in table
+    assert "Failed tasks (2)" in table and "ChecksumError" in table
+    assert not list((tmp_path / "grid").glob("*.json"))  # nothing saved: a rerun retries
+
+    # with a (fake) MNIST that passes, the rerun trains the two tasks
+    import numnet.data
+
+    def load_mnist(root=None, *, flatten=True, download=False, verify=True):
+        rng = np.random.default_rng(0)
+
+        def make(n):
+            y = rng.integers(0, 10, n)
+            x = rng.random((n, 1, 28, 28), dtype=np.float32) * 0.2
+            for i, c in enumerate(y):
+                x[i, 0, 4 + 2 * c : 6 + 2 * c, 4:24] = 1.0
+            return (x.reshape(n, -1) if flatten else x), y.astype(np.int64)
+
+        return (*make(600), *make(200))
+
+    monkeypatch.setattr(numnet.data, "load_mnist", load_mnist)
+    _table_grid._mnist.cache_clear()
+    summary = _table_grid.run_convnet_grid(
+        tmp_path, quick=True, data_dir=tiny_mnist, seeds=2, epochs=1, verbose=0,
+        cells=["No Reg."],
+    )
+    _table_grid._mnist.cache_clear()
+    assert summary["failed"] == 0 and summary["ran"] == 2
+    table = (tmp_path / "results.md").read_text()
+    assert convnet.ARCH in table and " ± " in table and "Failed" not in table
+    assert not list((tmp_path / "grid").glob("*.ckpt"))  # removed once a task is done
