@@ -208,8 +208,8 @@ def read_safetensors(path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         (n,) = struct.unpack("<Q", head)
         if n > min(size - 8, _MAX_HEADER):
             raise fail(
-                f"header length {n} exceeds the file size {size}: truncated or not a "
-                "safetensors file"
+                f"not a safetensors model file, or a truncated one (its first 8 bytes give "
+                f"a header length of {n}, more than the file's {size} bytes)"
             )
         raw = fh.read(n)
         try:
@@ -301,7 +301,22 @@ def save(model: Module, path, *, metadata: dict | None = None) -> Path:
     -----
     A shared (tied) parameter is stored once, under its first name; its other names
     go to the ``aliases`` metadata (see the module docstring).
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a :class:`~numnet.nn.Module` (a state dict goes to
+        :func:`save_state_dict`).
     """
+    if not isinstance(model, Module):
+        hint = (
+            "; to save a state dict (weights only), use numnet.io.save_state_dict(state, path)"
+            if isinstance(model, dict)
+            else ""
+        )
+        raise TypeError(
+            f"numnet.save expects a numnet.nn.Module, got {type(model).__name__}{hint}"
+        )
     config = to_config(model)
     meta = {
         "format": FORMAT,

@@ -322,3 +322,17 @@ def test_shared_layer_round_trip_and_corrupt_aliases(tmp_path):
     io.write_safetensors(tmp_path / "bad2.safetensors", tensors, meta)
     with pytest.raises(io.ModelFileError, match="aliases"):
         io.load_state_dict(tmp_path / "bad2.safetensors")
+
+
+def test_save_refuses_a_state_dict_with_a_pointer_to_save_state_dict(tmp_path):
+    m = model()
+    with pytest.raises(TypeError, match="save_state_dict"):
+        io.save(m.state_dict(), tmp_path / "sd.safetensors")
+    assert not (tmp_path / "sd.safetensors").exists()
+
+
+def test_a_text_file_is_called_not_a_model_file(tmp_path):
+    path = tmp_path / "history.csv"
+    path.write_text("epoch,loss,accuracy\n1,0.5,0.9\n" * 10)
+    with pytest.raises(io.ModelFileError, match="not a safetensors model file"):
+        io.load(path)

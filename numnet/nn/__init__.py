@@ -59,14 +59,14 @@ __all__ = [
     "init",
 ]
 
-# -- convolution, pooling, residual blocks (issue 5) -------------------------------------
+# -- convolution, pooling, residual blocks -----------------------------------------------
 from numnet.nn.conv import Conv1d, Conv2d  # noqa: E402
 from numnet.nn.pooling import AvgPool2d, MaxPool2d  # noqa: E402
 from numnet.nn.residual import Residual  # noqa: E402
 
 __all__ += ["AvgPool2d", "Conv1d", "Conv2d", "MaxPool2d", "Residual"]
 
-# -- torch.nn.utils: gradient clipping (issue 13) -----------------------------------------
-from numnet.nn import utils  # noqa: E402
+# -- torch.nn.utils: gradient clipping; the architecture configs io.save writes ------------
+from numnet.nn import config, utils  # noqa: E402
 
-__all__ += ["utils"]
+__all__ += ["config", "utils"]
