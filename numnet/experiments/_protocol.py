@@ -18,10 +18,12 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
 __all__ = [
+    "cell_names",
     "cell_path",
     "load_cached_cell",
     "mnist_splits",
@@ -131,6 +133,37 @@ def table_cell(row: dict | None, seed: tuple) -> str:
     """``"ours% [best%] (seed s% [b%])"``, or ``"—"`` for ours when the cell was not run."""
     ours = f"{row['test_error']:.2f}% [{row['best_test_error']:.2f}%]" if row else "—"
     return f"{ours} (seed {seed[0]}% [{seed[1]}%])"
+
+
+def cell_names(module: ModuleType) -> dict[str, object]:
+    """A table experiment's cells by their command-line names (``numnet reproduce NAME
+    --cells``), each mapped to the key that the module's ``run(cells=...)`` takes.
+
+    A regularization (``module.REGS``: name, λ, dropout p) is ``none``, ``l2`` or
+    ``dropout``. A table of several architectures (``module.ARCHS``: name, activation,
+    hidden widths) names its cells ``ARCH/REG``, ARCH being the activation and the
+    hidden widths, e.g. ``relu-512x3/l2`` (three hidden layers of 512, L2), keyed by
+    ``(architecture name, regularization name)``; a single-row table (the ConvNet's)
+    names them by the regularization alone, keyed by its name.
+    """
+    regs = {}
+    for reg, l2, dropout in module.REGS:
+        regs["dropout" if dropout > 0 else "l2" if l2 > 0 else "none"] = reg
+    if len(regs) != len(module.REGS):
+        raise ValueError(f"{module.__name__}: two regularizations share a cell name")
+    archs = getattr(module, "ARCHS", None)
+    if archs is None:
+        return regs
+    names = {}
+    for arch, activation, hidden in archs:
+        widths = (
+            f"{hidden[0]}x{len(hidden)}" if len(set(hidden)) == 1 else "-".join(map(str, hidden))
+        )
+        for short, reg in regs.items():
+            names[f"{activation}-{widths}/{short}"] = (arch, reg)
+    if len(names) != len(archs) * len(regs):
+        raise ValueError(f"{module.__name__}: two architectures share a cell name")
+    return names
 
 
 def cell_path(out: Path, *names: str) -> Path:

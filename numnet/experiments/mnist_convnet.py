@@ -152,20 +152,21 @@ def run(
     verbose: int = 2,
 ) -> dict:
     """Run the row (or the listed ``cells``, by regularization name) and write
-    results.md/.csv/.json and learning_curves.png."""
+    results.md/.csv/.json and learning_curves.png, holding every cell finished in
+    ``out_dir`` (by this run or an earlier one with the same mode and epochs)."""
     out = Path(out_dir)
     (out / "cells").mkdir(parents=True, exist_ok=True)
     epochs = epochs or (2 if quick else EPOCHS)
     data = _data(data_dir, quick, seed)
     rows, histories = [], {}
     for reg, l2, p in REGS:
-        if cells is not None and reg not in cells:
-            continue
         done = _protocol.cell_path(out, reg)
         cached = _protocol.load_cached_cell(done, {"epochs": epochs}, quick)
-        if cached is not None:
+        if cached is not None:  # finished earlier: in the table, selected or not
             rows.append(cached[0])
             histories[reg] = cached[1]
+            continue
+        if cells is not None and reg not in cells:
             continue
         if verbose:
             print(f"== {ARCH}, {reg}", flush=True)

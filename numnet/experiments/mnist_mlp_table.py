@@ -140,7 +140,10 @@ def run(
     cells: list[tuple[str, str]] | None = None,
     verbose: int = 2,
 ) -> dict:
-    """Run the table (or the listed ``cells``) and write results.md/.csv/.json and a PNG."""
+    """Run the table (or the listed ``cells``) and write results.md/.csv/.json and a PNG.
+
+    The written table holds every cell finished in ``out_dir`` (by this run or an
+    earlier one with the same mode and recipe), so it can be filled a cell at a time."""
     out = Path(out_dir)
     (out / "cells").mkdir(parents=True, exist_ok=True)
     data = _data(data_dir, quick, seed)
@@ -150,15 +153,15 @@ def run(
     for (arch, act, hidden), (reg, l2, p) in order:
         if quick:
             hidden = tuple(min(h, 256) for h in hidden)
-        if cells is not None and (arch, reg) not in cells:
-            continue
         done = _protocol.cell_path(out, arch, reg)
         plan = recipe(p, quick, epochs, act)
         # a cell run with another recipe is run again (rows saved without one used LR)
         cached = _protocol.load_cached_cell(done, plan, quick, assumed={"lr": LR})
-        if cached is not None:
+        if cached is not None:  # finished earlier: in the table, selected or not
             rows.append(cached[0])
             histories[(arch, reg)] = cached[1]
+            continue
+        if cells is not None and (arch, reg) not in cells:
             continue
         if verbose:
             print(f"== {arch}, {reg}", flush=True)
