@@ -920,6 +920,28 @@ def _cells_help() -> str:
     )
 
 
+# the table-shaped experiments that run as grids: --seeds K, --workers N, --scheduler ADDRESS
+GRID_EXPERIMENTS = ("mnist-mlp-table", "mnist-convnet")
+
+
+def _grid_options(args) -> dict:
+    """--seeds/--workers/--scheduler as run() keywords ({} without them: today's run)."""
+    options = {}
+    if args.seeds is not None:
+        options["seeds"] = args.seeds
+    if args.workers is not None:
+        options["workers"] = args.workers
+    if args.scheduler is not None:
+        options["scheduler"] = args.scheduler
+    if options and args.name not in GRID_EXPERIMENTS:
+        given = ", ".join(f"--{k}" for k in options)
+        raise UsageError(
+            f"argument {given}: {args.name} is not a grid; these are: "
+            + ", ".join(GRID_EXPERIMENTS) + " (docs/grids.md)"
+        )
+    return options
+
+
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "not measured"
@@ -981,6 +1003,7 @@ def cmd_reproduce(args, argv) -> int:
             "(numnet reproduce --list)"
         ) from None
     cells = None if args.cells is None else _selected_cells(args.name, args.cells)
+    grid_options = _grid_options(args)
     out = Path(args.out or f"runs/{args.name}")
     from numnet.data import DownloadError, IDXFormatError
 
@@ -989,9 +1012,14 @@ def cmd_reproduce(args, argv) -> int:
 
     try:
         options = {} if cells is None else {"cells": cells}
+        options.update(grid_options)
         summary = module.run(out, quick=args.quick, data_dir=data_dir, seed=args.seed, **options)
     except (FileNotFoundError, IDXFormatError, DownloadError) as exc:
         raise _data_error("mnist", args.data_dir, exc) from None
+    except ImportError as exc:
+        if not grid_options or "numnet[distributed]" not in str(exc):
+            raise
+        raise UsageError(f"{exc}") from None
     except ModelFileError as exc:  # a damaged checkpoint of an earlier, interrupted run
         raise UsageError(
             f"{' '.join(str(exc).split())}; delete it to start the experiment afresh, or "
@@ -1394,6 +1422,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=nonnegative_int, default=0, metavar="N", help="random seed (default: 0)"
     )
     rp.add_argument("--cells", default=None, metavar="CELL[,CELL...]", help=_cells_help())
+    rp.add_argument(
+        "--seeds",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help="run each cell of a table for K seeds (--seed, ..., --seed + K - 1) and report "
+        "mean ± std and the best seed per cell; finished tasks are kept in --out/grid/ "
+        "(tables only: " + ", ".join(GRID_EXPERIMENTS) + "; docs/grids.md)",
+    )
+    where = rp.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="run the table's tasks on a local Dask cluster of N processes, each with "
+        "cores/N BLAS threads (needs numnet[distributed]; default: serial)",
+    )
+    where.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the table's tasks on an existing Dask cluster, e.g. tcp://host:8786 "
+        "(needs numnet[distributed])",
+    )
     rp.set_defaults(func=cmd_reproduce)
     return p
 

@@ -1,5 +1,6 @@
 """The MNIST tables as grids (numnet.experiments._table_grid) on a tiny IDX data set."""
 
+import importlib.util
 import json
 
 import numpy as np
@@ -118,3 +119,35 @@ def test_convnet_grid_reports_failed_tasks_in_the_table(tiny_mnist, tmp_path, mo
     table = (tmp_path / "results.md").read_text()
     assert convnet.ARCH in table and " ± " in table and "Failed" not in table
     assert not list((tmp_path / "grid").glob("*.ckpt"))  # removed once a task is done
+
+
+# -- numnet reproduce NAME --seeds K --workers N ---------------------------------------
+
+
+def test_cli_reproduce_seeds_and_workers(tiny_mnist, tmp_path, capsys):
+    from numnet.cli import main
+
+    out = tmp_path / "table"
+    argv = ["reproduce", "mnist-mlp-table", "--quick", "--data-dir", str(tiny_mnist),
+            "--out", str(out), "--cells", "relu-512x3/none", "--seeds", "2"]
+    assert main(argv) == 0
+    assert "2 seeds per cell (0, 1)" in (out / "results.md").read_text()
+    assert len(list((out / "grid").glob("*.json"))) == 2
+    summary = json.loads((out / "results.json").read_text())
+    if importlib.util.find_spec("distributed") is not None:
+        # the same grid on workers: every task already done, nothing runs
+        assert main([*argv, "--workers", "2"]) == 0
+        printed = capsys.readouterr().out
+        assert '"ran": 0' in printed and '"skipped": 2' in printed
+        assert json.loads((out / "results.json").read_text())["tasks"] == summary["tasks"]
+
+
+def test_cli_reproduce_grid_options_refused(capsys):
+    from numnet.cli import main
+
+    assert main(["reproduce", "xor-features", "--seeds", "2"]) == 2
+    assert "not a grid" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["reproduce", "mnist-convnet", "--workers", "2", "--scheduler", "tcp://x:1"])
+    with pytest.raises(SystemExit):
+        main(["reproduce", "mnist-convnet", "--seeds", "0"])

@@ -150,10 +150,21 @@ def run(
     epochs: int | None = None,
     cells: list[str] | None = None,
     verbose: int = 2,
+    seeds: int = 1,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> dict:
     """Run the row (or the listed ``cells``, by regularization name) and write
     results.md/.csv/.json and learning_curves.png, holding every cell finished in
     ``out_dir`` (by this run or an earlier one with the same mode and epochs)."""
+    if seeds != 1 or workers is not None or scheduler is not None:
+        # several seeds per cell, or Dask: the grid (numnet.experiments.grid)
+        from numnet.experiments import _table_grid
+
+        return _table_grid.run_convnet_grid(
+            out_dir, quick=quick, data_dir=data_dir, seed=seed, seeds=seeds, epochs=epochs,
+            cells=cells, workers=workers, scheduler=scheduler, verbose=verbose,
+        )
     out = Path(out_dir)
     (out / "cells").mkdir(parents=True, exist_ok=True)
     epochs = epochs or (2 if quick else EPOCHS)

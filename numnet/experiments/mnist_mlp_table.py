@@ -139,11 +139,22 @@ def run(
     epochs: int | None = None,
     cells: list[tuple[str, str]] | None = None,
     verbose: int = 2,
+    seeds: int = 1,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> dict:
     """Run the table (or the listed ``cells``) and write results.md/.csv/.json and a PNG.
 
     The written table holds every cell finished in ``out_dir`` (by this run or an
     earlier one with the same mode and recipe), so it can be filled a cell at a time."""
+    if seeds != 1 or workers is not None or scheduler is not None:
+        # several seeds per cell, or Dask: the grid (numnet.experiments.grid)
+        from numnet.experiments import _table_grid
+
+        return _table_grid.run_mlp_grid(
+            out_dir, quick=quick, data_dir=data_dir, seed=seed, seeds=seeds, epochs=epochs,
+            cells=cells, workers=workers, scheduler=scheduler, verbose=verbose,
+        )
     out = Path(out_dir)
     (out / "cells").mkdir(parents=True, exist_ok=True)
     data = _data(data_dir, quick, seed)
