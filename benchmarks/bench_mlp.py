@@ -501,6 +501,8 @@ def main(argv=None) -> int:
           f"float32, SGD lr {LR} momentum {MOMENTUM}; {args.rounds} interleaved rounds; "
           f"{args.threads} thread(s); {args.clock} clock")
 
+    if args.quick and not args.systems:  # a smoke run: the main systems only
+        systems = {k: v for k, v in systems.items() if k not in ("numnet-ref", "numpy-step")}
     if args.systems:
         systems = {k: SYSTEMS[k] for k in args.systems.split(",")}
         have_torch = "torch" in systems
