@@ -1429,7 +1429,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="run each cell of a table for K seeds (--seed, ..., --seed + K - 1) and report "
         "mean ± std and the best seed per cell; finished tasks are kept in --out/grid/ "
-        "(tables only: " + ", ".join(GRID_EXPERIMENTS) + "; docs/grids.md)",
+        "(tables only: " + ", ".join(GRID_EXPERIMENTS) + "; docs/grids.md; default: one "
+        "seed, today's run)",
     )
     where = rp.add_mutually_exclusive_group()
     where.add_argument(
@@ -1445,7 +1446,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="ADDRESS",
         help="run the table's tasks on an existing Dask cluster, e.g. tcp://host:8786 "
-        "(needs numnet[distributed])",
+        "(needs numnet[distributed]; default: serial)",
     )
     rp.set_defaults(func=cmd_reproduce)
     return p
