@@ -381,7 +381,10 @@ class _BatchLog:
             def on_batch_end(self, loop, batch, logs):
                 seen = min((batch + 1) * log.bs, log.n)
                 loss_sum = logs["loss"] * seen
-                correct = logs.get("accuracy", float("nan")) * seen
+                # (a mean of whole counts: round away the float residue, so a batch
+                # without mistakes has an error of exactly 0, not 1e-12)
+                acc = logs.get("accuracy", float("nan"))
+                correct = round(acc * seen) if acc == acc else float("nan")
                 prev_loss, prev_correct, prev_seen = self.sums
                 k = seen - prev_seen
                 if k > 0:
@@ -437,7 +440,7 @@ def _plot_run(history, batches: _BatchLog, test_error: float | None, path: Path,
             ax.axhline(100 * test_error, color="tab:green", ls=":", label="test (kept model)")
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss" if key == "loss" else "error (%)")
-        ax.set_yscale("log")
+        ax.set_yscale("log", nonpositive="mask")  # batches without mistakes: not drawn
         ax.set_title("cross-entropy loss" if key == "loss" else "classification error")
         ax.legend(fontsize=8)
     fig.suptitle(title, fontsize=9)
@@ -821,11 +824,12 @@ def cmd_evaluate(args, argv) -> int:
             f"the model in {args.model} does not fit --data {name} "
             f"(inputs {tuple(Xt.shape[1:])}): {' '.join(str(exc).split())}"
         ) from None
-    print(
-        json.dumps(
-            {"test_loss": res["loss"], "test_error": 1 - res["accuracy"], "samples": len(Xt)}
-        )
-    )
+    error = 1 - res["accuracy"]
+    if args.json:
+        print(json.dumps({"test_loss": res["loss"], "test_error": error, "samples": len(Xt)}))
+    else:
+        print(f"test error {100 * error:.2f}%  test loss {res['loss']:.4f}  "
+              f"({_fmt(len(Xt))} test samples of {name})")  # fmt: skip
     return 0
 
 
@@ -1279,7 +1283,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=decay_factor,
         default=0.0,
         metavar="FACTOR",
-        help="multiply the learning rate by FACTOR in (0, 1] after every epoch (default: 0, off)",
+        help="multiply the learning rate by FACTOR in (0, 1] after every epoch; 0 turns it "
+        "off (default: 0)",
     )
     o.add_argument(
         "--momentum",
@@ -1356,8 +1361,8 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser(
         "evaluate",
         help="test error of a saved model (loads only the test split)",
-        description="Print the test loss and error of a model saved by numnet train, as "
-        "JSON.\n\n" + DATA_HELP,
+        description="Print the test error and loss of a model saved by numnet train (or, "
+        "with --json, a JSON object).\n\n" + DATA_HELP,
         formatter_class=_Formatter,
     )
     e.add_argument("model", metavar="MODEL_FILE", help="a model.safetensors written by numnet")
@@ -1380,6 +1385,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="seed of a toy test set (default: the training run's seed)",
+    )
+    e.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"test_loss", "test_error", "samples"} as JSON, for scripts (default: '
+        "one readable line)",
     )
     e.set_defaults(func=cmd_evaluate)
 

@@ -82,12 +82,17 @@ def test_train_evaluate_info(tiny_mnist, tmp_path, capsys):
                 "idx",
                 "--data-dir",
                 str(tiny_mnist),
+                "--json",
             ]
         )
         == 0
     )
     res = json.loads(capsys.readouterr().out)
     assert res["samples"] == 100 and res["test_error"] == pytest.approx(summary["test_error"])
+    assert main(["evaluate", str(out / "model.safetensors"), "--data", "idx",
+                 "--data-dir", str(tiny_mnist)]) == 0  # fmt: skip
+    line = capsys.readouterr().out
+    assert line.startswith(f"test error {100 * summary['test_error']:.2f}%") and "100 test" in line
 
     assert main(["info", str(out / "model.safetensors")]) == 0
     info = capsys.readouterr().out

@@ -62,7 +62,9 @@ def test_convnet_on_idx_files_then_evaluate_reads_only_the_test_split(tiny_idx, 
     test_only.mkdir()
     for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
         shutil.copy(tiny_idx / name, test_only / name)
-    assert main(["evaluate", str(out / "model.safetensors"), "--data-dir", str(test_only)]) == 0
+    assert main(
+        ["evaluate", str(out / "model.safetensors"), "--data-dir", str(test_only), "--json"]
+    ) == 0
     res = json.loads(capsys.readouterr().out)
     assert res["samples"] == 60
     assert res["test_error"] == pytest.approx(summary["test_error"])
@@ -168,3 +170,18 @@ def test_reproduce_unknown_experiment_is_a_usage_error(capsys):
     assert main(["reproduce", "no-such-thing"]) == 2
     err = capsys.readouterr().err
     assert "unknown experiment 'no-such-thing'" in err and "mnist-convnet" in err
+
+
+def test_per_batch_error_of_a_batch_without_mistakes_is_exactly_zero():
+    """The learning-curve figure's per-batch error comes from running means of whole
+    counts: float residue (15/22 · 22 = 14.999999999999998) must not become an error of
+    1e-12, which a log axis then stretches down to."""
+    from numnet.cli import _BatchLog
+
+    log = _BatchLog(n_samples=44, batch_size=22)
+    rec = log.callback
+    rec.on_epoch_begin(None, 1)
+    rec.on_batch_end(None, 0, {"loss": 0.5, "accuracy": 15 / 22})  # 7 mistakes of 22
+    rec.on_batch_end(None, 1, {"loss": 0.25, "accuracy": 37 / 44})  # then 22 of 22 right
+    assert log.error[0] == pytest.approx(100 * 7 / 22)
+    assert log.error[1] == 0.0
