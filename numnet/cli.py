@@ -185,6 +185,11 @@ def _data_error(name: str, data_dir, exc: BaseException) -> UsageError:
             "folder that holds them"
         )
     text = " ".join(str(exc).split())
+    # the library's advice names Python keywords; the CLI's names options
+    text = text.replace(
+        "delete it (download=True fetches it again) or pass verify=False.",
+        "replace it with a good copy.",
+    )
     for python, cli in (("download=True", "--data-dir"), ("root=", "--data-dir ")):
         text = text.replace(python, cli)
     return UsageError(

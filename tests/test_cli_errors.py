@@ -199,6 +199,15 @@ def test_damaged_idx_file_is_one_line(work, tiny_idx):
     assert snapshot(work) == before
 
 
+def test_files_that_fail_mnists_checksums_get_cli_advice(work, tiny_idx):
+    # valid IDX files under MNIST's names, but not MNIST: the checksum check refuses them
+    before = snapshot(work)
+    res = numnet(work, "train", "--data", "mnist", "--data-dir", str(tiny_idx), "--out", "run")
+    assert_clean_error(res, 2, "checksum mismatch", "--data-dir")
+    assert "verify=False" not in res.stderr and "download=True" not in res.stderr
+    assert snapshot(work) == before
+
+
 def test_out_holding_an_earlier_run_needs_force_or_resume(work):
     args = ["train", "--data", "xor", "--hidden", "8", "--epochs", "2", "--out", "run"]
     first = numnet(work, *args)
