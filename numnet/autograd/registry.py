@@ -136,6 +136,9 @@ def primitive(
     def decorate(fn: Callable[..., Any]):
         if name in PRIMITIVES:
             raise RuntimeError(f"primitive {name!r} is registered twice")
+        if view and (saves != () or saves_output):
+            # its output shares input 0's counter: a saved version would have to follow it
+            raise ValueError(f"primitive {name!r}: a view op must save nothing (saves=())")
         prim = Primitive(
             name, family, fn, differentiable, None if saves is None else tuple(saves),
             saves_output, view, int_rule, None if promote is None else tuple(promote),
@@ -270,14 +273,14 @@ def apply(prim: Primitive, inputs: tuple, kwargs: dict):
         ):
             inputs = tuple(_promote(x, target, i in part) for i, x in enumerate(inputs))
     arrays = [x._data for x in inputs]
+    if not prim.differentiable:
+        return _Tensor._wrap(prim.forward(*arrays, **kwargs))
     record = False
-    if prim.differentiable and is_grad_enabled():
+    if is_grad_enabled():
         for x in inputs:
             if x.requires_grad:
                 record = True
                 break
-    if not prim.differentiable:
-        return _Tensor._wrap(prim.forward(*arrays, **kwargs))
     out, vjp = prim.forward(*arrays, **kwargs)
     if dtype is None and getattr(out, "dtype", None) == np.float64:
         out = np.asarray(out, dtype=DEFAULT_FLOAT)  # safety net: a forward computing in float64
@@ -294,8 +297,6 @@ def apply(prim: Primitive, inputs: tuple, kwargs: dict):
             t._saved = (t._saved or []) + [(-1, 0)]
     if prim.view and out.base is not None and np.may_share_memory(out, arrays[0]):
         t._vc = inputs[0]._vc  # a view: writes through either are writes to both
-        if prim.saves_output and t._saved:  # (no view op saves its output today)
-            t._saved = [(i, t._vc[0] if i == -1 else v) for i, v in t._saved]
     return t
 
 

@@ -820,54 +820,8 @@ class MLPRegressor(RegressorMixin, _BaseNet):
 
     _is_classifier = False
 
-    def __init__(
-        self,
-        hidden_layer_sizes=(100,),
-        activation: str = "relu",
-        *,
-        dropout: float = 0.0,
-        alpha: float = 1e-4,
-        solver: str = "adam",
-        learning_rate_init: float = 1e-3,
-        momentum: float = 0.9,
-        nesterovs_momentum: bool = True,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-8,
-        batch_size="auto",
-        max_iter: int = 200,
-        shuffle: bool = True,
-        tol: float = 1e-4,
-        early_stopping: bool = False,
-        validation_fraction: float = 0.1,
-        n_iter_no_change: int = 10,
-        random_state=None,
-        warm_start: bool = False,
-        verbose=False,
-        dtype: str = "float32",
-    ) -> None:
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.dropout = dropout
-        self.alpha = alpha
-        self.solver = solver
-        self.learning_rate_init = learning_rate_init
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.tol = tol
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.dtype = dtype
+    # the same parameters, defaults and stored attributes as the classifier's
+    __init__ = MLPClassifier.__init__
 
     def _targets(self, y, *, first: bool, classes=None):
         y = np.asarray(y)
