@@ -21,8 +21,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from numnet.data import write_idx
-
 TIMEOUT = 120
 
 
@@ -69,18 +67,9 @@ def work(tmp_path):
 
 
 @pytest.fixture
-def tiny_idx(tmp_path):
+def tiny_idx(tmp_path, row_block_digits):
     """120 training and 40 test 28x28 'digits' in IDX files (class k lights row block k)."""
-    rng = np.random.default_rng(0)
-    root = tmp_path / "idx"
-    for prefix, n in (("train", 120), ("t10k", 40)):
-        y = rng.integers(0, 10, n).astype(np.uint8)
-        X = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
-        for i, k in enumerate(y):
-            X[i, 2 * k : 2 * k + 3, :] = 255
-        write_idx(root / f"{prefix}-images-idx3-ubyte.gz", X)
-        write_idx(root / f"{prefix}-labels-idx1-ubyte.gz", y)
-    return root
+    return row_block_digits(tmp_path / "idx", 120, 40)
 
 
 TOY = ["train", "--data", "xor", "--epochs", "1", "--out", "run"]

@@ -11,23 +11,13 @@ import numpy as np
 import pytest
 
 from numnet.cli import build_parser, main
-from numnet.data import write_idx
 
 
 @pytest.fixture
-def tiny_idx(tmp_path, monkeypatch):
+def tiny_idx(tmp_path, monkeypatch, row_block_digits):
     """160 training and 60 test 28x28 'digits' (class k lights up row block k)."""
     monkeypatch.setenv("NUMNET_DATA", str(tmp_path / "no-data"))
-    rng = np.random.default_rng(0)
-    root = tmp_path / "idx"
-    for prefix, n in (("train", 160), ("t10k", 60)):
-        y = rng.integers(0, 10, n).astype(np.uint8)
-        X = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
-        for i, k in enumerate(y):
-            X[i, 2 * k : 2 * k + 3, :] = 255
-        write_idx(root / f"{prefix}-images-idx3-ubyte.gz", X)
-        write_idx(root / f"{prefix}-labels-idx1-ubyte.gz", y)
-    return root
+    return row_block_digits(tmp_path / "idx", 160, 60)
 
 
 OUTPUTS = (

@@ -6,7 +6,6 @@ import json
 import numpy as np
 import pytest
 
-from numnet.data import write_idx
 from numnet.experiments import _table_grid
 from numnet.experiments import mnist_convnet as convnet
 from numnet.experiments import mnist_mlp_table as mlp
@@ -15,18 +14,9 @@ pytest.importorskip("matplotlib")
 
 
 @pytest.fixture
-def tiny_mnist(tmp_path):
+def tiny_mnist(tmp_path, row_block_digits):
     """300 training and 100 test 28x28 'digits': class k lights up row block k."""
-    rng = np.random.default_rng(0)
-    root = tmp_path / "mnist"
-    for prefix, n in (("train", 300), ("t10k", 100)):
-        y = rng.integers(0, 10, n).astype(np.uint8)
-        X = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
-        for i, k in enumerate(y):
-            X[i, 2 * k : 2 * k + 3, :] = 255
-        write_idx(root / f"{prefix}-images-idx3-ubyte.gz", X)
-        write_idx(root / f"{prefix}-labels-idx1-ubyte.gz", y)
-    return root
+    return row_block_digits(tmp_path / "mnist", 300, 100)
 
 
 TWO_CELLS = [("MLP (ReLU) 512-512-512", "No Reg."), ("MLP (ReLU) 512-512-512", "L2 (λ=1e-5)")]
