@@ -77,7 +77,7 @@ def as_generator(generator, *, name: str = "generator") -> np.random.Generator:
     if isinstance(generator, np.random.SeedSequence):
         return np.random.default_rng(generator)
     raise TypeError(
-        f"{name} must be an int seed, a numpy.random.Generator, a SeedSequence or None, "
+        f"{name}: expected an int seed, a numpy.random.Generator, a SeedSequence or None, "
         f"got {type(generator).__name__}"
     )
 
