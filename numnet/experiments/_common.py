@@ -1,14 +1,58 @@
-"""Helpers shared by the experiments: MNIST or synthetic digits, subsampling, JSON output."""
+"""Helpers shared by the experiments: MNIST or synthetic digits, subsampling, the
+training recipe, JSON output and figure panels."""
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Digits", "load_digits_data", "subsample", "synthetic_digits", "write_json"]
+__all__ = [
+    "Digits",
+    "Recipe",
+    "load_digits_data",
+    "load_images",
+    "output_dir",
+    "subsample",
+    "synthetic_digits",
+    "write_json",
+]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How an experiment trains: the keywords of :func:`numnet.train.fit` it fixes.
+
+    ``Recipe(epochs, batch_size, seed).fit(model, loss_fn, optimizer, data, **options)``
+    is ``numnet.train.fit(model, loss_fn, optimizer, data, epochs=epochs,
+    batch_size=batch_size, generator=seed, verbose=verbose, **options)``; ``options``
+    are fit's other keywords (``validation``, ``callbacks``, ``shuffle``, ``checkpoint``).
+    ``seed`` (int, or None for numnet's default generator) draws the shuffles.
+    """
+
+    epochs: int
+    batch_size: int | None
+    seed: int | None = None
+    verbose: int = 0
+
+    def fit(self, model, loss_fn, optimizer, data, **options):
+        """Train ``model`` with this recipe; returns the :class:`~numnet.train.History`."""
+        from numnet import train
+
+        return train.fit(
+            model, loss_fn, optimizer, data, epochs=self.epochs, batch_size=self.batch_size,
+            generator=self.seed, verbose=self.verbose, **options,
+        )
+
+
+def output_dir(out_dir) -> Path:
+    """``out_dir`` as a Path, created (with its parents) if needed."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
 
 
 class Digits:
@@ -86,6 +130,52 @@ def synthetic_digits(
     X_train, y_train = sample(n_train)
     X_test, y_test = sample(n_test)
     return Digits(X_train, y_train, X_test, y_test, source="synthetic")
+
+
+def load_images(
+    data_dir,
+    *,
+    quick: bool,
+    seed: int,
+    n_train: int | None,
+    n_test: int | None,
+    quick_sizes: tuple[int, int] = (600, 200),
+):
+    """``(X, y, X_test, y_test, source)``: MNIST subsets, or synthetic digits in quick mode.
+
+    Quick mode without ``data_dir`` never touches the file system: it uses
+    :func:`synthetic_digits`. Otherwise MNIST is loaded with
+    :func:`numnet.data.load_mnist` (``data_dir``, ``$NUMNET_DATA``, ``~/.cache``) and
+    ``n_train`` / ``n_test`` images are drawn at random (seeded; ``None``: all).
+    """
+    rng = np.random.default_rng(seed)
+    if quick and data_dir is None:
+        d = synthetic_digits(*quick_sizes, seed=seed)
+        return d.X_train, d.y_train, d.X_test, d.y_test, "synthetic digits"
+    from numnet.data import load_mnist
+
+    try:
+        X, y, Xt, yt = load_mnist(data_dir, flatten=True)
+    except (OSError, ValueError) as exc:
+        raise FileNotFoundError(
+            f"MNIST could not be loaded from {data_dir or 'the default data root'} ({exc}); "
+            "pass --data-dir, or --quick for synthetic digits"
+        ) from exc
+    if quick:
+        n_train, n_test = quick_sizes
+    if n_train is not None and n_train < len(X):
+        keep = np.sort(rng.choice(len(X), n_train, replace=False))
+        X, y = X[keep], y[keep]
+    if n_test is not None and n_test < len(Xt):
+        keep = np.sort(rng.choice(len(Xt), n_test, replace=False))
+        Xt, yt = Xt[keep], yt[keep]
+    return X, y, Xt, yt, "mnist"
+
+
+def half_squared_error(X_hat, X) -> float:
+    """``½‖x̂ − x‖²`` per row, averaged over the rows (float64)."""
+    diff = np.asarray(X_hat, np.float64) - X
+    return float(0.5 * np.mean(np.sum(diff * diff, axis=1)))
 
 
 def subsample(X, y, n: int | None, rng: np.random.Generator):

@@ -19,9 +19,12 @@ uses 600 synthetic 28×28 digits and never reads MNIST.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
+
+from numnet.experiments._common import Recipe, load_images, output_dir, write_json
+
+__all__ = ["load_images", "run", "stable_step", "train_linear_ae"]
 
 NAME = "linear-ae-pca"
 DESCRIPTION = "linear autoencoder by SGD vs truncated SVD on MNIST (m = 10, 50): loss and angles"
@@ -31,48 +34,6 @@ BOTTLENECKS = (10, 50)
 EPOCHS = 150
 LR_SCALE = 0.1  # step = LR_SCALE / (λ₁ + tr Σ / B): 0.0178 on MNIST
 BATCH = 100
-
-
-def load_images(
-    data_dir,
-    *,
-    quick: bool,
-    seed: int,
-    n_train: int | None,
-    n_test: int | None,
-    quick_sizes: tuple[int, int] = (600, 200),
-):
-    """``(X, y, X_test, y_test, source)``: MNIST subsets, or synthetic digits in quick mode.
-
-    Quick mode without ``data_dir`` never touches the file system: it uses
-    :func:`numnet.experiments._common.synthetic_digits`. Otherwise MNIST is loaded
-    with :func:`numnet.data.load_mnist` (``data_dir``, ``$NUMNET_DATA``, ``~/.cache``)
-    and ``n_train`` / ``n_test`` images are drawn at random (seeded; ``None``: all).
-    """
-    rng = np.random.default_rng(seed)
-    if quick and data_dir is None:
-        from numnet.experiments._common import synthetic_digits
-
-        d = synthetic_digits(*quick_sizes, seed=seed)
-        return d.X_train, d.y_train, d.X_test, d.y_test, "synthetic digits"
-    from numnet.data import load_mnist
-
-    try:
-        X, y, Xt, yt = load_mnist(data_dir, flatten=True)
-    except (OSError, ValueError) as exc:
-        raise FileNotFoundError(
-            f"MNIST could not be loaded from {data_dir or 'the default data root'} ({exc}); "
-            "pass --data-dir, or --quick for synthetic digits"
-        ) from exc
-    if quick:
-        n_train, n_test = quick_sizes
-    if n_train is not None and n_train < len(X):
-        keep = np.sort(rng.choice(len(X), n_train, replace=False))
-        X, y = X[keep], y[keep]
-    if n_test is not None and n_test < len(Xt):
-        keep = np.sort(rng.choice(len(Xt), n_test, replace=False))
-        Xt, yt = Xt[keep], yt[keep]
-    return X, y, Xt, yt, "mnist"
 
 
 def stable_step(lam1: float, trace: float, batch_size: int) -> float:
@@ -99,96 +60,37 @@ def train_linear_ae(
         lr = stable_step(np.linalg.norm(X64, 2) ** 2 / len(X), np.sum(X64**2) / len(X), batch_size)
     model = LinearAutoencoder(X.shape[1], m, generator=seed)
     opt = optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-    history = train.fit(
-        model,
-        reconstruction_loss,
-        opt,
-        (X, X),
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-        verbose=0,
-        callbacks=[train.LearningRateScheduler(CosineAnnealingLR(opt, epochs))],
+    schedule = train.LearningRateScheduler(CosineAnnealingLR(opt, epochs))
+    history = Recipe(epochs, batch_size, seed).fit(
+        model, reconstruction_loss, opt, (X, X), callbacks=[schedule]
     )
     return model, history
 
 
 def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     """Train the linear autoencoders, compare with the SVD, write results.json and PNGs."""
-    from numnet.autoencoder import PCA, principal_angles, reconstruct, reconstruction_loss_np
-    from numnet.experiments._common import write_json
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out_dir)
     X, _, Xt, _, source = load_images(
         data_dir, quick=quick, seed=seed, n_train=N_TRAIN, n_test=None, quick_sizes=(400, 100)
     )
-    mean = X.mean(axis=0)
-    Xc, Xtc = (X - mean).astype(np.float32), (Xt - mean).astype(np.float32)
     bottlenecks = (5, 10) if quick and source != "mnist" else BOTTLENECKS
-    epochs = 30 if quick else EPOCHS
-    batch = 20 if quick else BATCH
-    rows, curves, angles, recon = [], {}, {}, {}
-    for m in bottlenecks:
-        t0 = time.perf_counter()
-        pca = PCA(m).fit(Xc)
-        lam = pca.singular_values_**2 / len(Xc)
-        lr = stable_step(lam[0], lam.sum(), batch)
-        model, history = train_linear_ae(Xc, m, epochs=epochs, seed=seed, lr=lr, batch_size=batch)
-        ae_train = reconstruction_loss_np(Xc, reconstruct(model, Xc))
-        ae_test = reconstruction_loss_np(Xtc, reconstruct(model, Xtc))
-        optimum = pca.optimal_loss()
-        theta = np.degrees(principal_angles(model.D, pca.components_.T))
-        rows.append(
-            {
-                "m": m,
-                "svd_train_loss": optimum,
-                "ae_train_loss": ae_train,
-                "excess_percent": 100 * (ae_train / optimum - 1),
-                "within_1_percent": bool(ae_train <= 1.01 * optimum),
-                "largest_angle_deg": float(theta[0]),
-                "median_angle_deg": float(np.median(theta)),
-                "angles_above_1deg": int(np.sum(theta > 1)),
-                "svd_test_loss": reconstruction_loss_np(Xtc, pca.reconstruct(Xtc)),
-                "ae_test_loss": ae_test,
-                "eigenvalue_m": float(lam[m - 1]),
-                "eigenvalue_m_plus_1": float(lam[m]),
-                "relative_eigengap": float((lam[m - 1] - lam[m]) / lam[m - 1]),
-                "epochs": epochs,
-                "learning_rate": lr,
-                "seconds": round(time.perf_counter() - t0, 1),
-            }
-        )
-        curves[m] = (np.asarray(history["loss"]), optimum)
-        angles[m] = theta
-        recon[m] = (pca.reconstruct(Xtc[:10]) + mean, reconstruct(model, Xtc[:10]) + mean)
-        print(
-            f"m={m}: SGD loss {ae_train:.4f} vs SVD {optimum:.4f} "
-            f"(+{rows[-1]['excess_percent']:.3f} %), largest principal angle "
-            f"{theta[0]:.2f}°, median {np.median(theta):.3f}°",
-            flush=True,
-        )
-    results = {
-        "data": source,
-        "n_train": int(len(X)),
-        "n_test": int(len(Xt)),
-        "centered": True,
-        "optimizer": f"SGD(lr={LR_SCALE}/(λ₁ + tr Σ/B), momentum=0.9), "
-        f"cosine annealing, batch {batch}, {epochs} epochs",
-        "rows": rows,
-        "seed_claim": "DCX = X_m is optimal (Eckart–Young); C = U_mᵀ, D = U_m",
-    }
-    write_json(out / "results.json", results)
-    _plot(curves, angles, out / "linear_ae_pca.png", source)
-    from numnet.viz import plot_reconstructions
-
-    sets = {f"m={m}": (Xt[:10],) + recon[m] for m in bottlenecks}
-    plot_reconstructions(
-        sets,
-        out / "reconstructions.png",
-        ncols=10,
-        labels=("test input", "truncated SVD", "linear AE (SGD)"),
+    epochs, batch = (30, 20) if quick else (EPOCHS, BATCH)
+    fits = compute(X, Xt, bottlenecks, epochs=epochs, batch_size=batch, seed=seed)
+    rows = [f["row"] for f in fits.values()]
+    write_json(
+        out / "results.json",
+        {
+            "data": source,
+            "n_train": int(len(X)),
+            "n_test": int(len(Xt)),
+            "centered": True,
+            "optimizer": f"SGD(lr={LR_SCALE}/(λ₁ + tr Σ/B), momentum=0.9), "
+            f"cosine annealing, batch {batch}, {epochs} epochs",
+            "rows": rows,
+            "seed_claim": "DCX = X_m is optimal (Eckart–Young); C = U_mᵀ, D = U_m",
+        },
     )
+    _plot(fits, Xt, out, source)
     return {
         "data": source,
         **{f"m{r['m']}_excess_percent": round(r["excess_percent"], 4) for r in rows},
@@ -197,29 +99,87 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     }
 
 
-def _plot(curves, angles, path, source) -> None:
-    from numnet.viz import new_figure, save_figure
+def compute(X, Xt, bottlenecks, *, epochs: int, batch_size: int, seed: int) -> dict:
+    """One fit per bottleneck ``m`` on the centered images: its row, loss curve,
+    principal angles and ten test reconstructions (SVD, autoencoder), keyed by ``m``."""
+    mean = X.mean(axis=0)
+    Xc, Xtc = (X - mean).astype(np.float32), (Xt - mean).astype(np.float32)
+    fits = {}
+    for m in bottlenecks:
+        fits[m] = _fit_bottleneck(Xc, Xtc, m, epochs=epochs, batch_size=batch_size, seed=seed)
+        fits[m]["recon"] = tuple(r + mean for r in fits[m]["recon"])
+        row, theta = fits[m]["row"], fits[m]["angles"]
+        print(
+            f"m={m}: SGD loss {row['ae_train_loss']:.4f} vs SVD {row['svd_train_loss']:.4f} "
+            f"(+{row['excess_percent']:.3f} %), largest principal angle "
+            f"{theta[0]:.2f}°, median {np.median(theta):.3f}°",
+            flush=True,
+        )
+    return fits
+
+
+def _fit_bottleneck(Xc, Xtc, m: int, *, epochs: int, batch_size: int, seed: int) -> dict:
+    from numnet.autoencoder import PCA, principal_angles, reconstruct, reconstruction_loss_np
+
+    t0 = time.perf_counter()
+    pca = PCA(m).fit(Xc)
+    lam = pca.singular_values_**2 / len(Xc)
+    lr = stable_step(lam[0], lam.sum(), batch_size)
+    model, history = train_linear_ae(
+        Xc, m, epochs=epochs, seed=seed, lr=lr, batch_size=batch_size
+    )
+    ae_train = reconstruction_loss_np(Xc, reconstruct(model, Xc))
+    optimum = pca.optimal_loss()
+    theta = np.degrees(principal_angles(model.D, pca.components_.T))
+    row = {
+        "m": m,
+        "svd_train_loss": optimum,
+        "ae_train_loss": ae_train,
+        "excess_percent": 100 * (ae_train / optimum - 1),
+        "within_1_percent": bool(ae_train <= 1.01 * optimum),
+        "largest_angle_deg": float(theta[0]),
+        "median_angle_deg": float(np.median(theta)),
+        "angles_above_1deg": int(np.sum(theta > 1)),
+        "svd_test_loss": reconstruction_loss_np(Xtc, pca.reconstruct(Xtc)),
+        "ae_test_loss": reconstruction_loss_np(Xtc, reconstruct(model, Xtc)),
+        "eigenvalue_m": float(lam[m - 1]),
+        "eigenvalue_m_plus_1": float(lam[m]),
+        "relative_eigengap": float((lam[m - 1] - lam[m]) / lam[m - 1]),
+        "epochs": epochs,
+        "learning_rate": lr,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    return {
+        "row": row,
+        "curve": (np.asarray(history["loss"]), optimum),
+        "angles": theta,
+        "recon": (pca.reconstruct(Xtc[:10]), reconstruct(model, Xtc[:10])),
+    }
+
+
+def _plot(fits: dict, Xt, out, source) -> None:
+    from numnet.viz import new_figure, plot_reconstructions, save_figure
 
     fig, axes = new_figure(1, 2, size=(11, 3.8))
     ax = axes[0, 0]
-    for m, (loss, optimum) in curves.items():
+    for m, fit in fits.items():
+        loss, optimum = fit["curve"]
         ax.plot(np.arange(1, len(loss) + 1), loss / optimum - 1, label=f"m = {m}")
     ax.axhline(0.01, color="0.5", ls="--", label="1 % above SVD")
-    ax.set(
-        xlabel="epoch",
-        ylabel="(L_SGD − L_SVD) / L_SVD",
-        yscale="log",
-        title=f"training loss vs Eckart–Young optimum ({source})",
-    )
+    ax.set(xlabel="epoch", ylabel="(L_SGD − L_SVD) / L_SVD", yscale="log",
+           title=f"training loss vs Eckart–Young optimum ({source})")
     ax.legend(fontsize=8)
     ax = axes[0, 1]
-    for m, theta in angles.items():
+    for m, fit in fits.items():
+        theta = fit["angles"]
         ax.plot(np.arange(1, len(theta) + 1), np.sort(theta), ".-", label=f"m = {m}")
-    ax.set(
-        xlabel="principal angle index (ascending)",
-        ylabel="angle (degrees)",
-        yscale="log",
-        title="principal angles between span(D) and span(U_m)",
-    )
+    ax.set(xlabel="principal angle index (ascending)", ylabel="angle (degrees)", yscale="log",
+           title="principal angles between span(D) and span(U_m)")
     ax.legend(fontsize=8)
-    save_figure(fig, path)
+    save_figure(fig, out / "linear_ae_pca.png")
+    plot_reconstructions(
+        {f"m={m}": (Xt[:10],) + fit["recon"] for m, fit in fits.items()},
+        out / "reconstructions.png",
+        ncols=10,
+        labels=("test input", "truncated SVD", "linear AE (SGD)"),
+    )

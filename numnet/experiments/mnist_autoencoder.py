@@ -18,9 +18,16 @@ with ``m = 50`` (the optimal *linear* autoencoder, seed 003) is the baseline.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
+
+from numnet.experiments._common import (
+    Recipe,
+    half_squared_error,
+    load_images,
+    output_dir,
+    write_json,
+)
 
 NAME = "mnist-autoencoder"
 DESCRIPTION = "seed 001's 50-node MNIST autoencoder: train/test reconstructions, sub-sampled gap"
@@ -48,7 +55,7 @@ def train_autoencoder(
     :class:`~numnet.autoencoder.MaskingNoise` layer placed in front (a denoising
     autoencoder); returns ``(model, History)``.
     """
-    from numnet import nn, optim, train
+    from numnet import nn, optim
     from numnet.autoencoder import Autoencoder, reconstruction_loss
 
     ae = Autoencoder(
@@ -61,15 +68,11 @@ def train_autoencoder(
     )
     model = ae if noise is None else nn.Sequential(noise, ae)
     opt = optim.Adam(model.parameters(), lr=lr)
-    history = train.fit(
+    history = Recipe(epochs, batch_size, seed).fit(
         model,
         reconstruction_loss,
         opt,
         (X, X),
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-        verbose=0,
         validation=None if validation is None else (validation, validation),
     )
     return model, history
@@ -77,80 +80,110 @@ def train_autoencoder(
 
 def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     """Train on the full and the sub-sampled set; write results.json and PNGs."""
-    from numnet.autoencoder import PCA, reconstruct, reconstruction_losses
-    from numnet.experiments._common import write_json
-    from numnet.experiments.linear_ae_pca import load_images
-    from numnet.viz import plot_filters, plot_reconstructions
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out_dir)
     X, y, Xt, yt, source = load_images(
         data_dir, quick=quick, seed=seed, n_train=N_TRAIN, n_test=None
     )
-    rng = np.random.default_rng(seed + 1)
-    n_small = 60 if quick else N_SMALL
-    small = np.sort(rng.choice(len(X), n_small, replace=False))
-    epochs = 4 if quick else EPOCHS
     hidden = (64,) if quick else HIDDEN
+    runs = compute(X, y, Xt, epochs=4 if quick else EPOCHS, n_small=60 if quick else N_SMALL,
+                   hidden=hidden, seed=seed)
+    pca_loss = _pca_baseline(X, Xt)
+    rows = [r["row"] for r in runs.values()]
+    write_json(
+        out / "results.json",
+        {
+            "data": source,
+            "architecture": f"784-{'-'.join(map(str, hidden))}-"
+            f"{BOTTLENECK}-{'-'.join(map(str, hidden[::-1]))}-784 (ReLU, sigmoid out)",
+            "loss": "1/(2n) sum ||x - y||^2",
+            "rows": rows,
+            "pca_baseline": pca_loss,
+            "seed_claim": "low training error does not guarantee low test error; "
+            "the sub-sampled model reconstructs test digits poorly",
+        },
+    )
+    _plot(runs, Xt, yt, pca_loss["test_loss"], out)
+    return {
+        "data": source,
+        **{f"{r['training_set']}_train_loss": round(r["train_loss"], 3) for r in rows},
+        **{f"{r['training_set']}_test_loss": round(r["test_loss"], 3) for r in rows},
+        "pca50_test_loss": round(pca_loss["test_loss"], 3),
+    }
+
+
+def compute(X, y, Xt, *, epochs: int, n_small: int, hidden, seed: int) -> dict:
+    """The full and the sub-sampled autoencoder: ``{label: {model, history, X, y, row}}``.
+
+    The sub-sampled set (``n_small`` images drawn with seed + 1, batch 20) is trained
+    for the same number of optimizer steps as the full one (batch 100)."""
+    small = np.sort(np.random.default_rng(seed + 1).choice(len(X), n_small, replace=False))
     steps = epochs * -(-len(X) // BATCH)
     small_batch = 20
     small_epochs = max(1, steps // -(-n_small // small_batch))
     val = Xt[: min(500, len(Xt))]
     runs = {}
-    for label, Xtr, ep, bs in (
-        ("full", X, epochs, BATCH),
-        ("sub-sampled", X[small], small_epochs, small_batch),
+    for label, keep, ep, bs in (
+        ("full", slice(None), epochs, BATCH),
+        ("sub-sampled", small, small_epochs, small_batch),
     ):
-        t0 = time.perf_counter()
-        model, history = train_autoencoder(
-            Xtr, epochs=ep, batch_size=bs, seed=seed, validation=val, hidden=hidden
+        runs[label] = _train_and_score(
+            label, X[keep], Xt, epochs=ep, batch_size=bs, seed=seed, val=val, hidden=hidden
         )
-        train_loss = float(reconstruction_losses(model, Xtr).mean())
-        test_loss = float(reconstruction_losses(model, Xt).mean())
-        runs[label] = {
-            "model": model,
-            "history": history,
-            "X": Xtr,
-            "row": {
-                "training_set": label,
-                "n_train": int(len(Xtr)),
-                "epochs": ep,
-                "steps": int(ep * -(-len(Xtr) // bs)),
-                "train_loss": train_loss,
-                "test_loss": test_loss,
-                "test_over_train": test_loss / train_loss,
-                "seconds": round(time.perf_counter() - t0, 1),
-            },
-        }
-        print(
-            f"{label}: {len(Xtr)} images, train loss {train_loss:.3f}, test loss "
-            f"{test_loss:.3f} (ratio {test_loss / train_loss:.2f})",
-            flush=True,
-        )
-    pca = PCA(min(BOTTLENECK, len(X) - 1), center=True).fit(X)
-    pca_train = float(0.5 * np.mean(np.sum((pca.reconstruct(X) - X) ** 2, axis=1)))
-    pca_test = float(0.5 * np.mean(np.sum((pca.reconstruct(Xt) - Xt) ** 2, axis=1)))
-    rows = [r["row"] for r in runs.values()]
-    results = {
-        "data": source,
-        "architecture": f"784-{'-'.join(map(str, hidden))}-"
-        f"{BOTTLENECK}-{'-'.join(map(str, hidden[::-1]))}-784 (ReLU, sigmoid out)",
-        "loss": "1/(2n) sum ||x - y||^2",
-        "rows": rows,
-        "pca_baseline": {"m": pca.n_components, "train_loss": pca_train, "test_loss": pca_test},
-        "seed_claim": "low training error does not guarantee low test error; "
-        "the sub-sampled model reconstructs test digits poorly",
-    }
-    write_json(out / "results.json", results)
+        runs[label]["y"] = y[keep]
+    return runs
 
-    def pick(Xs, ys, k=3):  # k examples of each digit, like the seed's rows
-        idx = np.concatenate([np.flatnonzero(ys == d)[:k] for d in range(10)])
-        return Xs[idx] if len(idx) else Xs[: 10 * k]
+
+def _train_and_score(label, Xtr, Xt, *, epochs, batch_size, seed, val, hidden) -> dict:
+    from numnet.autoencoder import reconstruction_losses
+
+    t0 = time.perf_counter()
+    model, history = train_autoencoder(
+        Xtr, epochs=epochs, batch_size=batch_size, seed=seed, validation=val, hidden=hidden
+    )
+    train_loss = float(reconstruction_losses(model, Xtr).mean())
+    test_loss = float(reconstruction_losses(model, Xt).mean())
+    print(
+        f"{label}: {len(Xtr)} images, train loss {train_loss:.3f}, test loss "
+        f"{test_loss:.3f} (ratio {test_loss / train_loss:.2f})",
+        flush=True,
+    )
+    row = {
+        "training_set": label,
+        "n_train": int(len(Xtr)),
+        "epochs": epochs,
+        "steps": int(epochs * -(-len(Xtr) // batch_size)),
+        "train_loss": train_loss,
+        "test_loss": test_loss,
+        "test_over_train": test_loss / train_loss,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    return {"model": model, "history": history, "X": Xtr, "row": row, "n_val": len(val)}
+
+
+def _pca_baseline(X, Xt) -> dict:
+    """The truncated SVD with ``m = 50`` (the optimal linear autoencoder)."""
+    from numnet.autoencoder import PCA
+
+    pca = PCA(min(BOTTLENECK, len(X) - 1), center=True).fit(X)
+    return {
+        "m": pca.n_components,
+        "train_loss": half_squared_error(pca.reconstruct(X), X),
+        "test_loss": half_squared_error(pca.reconstruct(Xt), Xt),
+    }
+
+
+def _pick(Xs, ys, k=3):
+    """``k`` examples of each digit, like the seed's rows."""
+    idx = np.concatenate([np.flatnonzero(ys == d)[:k] for d in range(10)])
+    return Xs[idx] if len(idx) else Xs[: 10 * k]
+
+
+def _plot(runs, Xt, yt, pca_test, out) -> None:
+    from numnet.autoencoder import reconstruct
+    from numnet.viz import plot_filters, plot_reconstructions
 
     for label, r in runs.items():
-        Xtr = r["X"]
-        ytr = y[small] if label != "full" else y
-        a, b = pick(Xtr, ytr), pick(Xt, yt)
+        a, b = _pick(r["X"], r["y"]), _pick(Xt, yt)
         plot_reconstructions(
             {
                 "Train Set": (a, reconstruct(r["model"], a)),
@@ -158,7 +191,7 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
             },
             out / f"reconstructions_{label.replace('-', '_')}.png",
             ncols=10,
-            title=f"50 bottleneck nodes, {label} training set ({len(Xtr)} images)",
+            title=f"50 bottleneck nodes, {label} training set ({len(r['X'])} images)",
         )
     plot_filters(
         runs["full"]["model"].encoder[0].weight.data,
@@ -167,13 +200,7 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
         max_filters=50,
         title="first encoder layer: 50 of the filters",
     )
-    _plot_curves(runs, pca_test, len(val), out / "learning_curves.png")
-    return {
-        "data": source,
-        **{f"{r['training_set']}_train_loss": round(r["train_loss"], 3) for r in rows},
-        **{f"{r['training_set']}_test_loss": round(r["test_loss"], 3) for r in rows},
-        "pca50_test_loss": round(pca_test, 3),
-    }
+    _plot_curves(runs, pca_test, runs["full"]["n_val"], out / "learning_curves.png")
 
 
 def _plot_curves(runs, pca_test, n_val, path) -> None:
@@ -185,11 +212,7 @@ def _plot_curves(runs, pca_test, n_val, path) -> None:
         ax.plot(h["epoch"], h["loss"], label="training (running mean)")
         ax.plot(h["epoch"], h["val_loss"], label=f"{n_val} held-out test images")
         ax.axhline(pca_test, color="0.5", ls="--", label="PCA m=50, test")
-        ax.set(
-            xlabel="epoch",
-            ylabel="½‖x − y‖² per image",
-            yscale="log",
-            title=f"{label} training set ({r['row']['n_train']} images)",
-        )
+        ax.set(xlabel="epoch", ylabel="½‖x − y‖² per image", yscale="log",
+               title=f"{label} training set ({r['row']['n_train']} images)")
         ax.legend(fontsize=8)
     save_figure(fig, path)
