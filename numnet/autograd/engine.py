@@ -25,6 +25,7 @@ Gradients of leaves *accumulate* across backward calls, as in PyTorch: call
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from contextlib import ContextDecorator
 from typing import TYPE_CHECKING
 
@@ -96,18 +97,16 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return out.reshape(shape)
 
 
-def _topological_order(root) -> list[Tensor]:
-    """Nodes reachable from ``root`` (a Tensor or a list of them) through recorded ops,
-    every node after its inputs.
+def post_order(roots: list, next_nodes: Callable[[Tensor], list]) -> list:
+    """Every node reachable from ``roots`` through ``next_nodes``, each after the nodes
+    ``next_nodes`` gives for it (iterative depth-first post-order: no recursion limit).
 
-    Iterative depth-first post-order (no recursion limit). A node's leaf inputs are
-    visited after its non-leaf inputs, so that in the reversed order (the order of the
-    backward pass) each leaf comes right after the last operation that uses it: its
-    ``.grad`` is final, and its post-accumulate hooks run, as early as possible.
+    ``next_nodes(node)`` lists the inputs to visit, the one to visit *last* first (it
+    is pushed on the stack first). Shared by the backward pass and
+    :func:`numnet.viz.graph.graph_nodes`.
     """
-    order: list[Tensor] = []
+    order: list = []
     seen: set[int] = set()
-    roots = root if isinstance(root, list) else [root]
     stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
     while stack:
         node, expanded = stack.pop()
@@ -118,14 +117,73 @@ def _topological_order(root) -> list[Tensor]:
             continue
         seen.add(id(node))
         stack.append((node, True))
-        parents = node._parents
-        for parent in parents:  # leaves first on the stack: visited last
-            if parent._vjp is None and parent.requires_grad and id(parent) not in seen:
-                stack.append((parent, False))
-        for parent in parents:
-            if parent._vjp is not None and parent.requires_grad and id(parent) not in seen:
+        for parent in next_nodes(node):
+            if id(parent) not in seen:
                 stack.append((parent, False))
     return order
+
+
+def _differentiable_inputs(node: Tensor) -> list:
+    """The inputs of ``node`` that require grad, leaves first (so visited last)."""
+    leaves = []
+    ops = []
+    for p in node._parents:  # one loop, no comprehensions: this runs once per node
+        if p.requires_grad:
+            if p._vjp is None:
+                leaves.append(p)
+            else:
+                ops.append(p)
+    return leaves + ops
+
+
+def _topological_order(root) -> list[Tensor]:
+    """Nodes reachable from ``root`` (a Tensor or a list of them) through recorded ops,
+    every node after its inputs.
+
+    A node's leaf inputs are visited after its non-leaf inputs, so that in the reversed
+    order (the order of the backward pass) each leaf comes right after the last
+    operation that uses it: its ``.grad`` is final, and its post-accumulate hooks run,
+    as early as possible.
+    """
+    return post_order(root if isinstance(root, list) else [root], _differentiable_inputs)
+
+
+# -- the pieces of the walk: seed, hooks, versions, accumulate ----------------------------
+def _seed(out: Tensor, g, i: int | None = None) -> list:
+    """``[adjoint, owned]`` to start the walk at ``out``: ``g`` as an array of ``out``'s
+    shape and dtype, or ones if ``g`` is None and ``out`` has one element.
+
+    ``i`` is the output's position in :func:`grad` (``None``: :func:`backward`, whose
+    errors PyTorch words differently). Only the ones made here are owned.
+    """
+    if g is None:
+        if out._data.size != 1:
+            if i is None:
+                raise RuntimeError(
+                    f"backward() on a non-scalar tensor of shape {out.shape} needs a "
+                    "gradient argument of the same shape (e.g. loss.sum().backward() or "
+                    "out.backward(numnet.ones_like(out)))"
+                )
+            raise RuntimeError(
+                f"grad(): output {i} has shape {out.shape}: grad can be implicitly "
+                "created only for scalar outputs (pass grad_outputs)"
+            )
+        return [np.ones_like(out._data), True]
+    from numnet.tensor import Tensor
+
+    arr = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=out.dtype)
+    if arr.shape != out.shape:
+        if i is None:
+            raise ValueError(
+                f"backward(): gradient shape {arr.shape} does not match tensor shape {out.shape}"
+            )
+        if arr.size != 1 or out._data.size != 1:
+            raise RuntimeError(
+                f"grad(): grad_outputs[{i}] has shape {arr.shape} but output {i} "
+                f"has shape {out.shape}"
+            )
+        arr = arr.reshape(out.shape)
+    return [arr, False]
 
 
 def _run_grad_hooks(node: Tensor, g: np.ndarray, err: dict) -> np.ndarray:
@@ -158,6 +216,13 @@ def _run_grad_hooks(node: Tensor, g: np.ndarray, err: dict) -> np.ndarray:
     return g
 
 
+def _run_post_accumulate_hooks(node: Tensor, err: dict) -> None:
+    """Run a leaf's ``register_post_accumulate_grad_hook`` hooks (its ``.grad`` is final)."""
+    for hook in list(node._hooks.post.items.values()):
+        with set_grad_enabled(False), np.errstate(**err):
+            hook(node)
+
+
 def _check_saved_versions(node: Tensor) -> None:
     """Raise if a tensor that ``node``'s VJP saved was modified in place since.
 
@@ -180,6 +245,110 @@ def _check_saved_versions(node: Tensor) -> None:
             )
 
 
+def _accumulate_grad(node: Tensor, g: np.ndarray, owned: bool) -> None:
+    """Add ``g`` into ``node.grad`` like PyTorch (a new array: ``.grad`` may be shared)."""
+    if node.grad is None:
+        node.grad = g if owned else g.copy()
+    else:
+        node.grad = np.asarray(node.grad + g)  # (0-d sums are NumPy scalars)
+
+
+def _add_outgrads(adjoints: dict[int, list], node: Tensor, parent_grads, needs, g) -> None:
+    """Add the VJP's results into the accumulators of ``node``'s parents.
+
+    Each result is first summed back to its parent's shape (:func:`unbroadcast`) and
+    cast to its dtype. An accumulator ``[array, owned]`` is updated in place only when
+    the engine owns its array: a fresh result of the VJP (see the contract in
+    :mod:`numnet.autograd.registry`), not the incoming adjoint ``g``, not a view, not
+    returned for two parents. Any other array is copied by the first addition into it.
+    """
+    returned = [id(pg) for pg in parent_grads if pg is not None]
+    for parent, pg, need in zip(node._parents, parent_grads, needs):
+        if pg is None or not need:
+            continue
+        fresh = pg is not g and returned.count(id(pg)) == 1
+        if isinstance(pg, np.ndarray):
+            fresh = fresh and pg.base is None
+        else:  # NumPy returns scalars for 0-d results
+            pg = np.asarray(pg)
+        data = parent._data
+        reduced = unbroadcast(pg, data.shape)
+        if reduced is not pg:
+            pg, fresh = reduced, True
+        if pg.dtype != data.dtype:
+            pg, fresh = pg.astype(data.dtype), True
+        slot = adjoints.get(id(parent))
+        if slot is None:
+            adjoints[id(parent)] = [pg, fresh]
+        elif slot[1]:
+            slot[0] += pg
+        else:
+            adjoints[id(parent)] = [np.asarray(slot[0] + pg), True]
+
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time: the graph's buffers were freed "
+    "by the first backward(). Pass retain_graph=True to the first call if you need to "
+    "backward twice."
+)
+
+
+# -- the reverse loop ---------------------------------------------------------------------
+def _walk(
+    order: list,
+    adjoints: dict[int, list],
+    retain_graph: bool,
+    err: dict,
+    capture: dict[int, list] | None = None,
+    relevant: set[int] | None = None,
+) -> None:
+    """The reverse loop of :func:`backward` over ``order`` (children after parents).
+
+    ``adjoints`` maps ``id(root)`` to ``[adjoint, owned]`` for every root; an owned
+    array may be updated in place. With ``capture`` (:func:`grad`), the complete
+    adjoint of each node whose id is a key is stored there, no ``.grad`` is touched,
+    and only the parents in ``relevant`` (those that lead to a captured node) receive
+    adjoints. The complete adjoint of a node goes through its hooks, into ``.grad``
+    (leaves, ``retain_grad``) or ``capture``, then through its VJP to its parents.
+    """
+    for node in reversed(order):
+        entry = adjoints.pop(id(node), None)
+        if entry is None:
+            continue
+        g, owned = entry
+        hooks = node._hooks
+        if hooks is not None and hooks.grad.items:
+            g, owned = _run_grad_hooks(node, g, err), False
+        vjp = node._vjp
+        if capture is not None:
+            slot = capture.get(id(node))
+            if slot is not None:
+                slot.append(g if owned else g.copy())  # the caller's array
+            if vjp is None:  # leaves keep their .grad
+                continue
+        elif vjp is None:  # a leaf
+            _accumulate_grad(node, g, owned)
+            if hooks is not None and hooks.post.items:
+                _run_post_accumulate_hooks(node, err)
+            continue
+        if vjp is FREED:
+            raise RuntimeError(_FREED_MESSAGE)
+        if node._saved is not None:
+            _check_saved_versions(node)
+        if node._retains_grad and capture is None:
+            _accumulate_grad(node, g, False)
+        if relevant is None:
+            needs = tuple([p.requires_grad for p in node._parents])
+            parent_grads = vjp(g, needs)
+        else:
+            needs = tuple([p.requires_grad and id(p) in relevant for p in node._parents])
+            parent_grads = vjp(g, needs) if any(needs) else None
+        if not retain_graph:
+            node._vjp = FREED
+        if parent_grads is not None:
+            _add_outgrads(adjoints, node, parent_grads, needs, g)
+
+
 def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool = False) -> None:
     """Accumulate ``∂root/∂leaf`` (times ``grad``) into every leaf's ``.grad``.
 
@@ -197,121 +366,22 @@ def backward(root: Tensor, grad: np.ndarray | None = None, *, retain_graph: bool
             "backward() called on a tensor that does not require grad: no input of the "
             "computation had requires_grad=True (or it ran under numnet.no_grad())"
         )
-    if grad is None:
-        if root._data.size != 1:
-            raise RuntimeError(
-                f"backward() on a non-scalar tensor of shape {root.shape} needs a gradient "
-                "argument of the same shape (e.g. loss.sum().backward() or "
-                "out.backward(numnet.ones_like(out)))"
-            )
-        grad = np.ones_like(root._data)
-        owned = True
-    else:
-        grad = np.asarray(grad.data if hasattr(grad, "data") else grad, dtype=root.dtype)
-        if grad.shape != root.shape:
-            raise ValueError(
-                f"backward(): gradient shape {grad.shape} does not match tensor shape {root.shape}"
-            )
-        owned = False
+    seed = _seed(root, grad)
+    _run_walk(_topological_order(root), {id(root): seed}, retain_graph)
 
-    order = _topological_order(root)
-    # The VJPs run with NumPy's floating-point warnings off: like PyTorch, inf and NaN
-    # propagate silently (see numnet.ops._ieee); one errstate for the whole walk.
-    # Hooks are user code: they run with the caller's settings.
+
+def _run_walk(order: list, adjoints: dict[int, list], retain_graph: bool, **kw) -> None:
+    """:func:`_walk` with NumPy's floating-point warnings off for the VJPs.
+
+    Like PyTorch, inf and NaN propagate silently (see numnet.ops._ieee); one errstate
+    for the whole walk. Hooks are user code: they run with the caller's settings.
+    """
     err = np.geterr()
     with np.errstate(all="ignore"):
-        _walk(order, {id(root): [grad, owned]}, retain_graph, err)
+        _walk(order, adjoints, retain_graph, err, **kw)
 
 
-def _walk(
-    order: list,
-    adjoints: dict[int, list],
-    retain_graph: bool,
-    err: dict,
-    capture: dict[int, list] | None = None,
-    relevant: set[int] | None = None,
-) -> None:
-    """The reverse loop of :func:`backward` over ``order`` (children after parents).
-
-    ``adjoints`` maps ``id(root)`` to ``[adjoint, owned]`` for every root; an owned
-    array may be updated in place. With ``capture`` (:func:`grad`), the complete
-    adjoint of each node whose id is a key is stored there, no leaf's ``.grad`` is
-    touched, and only the parents in ``relevant`` (those that lead to a captured node)
-    receive adjoints.
-    """
-    for node in reversed(order):
-        entry = adjoints.pop(id(node), None)
-        if entry is None:
-            continue
-        g, g_owned = entry
-        vjp = node._vjp
-        hooks = node._hooks
-        if hooks is not None and hooks.grad.items:
-            g, g_owned = _run_grad_hooks(node, g, err), False
-        if capture is not None:
-            slot = capture.get(id(node))
-            if slot is not None:
-                slot.append(g if g_owned else g.copy())
-                g_owned = False  # the captured array is the caller's now
-            if vjp is None:  # leaves keep their .grad
-                continue
-        if vjp is None:  # a leaf: accumulate like PyTorch
-            if node.grad is None:
-                node.grad = g if g_owned else g.copy()
-            else:
-                node.grad = np.asarray(node.grad + g)  # (0-d sums are NumPy scalars)
-            if hooks is not None and hooks.post.items:
-                for hook in list(hooks.post.items.values()):
-                    with set_grad_enabled(False), np.errstate(**err):
-                        hook(node)
-            continue
-        if vjp is FREED:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time: the graph's buffers "
-                "were freed by the first backward(). Pass retain_graph=True to the first "
-                "call if you need to backward twice."
-            )
-        if node._saved is not None:
-            _check_saved_versions(node)
-        if node._retains_grad and capture is None:
-            node.grad = g.copy() if node.grad is None else np.asarray(node.grad + g)
-        parents = node._parents
-        if relevant is None:
-            needs = tuple(p.requires_grad for p in parents)
-        else:
-            needs = tuple(p.requires_grad and id(p) in relevant for p in parents)
-            if not any(needs):
-                if not retain_graph:
-                    node._vjp = FREED
-                continue
-        parent_grads = vjp(g, needs)
-        if not retain_graph:
-            node._vjp = FREED
-        returned = [id(pg) for pg in parent_grads if pg is not None]
-        for parent, pg, need in zip(parents, parent_grads, needs):
-            if pg is None or not need:
-                continue
-            # A fresh array (not the incoming adjoint, not a view, not returned twice)
-            # belongs to the engine and may be accumulated into in place.
-            fresh = pg is not g and returned.count(id(pg)) == 1
-            if isinstance(pg, np.ndarray):
-                fresh = fresh and pg.base is None
-            else:  # NumPy returns scalars for 0-d results
-                pg = np.asarray(pg)
-            reduced = unbroadcast(pg, parent._data.shape)
-            if reduced is not pg:
-                pg, fresh = reduced, True
-            if pg.dtype != parent._data.dtype:
-                pg, fresh = pg.astype(parent._data.dtype), True
-            slot = adjoints.get(id(parent))
-            if slot is None:
-                adjoints[id(parent)] = [pg, fresh]
-            elif slot[1]:
-                slot[0] += pg
-            else:
-                adjoints[id(parent)] = [np.asarray(slot[0] + pg), True]
-
-
+# -- torch.autograd.grad ------------------------------------------------------------------
 def _as_tuple(value, what: str) -> tuple:
     from numnet.tensor import Tensor
 
@@ -320,6 +390,78 @@ def _as_tuple(value, what: str) -> tuple:
     if isinstance(value, (list, tuple)):
         return tuple(value)
     raise TypeError(f"grad(): {what} must be a Tensor or a sequence of Tensors, got {type(value)}")
+
+
+def _grad_outputs_tuple(grad_outputs, n: int) -> tuple:
+    """``grad_outputs`` as one entry per output (``None`` entries allowed)."""
+    if grad_outputs is None:
+        grad_outputs = (None,) * n
+    elif isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = tuple(grad_outputs)
+    else:
+        grad_outputs = (grad_outputs,)
+    if len(grad_outputs) != n:
+        raise RuntimeError(
+            f"grad(): grad_outputs has {len(grad_outputs)} entries but there are {n} outputs"
+        )
+    return grad_outputs
+
+
+def _check_differentiable(tensors: tuple, what: str) -> None:
+    """Raise unless every entry of ``tensors`` is a Tensor that requires grad."""
+    from numnet.tensor import Tensor
+
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad(): {what} {i} is a {type(t).__name__}, not a Tensor")
+        if t.requires_grad:
+            continue
+        if what == "input":
+            raise RuntimeError(f"grad(): input {i} (shape {t.shape}) does not require grad")
+        raise RuntimeError(f"grad(): output {i} does not require grad and does not have a grad_fn")
+
+
+def _seed_outputs(outputs: tuple, grad_outputs: tuple) -> tuple[dict[int, list], list]:
+    """The walk's starting adjoints (an output listed twice gets the sum) and its roots."""
+    adjoints: dict[int, list] = {}
+    roots = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        seed = _seed(out, g, i)
+        slot = adjoints.get(id(out))
+        if slot is None:
+            adjoints[id(out)] = seed
+            roots.append(out)
+        else:
+            adjoints[id(out)] = [np.asarray(slot[0] + seed[0]), True]
+    return adjoints, roots
+
+
+def _leading_to(order: list, targets) -> set[int]:
+    """Ids of the nodes of ``order`` (inputs first) from which a target is reached."""
+    relevant: set[int] = set()
+    for node in order:  # every node after its inputs: one pass finds them all
+        if id(node) in targets or any(id(p) in relevant for p in node._parents):
+            relevant.add(id(node))
+    return relevant
+
+
+def _captured_grads(inputs: tuple, capture: dict, allow_unused, materialize: bool) -> tuple:
+    """One Tensor per input from ``capture`` (``None``/zeros for an unused input, or raise)."""
+    from numnet.tensor import Tensor
+
+    result = []
+    for i, t in enumerate(inputs):
+        found = capture[id(t)]
+        if found:
+            result.append(Tensor._wrap(found[0]))
+        elif allow_unused:
+            result.append(Tensor._wrap(np.zeros_like(t._data)) if materialize else None)
+        else:
+            raise RuntimeError(
+                f"grad(): input {i} (shape {t.shape}) was not used in the graph of the "
+                "outputs; pass allow_unused=True if this is intended"
+            )
+    return tuple(result)
 
 
 def grad(
@@ -367,8 +509,6 @@ def grad(
     Hooks registered with ``register_hook`` run as in ``backward()``; post-accumulate
     hooks do not (nothing is accumulated), as in PyTorch.
     """
-    from numnet.tensor import Tensor
-
     if create_graph:
         raise NotImplementedError(
             "grad(create_graph=True): numnet does not record the backward pass, so higher "
@@ -383,74 +523,11 @@ def grad(
     inputs = _as_tuple(inputs, "inputs")
     if not inputs:
         raise RuntimeError("grad(): inputs must not be empty")
-    if grad_outputs is None:
-        grad_outputs = (None,) * len(outputs)
-    elif isinstance(grad_outputs, (list, tuple)):
-        grad_outputs = tuple(grad_outputs)
-    else:
-        grad_outputs = (grad_outputs,)
-    if len(grad_outputs) != len(outputs):
-        raise RuntimeError(
-            f"grad(): grad_outputs has {len(grad_outputs)} entries but there are "
-            f"{len(outputs)} outputs"
-        )
-    for i, t in enumerate(inputs):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"grad(): input {i} is a {type(t).__name__}, not a Tensor")
-        if not t.requires_grad:
-            raise RuntimeError(f"grad(): input {i} (shape {t.shape}) does not require grad")
-    adjoints: dict[int, list] = {}
-    roots = []
-    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
-        if not isinstance(out, Tensor):
-            raise TypeError(f"grad(): output {i} is a {type(out).__name__}, not a Tensor")
-        if not out.requires_grad:
-            raise RuntimeError(
-                f"grad(): output {i} does not require grad and does not have a grad_fn"
-            )
-        if g is None:
-            if out._data.size != 1:
-                raise RuntimeError(
-                    f"grad(): output {i} has shape {out.shape}: grad can be implicitly "
-                    "created only for scalar outputs (pass grad_outputs)"
-                )
-            arr, owned = np.ones_like(out._data), True
-        else:
-            arr = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=out.dtype)
-            if arr.shape != out.shape:
-                if arr.size == 1 and out._data.size == 1:
-                    arr = arr.reshape(out.shape)
-                else:
-                    raise RuntimeError(
-                        f"grad(): grad_outputs[{i}] has shape {arr.shape} but output {i} "
-                        f"has shape {out.shape}"
-                    )
-            owned = False
-        slot = adjoints.get(id(out))
-        if slot is None:
-            adjoints[id(out)] = [arr, owned]
-            roots.append(out)
-        else:
-            adjoints[id(out)] = [np.asarray(slot[0] + arr), True]
+    grad_outputs = _grad_outputs_tuple(grad_outputs, len(outputs))
+    _check_differentiable(inputs, "input")
+    _check_differentiable(outputs, "output")
+    adjoints, roots = _seed_outputs(outputs, grad_outputs)
     order = _topological_order(roots)
     capture: dict[int, list] = {id(t): [] for t in inputs}
-    relevant: set[int] = set()
-    for node in order:  # every node after its inputs: one pass finds what leads to an input
-        if id(node) in capture or any(id(p) in relevant for p in node._parents):
-            relevant.add(id(node))
-    err = np.geterr()
-    with np.errstate(all="ignore"):
-        _walk(order, adjoints, retain_graph, err, capture=capture, relevant=relevant)
-    result = []
-    for i, t in enumerate(inputs):
-        found = capture[id(t)]
-        if found:
-            result.append(Tensor._wrap(found[0]))
-        elif allow_unused:
-            result.append(Tensor._wrap(np.zeros_like(t._data)) if materialize_grads else None)
-        else:
-            raise RuntimeError(
-                f"grad(): input {i} (shape {t.shape}) was not used in the graph of the "
-                "outputs; pass allow_unused=True if this is intended"
-            )
-    return tuple(result)
+    _run_walk(order, adjoints, retain_graph, capture=capture, relevant=_leading_to(order, capture))
+    return _captured_grads(inputs, capture, allow_unused, materialize_grads)

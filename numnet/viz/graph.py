@@ -55,6 +55,8 @@ from pathlib import Path
 
 import numpy as np
 
+from numnet.autograd.engine import post_order
+
 __all__ = ["COLORS", "Graph", "draw_graph", "graph_nodes", "retain_all_grads"]
 
 #: Fill colours of the node kinds (seed 004: white inputs and outputs, red parameters,
@@ -82,22 +84,7 @@ def graph_nodes(output) -> list:
     the result ends with ``output``. Constants and inputs that do not require grad are
     included (they are parents of the operations that used them).
     """
-    order: list = []
-    seen: set[int] = set()
-    stack: list[tuple[object, bool]] = [(output, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for parent in reversed(node._parents):
-            if id(parent) not in seen:
-                stack.append((parent, False))
-    return order
+    return post_order([output], lambda node: reversed(node._parents))
 
 
 def retain_all_grads(output) -> list:
