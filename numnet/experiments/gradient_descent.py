@@ -20,9 +20,9 @@ from numnet's autodiff (float64):
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
+
+from numnet.experiments._common import Recipe, output_dir, write_json
 
 NAME = "gradient-descent"
 DESCRIPTION = "seed 004's GD examples (local/global minimum, divergence), γ < 2/λ, SGD vs GD"
@@ -82,15 +82,11 @@ def logistic_paths(X, y, *, epochs: int, lr_gd: float, lr_sgd: float, seed: int)
         model = nn.Linear(2, 1, bias=False, dtype=np.float64)
         model.weight.data[:] = [[-2.0, 2.5]]
         tracer = WeightTrace()
-        train.fit(
+        Recipe(epochs, batch, seed).fit(
             model,
             F.binary_cross_entropy_with_logits,
             optim.SGD(model.parameters(), lr=lr),
             (X, y[:, None].astype(np.float64)),
-            epochs=epochs,
-            batch_size=batch,
-            seed=seed,
-            verbose=0,
             callbacks=[tracer],
         )
         paths[label] = np.array(tracer.trace)
@@ -116,138 +112,159 @@ def logistic_optimum(X, y, iterations: int = 50) -> np.ndarray:
 
 def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     """Run the examples; write results.json and three PNGs."""
-    from numnet.data import gaussian_blobs
-    from numnet.experiments._common import write_json
-    from numnet.viz import draw_trajectories_1d, draw_trajectories_2d, new_figure, save_figure
+    out = output_dir(out_dir)
+    quartic_part = quartic_examples()
+    bowl_part = bowl_examples()
+    logistic_part = logistic_comparison(quick=quick, seed=seed)
+    rows, bowl_rows, logit = quartic_part["rows"], bowl_part["rows"], logistic_part["rows"]
+    write_json(
+        out / "results.json",
+        {
+            "quartic_minima": quartic_part["minima"],
+            "examples": rows,
+            "bowl": bowl_rows,
+            "bowl_step_limit": "2 / λ_max = 0.2",
+            "logistic": logit,
+            "logistic_optimum_loss": logistic_part["optimum"],
+            "seed_claim": "θ₀ and γ decide: local minimum, global minimum, or divergence",
+        },
+    )
+    _plot_quartic(quartic_part["paths"], out / "gd_examples_1d.png")
+    _plot_bowl(bowl_part["paths"], out / "gd_step_size_2d.png")
+    _plot_logistic(logistic_part, out / "sgd_vs_gd.png")
+    return {
+        "outcomes": [r["outcome"] for r in rows],
+        "bowl_converges": [r["converges"] for r in bowl_rows],
+        **{f"{k} excess loss": round(v["excess_loss"], 6) for k, v in logit.items()},
+    }
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    steps = 100
-    runs_1d = {
+
+def _outcome(end: float, minima: dict) -> str:
+    if not abs(end) < BLOWUP:
+        return "diverged"
+    if abs(end - minima["global"]) < 1e-3:
+        return "global minimum"
+    if abs(end - minima["local"]) < 1e-3:
+        return "local minimum"
+    return "not converged"
+
+
+def quartic_examples(steps: int = 100) -> dict:
+    """Seed 004's three runs on the quartic: their ``paths``, ``rows`` and the ``minima``."""
+    runs = {
         "Example 1: θ₀ = 2, γ = 0.02": (2.0, 0.02),
         "Example 2: θ₀ = −0.5, γ = 0.02": (-0.5, 0.02),
         "Example 3: θ₀ = 1.5, γ = 0.29": (1.5, 0.29),
     }
-    paths_1d = {k: descend(quartic, t0, lr, steps)[:, 0] for k, (t0, lr) in runs_1d.items()}
+    paths = {k: descend(quartic, t0, lr, steps)[:, 0] for k, (t0, lr) in runs.items()}
     grid = np.linspace(-2.5, 2.5, 200_001)
     minima = {
         "global": float(grid[np.argmin(quartic(grid))]),
         "local": float(grid[1:-1][(np.diff(np.sign(np.diff(quartic(grid)))) > 0)][-1]),
     }
     rows = []
-    for label, p in paths_1d.items():
+    for label, p in paths.items():
         end = p[-1]
-        diverged = not abs(end) < BLOWUP
-        where = (
-            "diverged"
-            if diverged
-            else "global minimum"
-            if abs(end - minima["global"]) < 1e-3
-            else "local minimum"
-            if abs(end - minima["local"]) < 1e-3
-            else "not converged"
-        )
+        where = _outcome(end, minima)
         rows.append(
             {
                 "run": label,
                 "steps": len(p) - 1,
                 "final_theta": float(end),
-                "final_loss": None if diverged else float(quartic(end)),
+                "final_loss": None if where == "diverged" else float(quartic(end)),
                 "outcome": where,
             }
         )
         print(f"{label}: {where} (θ = {end:.6g} after {len(p) - 1} steps)", flush=True)
+    return {"paths": paths, "rows": rows, "minima": minima}
 
-    lrs_2d = (0.05, 0.19, 0.21)
-    paths_2d = {
-        f"γ = {lr}": descend(lambda t: bowl(t[0], t[1]), (2.0, 1.0), lr, 60) for lr in lrs_2d
-    }
-    bowl_rows = [
+
+def bowl_examples(lrs=(0.05, 0.19, 0.21), steps: int = 60) -> dict:
+    """GD on ``½(θ₁² + 10 θ₂²)`` from (2, 1) at each step size: ``paths`` and ``rows``."""
+    paths = {f"γ = {lr}": descend(lambda t: bowl(t[0], t[1]), (2.0, 1.0), lr, steps) for lr in lrs}
+    rows = [
         {
             "lr": lr,
             "final_distance": float(np.linalg.norm(p[-1])),
             "converges": bool(np.linalg.norm(p[-1]) < np.linalg.norm(p[0])),
         }
-        for lr, p in zip(lrs_2d, paths_2d.values())
+        for lr, p in zip(lrs, paths.values())
     ]
     print(
         "quadratic bowl (limit γ < 0.2): "
-        + ", ".join(f"γ={r['lr']}: |θ| {r['final_distance']:.3g}" for r in bowl_rows),
+        + ", ".join(f"γ={r['lr']}: |θ| {r['final_distance']:.3g}" for r in rows),
         flush=True,
     )
+    return {"paths": paths, "rows": rows}
 
-    Xb, yb = gaussian_blobs(100 if quick else 200, [[-1.0, 1.0], [1.0, -1.0]], 1.0, generator=seed)
-    Xb = Xb.astype(np.float64)
+
+def logistic_comparison(*, quick: bool, seed: int) -> dict:
+    """Batch GD vs SGD on two Gaussian classes at the same per-example budget."""
+    from numnet.data import gaussian_blobs
+
+    X, y = gaussian_blobs(100 if quick else 200, [[-1.0, 1.0], [1.0, -1.0]], 1.0, generator=seed)
+    X = X.astype(np.float64)
     epochs = 10 if quick else 50
-    lpaths = logistic_paths(Xb, yb, epochs=epochs, lr_gd=1.0, lr_sgd=0.05, seed=seed)
-    best = float(logistic_loss(Xb, yb, logistic_optimum(Xb, yb)))
-    logit = {
-        label: {
+    paths = logistic_paths(X, y, epochs=epochs, lr_gd=1.0, lr_sgd=0.05, seed=seed)
+    best = float(logistic_loss(X, y, logistic_optimum(X, y)))
+    rows = {}
+    for label, p in paths.items():
+        final = float(logistic_loss(X, y, p[-1]))
+        rows[label] = {
             "steps": len(p) - 1,
-            "per_example_gradients": (len(p) - 1) * (len(Xb) if label == "batch GD" else 1),
-            "final_loss": float(logistic_loss(Xb, yb, p[-1])),
-            "excess_loss": float(logistic_loss(Xb, yb, p[-1])) - best,
+            "per_example_gradients": (len(p) - 1) * (len(X) if label == "batch GD" else 1),
+            "final_loss": final,
+            "excess_loss": final - best,
         }
-        for label, p in lpaths.items()
-    }
-    for label, r in logit.items():
         print(
-            f"logistic, {label}: {r['steps']} steps, loss {r['final_loss']:.5f} "
-            f"(optimum {best:.5f})",
+            f"logistic, {label}: {len(p) - 1} steps, loss {final:.5f} (optimum {best:.5f})",
             flush=True,
         )
-    results = {
-        "quartic_minima": minima,
-        "examples": rows,
-        "bowl": bowl_rows,
-        "bowl_step_limit": "2 / λ_max = 0.2",
-        "logistic": logit,
-        "logistic_optimum_loss": best,
-        "seed_claim": "θ₀ and γ decide: local minimum, global minimum, or divergence",
-    }
-    write_json(out / "results.json", results)
+    return {"X": X, "y": y, "epochs": epochs, "paths": paths, "rows": rows, "optimum": best}
+
+
+def _plot_quartic(paths: dict, path) -> None:
+    from numnet.viz import draw_trajectories_1d, new_figure, save_figure
 
     fig, axes = new_figure(1, 3, size=(15, 4))
-    for ax, (label, p) in zip(axes[0], paths_1d.items()):
+    for ax, (label, p) in zip(axes[0], paths.items()):
         draw_trajectories_1d(ax, quartic, (-2.5, 2.5), {label: p}, ylim=(-4.5, 12), title=label)
     fig.tight_layout()
-    save_figure(fig, out / "gd_examples_1d.png")
+    save_figure(fig, path)
+
+
+def _plot_bowl(paths: dict, path) -> None:
+    from numnet.viz import draw_trajectories_2d, new_figure, save_figure
+
     fig, axes = new_figure(1, 1, size=(6, 4.5))
     draw_trajectories_2d(
-        axes[0, 0],
-        bowl,
-        (-2.5, 2.5),
-        (-1.6, 1.6),
-        paths_2d,
+        axes[0, 0], bowl, (-2.5, 2.5), (-1.6, 1.6), paths,
         title="½(θ₁² + 10θ₂²): GD converges iff γ < 2/10",
     )
-    save_figure(fig, out / "gd_step_size_2d.png")
+    save_figure(fig, path)
+
+
+def _plot_logistic(part: dict, path) -> None:
+    from numnet.viz import draw_trajectories_2d, new_figure, save_figure
+
+    X, y, paths, best = part["X"], part["y"], part["paths"], part["optimum"]
     fig, axes = new_figure(1, 2, size=(11, 4.2))
-    w_all = np.concatenate(list(lpaths.values()))
+    w_all = np.concatenate(list(paths.values()))
     lo, hi = w_all.min(axis=0) - 0.5, w_all.max(axis=0) + 0.5
     draw_trajectories_2d(
         axes[0, 0],
-        lambda a, b: logistic_loss(Xb, yb, np.stack([a, b], -1)),
+        lambda a, b: logistic_loss(X, y, np.stack([a, b], -1)),
         (lo[0], hi[0]),
         (lo[1], hi[1]),
-        {k: v[:: max(1, len(v) // 2000)] for k, v in lpaths.items()},
+        {k: v[:: max(1, len(v) // 2000)] for k, v in paths.items()},
         title="logistic loss, weight trajectories",
     )
     ax = axes[0, 1]
-    for label, p in lpaths.items():
-        per_step = len(Xb) if label == "batch GD" else 1
-        ax.plot(np.arange(len(p)) * per_step, logistic_loss(Xb, yb, p) - best, label=label)
-    ax.set(
-        xlabel="per-example gradients evaluated",
-        ylabel="loss − optimum",
-        yscale="log",
-        title=f"same budget: {epochs} epochs",
-    )
+    for label, p in paths.items():
+        per_step = len(X) if label == "batch GD" else 1
+        ax.plot(np.arange(len(p)) * per_step, logistic_loss(X, y, p) - best, label=label)
+    ax.set(xlabel="per-example gradients evaluated", ylabel="loss − optimum", yscale="log",
+           title=f"same budget: {part['epochs']} epochs")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    save_figure(fig, out / "sgd_vs_gd.png")
-    return {
-        "outcomes": [r["outcome"] for r in rows],
-        "bowl_converges": [r["converges"] for r in bowl_rows],
-        **{f"{k} excess loss": round(v["excess_loss"], 6) for k, v in logit.items()},
-    }
+    save_figure(fig, path)

@@ -14,15 +14,17 @@ Part 2 trains 5-hidden-layer MLPs (256 units) on 10,000 MNIST images for 2 epoch
 initialisation ``N(0, 0.01²)`` and with Glorot (sigmoid) / He (ReLU) — and records,
 with :class:`numnet.train.GradientDiagnostics` on a fixed probe batch of 500 images,
 the back-propagated gradient ``∂L/∂y_k`` of every hidden layer at initialisation and
-during training. Part 3 measures the callback's overhead (sampling every 100 steps).
+during training. The callback's own cost is measured by
+``benchmarks/diagnostics_overhead.py``.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
+
+from numnet.experiments._common import Recipe, load_images, output_dir, write_json
 
 NAME = "vanishing-gradients"
 DESCRIPTION = "seed 000's 2^20 / 0.5^20 arithmetic; per-layer gradient histograms, sigmoid vs ReLU"
@@ -83,149 +85,9 @@ def build_mlp(activation: str, init_name: str, sizes, *, seed: int):
     return model
 
 
-def measure_overhead(
-    X,
-    y,
-    *,
-    hidden=(256, 256),
-    epochs: int = 3,
-    rounds: int = 7,
-    every: int = 100,
-    probe_size: int = BATCH,
-    seed: int = 0,
-) -> dict:
-    """Cost of :class:`GradientDiagnostics` sampling every ``every`` steps, two ways.
-
-    1. End to end: median wall time of ``fit`` without the callback, with it (training
-       gradients) and with it plus a ``probe_size``-image probe batch, the three
-       variants interleaved in rotating order in every round (so slow periods of a
-       shared machine hit all of them); also the median of the per-round ratios, and
-       the same for the process's CPU time (less sensitive to other processes on a
-       shared machine), and the median share of each run spent inside the callback's
-       recording (the most direct and least noisy measure: time inside / time outside).
-    2. Per record: the median cost of one record divided by ``every`` times the median
-       cost of one training step (forward, backward, SGD update), both timed on the
-       same model — a less noisy estimate of the same fraction.
-    """
-    import numnet.nn.functional as F
-    from numnet import models, optim, train
-    from numnet.tensor import Tensor
-    from numnet.train.loop import Loop
-
-    variants = ("none", "diagnostics", "diagnostics+probe")
-    times = {v: [] for v in variants}
-    cpu = {v: [] for v in variants}
-    inside = {v: [] for v in variants[1:]}
-    records = {}
-
-    class TimedDiagnostics(train.GradientDiagnostics):
-        """Adds up the wall time spent recording."""
-
-        spent = 0.0
-
-        def _record(self, loop, **kwargs):
-            t0 = time.perf_counter()
-            super()._record(loop, **kwargs)
-            self.spent += time.perf_counter() - t0
-
-    def callbacks(v, cls=train.GradientDiagnostics):
-        if v == "none":
-            return []
-        probe = (X[:probe_size], y[:probe_size]) if v.endswith("probe") else None
-        return [cls(every=every, probe=probe, loss_fn=F.cross_entropy)]
-
-    for r in range(rounds):
-        for v in variants[r % 3 :] + variants[: r % 3]:
-            model = models.mlp(X.shape[1], hidden, 10, activation="relu", generator=seed)
-            opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-            cbs = callbacks(v, TimedDiagnostics)
-            t0, c0 = time.perf_counter(), time.process_time()
-            train.fit(
-                model,
-                F.cross_entropy,
-                opt,
-                (X, y),
-                epochs=epochs,
-                batch_size=BATCH,
-                seed=seed,
-                verbose=0,
-                callbacks=cbs,
-            )
-            total = time.perf_counter() - t0
-            times[v].append(total)
-            cpu[v].append(time.process_time() - c0)
-            if cbs:
-                records[v] = len(cbs[0].records)
-                inside[v].append(100 * cbs[0].spent / (total - cbs[0].spent))
-    med = {v: float(np.median(t)) for v, t in times.items()}
-    paired = {
-        v: 100 * float(np.median(np.array(times[v]) / np.array(times["none"])) - 1)
-        for v in variants[1:]
-    }
-    paired_cpu = {
-        v: 100 * float(np.median(np.array(cpu[v]) / np.array(cpu["none"])) - 1)
-        for v in variants[1:]
-    }
-
-    # per-record cost against per-step cost, on one model
-    model = models.mlp(X.shape[1], hidden, 10, activation="relu", generator=seed)
-    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-
-    def step(i):
-        sl = slice((i * BATCH) % (len(X) - BATCH), (i * BATCH) % (len(X) - BATCH) + BATCH)
-        opt.zero_grad()
-        F.cross_entropy(model(Tensor._wrap(X[sl])), Tensor._wrap(y[sl])).backward()
-        opt.step()
-
-    def median_time(fn, repeats):
-        out = []
-        for i in range(repeats):
-            t0 = time.perf_counter()
-            fn(i)
-            out.append(time.perf_counter() - t0)
-        return float(np.median(out))
-
-    for i in range(10):  # warm up
-        step(i)
-    step_s = median_time(step, 5 * rounds + 20)
-    loop = Loop(model, opt, None, 1, 1)
-    per_record = {}
-    for v in variants[1:]:
-        cb = callbacks(v)[0]
-        per_record[v] = median_time(
-            lambda i, cb=cb: cb._record(loop, with_batch_grads=True), 3 * rounds + 5
-        )
-    return {
-        "model": f"MLP {X.shape[1]}-{'-'.join(map(str, hidden))}-10 ReLU, batch {BATCH}",
-        "steps_per_run": epochs * -(-len(X) // BATCH),
-        "every": every,
-        "probe_size": probe_size,
-        "rounds": rounds,
-        "median_seconds": med,
-        "records_per_run": records,
-        "overhead_percent": {v: 100 * (med[v] / med["none"] - 1) for v in variants[1:]},
-        "paired_overhead_percent": paired,
-        "paired_cpu_overhead_percent": paired_cpu,
-        "time_in_callback_percent": {v: float(np.median(t)) for v, t in inside.items()},
-        "step_ms": 1e3 * step_s,
-        "record_ms": {v: 1e3 * t for v, t in per_record.items()},
-        "per_record_overhead_percent": {
-            v: 100 * t / (every * step_s) for v, t in per_record.items()
-        },
-        "all_seconds": times,
-        "all_cpu_seconds": cpu,
-    }
-
-
 def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
-    """Parts 1–3; writes results.json and the PNG figures."""
-    import numnet.nn.functional as F
-    from numnet import optim, train
-    from numnet.experiments._common import write_json
-    from numnet.experiments.linear_ae_pca import load_images
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    """Parts 1 and 2; writes results.json and the PNG figures."""
+    out = output_dir(out_dir)
     chains = chain_gradients(seed=seed)
     print(
         f"20 layers, slope 2: {chains['slope 2'][-1]:.6g} (2^20 = {2**20}); slope 0.5: "
@@ -233,94 +95,35 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
         f"{chains['sigmoid, |w| ≤ 1'][-1]:.3g} (≤ 4^-20 = {4.0**-20:.3g})",
         flush=True,
     )
-
     X, y, Xt, yt, source = load_images(
         data_dir, quick=quick, seed=seed, n_train=N_TRAIN, n_test=N_TEST, quick_sizes=(300, 100)
     )
     hidden = [32] * 3 if quick else [WIDTH] * HIDDEN
     epochs = 1 if quick else EPOCHS
-    every = 10 if quick else 50
-    n_probe = 64 if quick else N_PROBE
-    probe = (X[:n_probe], y[:n_probe])
-    nets = {}
-    for activation, init_name in CONFIGS:
-        label = f"{activation}, {init_name}"
-        model = build_mlp(activation, init_name, [X.shape[1], *hidden, 10], seed=seed)
-        diag = train.GradientDiagnostics(every=every, probe=probe, loss_fn=F.cross_entropy, bins=60)
-        t0 = time.perf_counter()
-        train.fit(
-            model,
-            F.cross_entropy,
-            optim.SGD(model.parameters(), lr=LR, momentum=0.9),
-            (X, y),
-            epochs=epochs,
-            batch_size=BATCH,
-            seed=seed,
-            verbose=0,
-            callbacks=[diag],
+    nets = {
+        f"{activation}, {init_name}": train_network(
+            activation, init_name, (X, y), (Xt, yt), hidden=hidden, epochs=epochs,
+            every=10 if quick else 50, n_probe=64 if quick else N_PROBE, seed=seed,
         )
-        acc = train.evaluate(model, F.cross_entropy, (Xt, yt))["accuracy"]
-        _, act_norms = diag.norms("activation_grad")
-        layers = diag.layer_names("activation_grad")
-        first, last = diag.records[0], diag.records[-1]
-        init_norms = [first["activation_grad"][n]["norm"] for n in layers]
-        end_norms = [last["activation_grad"][n]["norm"] for n in layers]
-        nets[label] = {
-            "diag": diag,
-            "row": {
-                "network": label,
-                "test_accuracy": acc,
-                "backprop_grad_norm_init": init_norms,
-                "backprop_grad_norm_end": end_norms,
-                "first_over_last_init": init_norms[0] / init_norms[-1],
-                "first_over_last_end": end_norms[0] / end_norms[-1],
-                "weight_grad_norm_init": [first["grad"][n]["norm"] for n in diag.layer_names()],
-                "seconds": round(time.perf_counter() - t0, 1),
-            },
-        }
-        print(
-            f"{label:16s} ‖δy_1‖/‖δy_{len(layers)}‖ at init "
-            f"{init_norms[0] / init_norms[-1]:.3g}, after training "
-            f"{end_norms[0] / end_norms[-1]:.3g}; test accuracy {100 * acc:.1f} %",
-            flush=True,
-        )
-
-    overhead = measure_overhead(
-        X,
-        y,
-        hidden=(32,) if quick else (256, 256),
-        epochs=1 if quick else 3,
-        rounds=1 if quick else 11,
-        every=100,
-        seed=seed,
-    )
-    print(
-        "diagnostics overhead (every 100 steps), time inside the callback: "
-        + ", ".join(f"{k} {v:.2f} %" for k, v in overhead["time_in_callback_percent"].items())
-        + "; end to end (wall): "
-        + ", ".join(f"{k} {v:+.2f} %" for k, v in overhead["paired_overhead_percent"].items())
-        + "; end to end (CPU): "
-        + ", ".join(f"{k} {v:+.2f} %" for k, v in overhead["paired_cpu_overhead_percent"].items())
-        + "; per record / (100 steps): "
-        + ", ".join(f"{k} {v:.2f} %" for k, v in overhead["per_record_overhead_percent"].items()),
-        flush=True,
-    )
-    results = {
-        "data": source,
-        "n_train": int(len(X)),
-        "n_test": int(len(Xt)),
-        "hidden_layers": hidden,
-        "epochs": epochs,
-        "chains_depth_20": {k: float(v[-1]) for k, v in chains.items()},
-        "seed_claim": {
-            "slope 2": "x10^6",
-            "slope 0.5": "x10^-6",
-            "sigmoid": "<= 1/4 per layer: vanishes; ReLU with proper init: does not",
-        },
-        "networks": [v["row"] for v in nets.values()],
-        "diagnostics_overhead": overhead,
+        for activation, init_name in CONFIGS
     }
-    write_json(out / "results.json", results)
+    write_json(
+        out / "results.json",
+        {
+            "data": source,
+            "n_train": int(len(X)),
+            "n_test": int(len(Xt)),
+            "hidden_layers": hidden,
+            "epochs": epochs,
+            "chains_depth_20": {k: float(v[-1]) for k, v in chains.items()},
+            "seed_claim": {
+                "slope 2": "x10^6",
+                "slope 0.5": "x10^-6",
+                "sigmoid": "<= 1/4 per layer: vanishes; ReLU with proper init: does not",
+            },
+            "networks": [v["row"] for v in nets.values()],
+        },
+    )
     _plot_chains(chains, out / "chain_gradients.png")
     _plot_histograms(nets, 0, out / "gradient_histograms_init.png", "at initialisation")
     _plot_histograms(nets, -1, out / "gradient_histograms_trained.png", f"after {epochs} epoch(s)")
@@ -334,19 +137,48 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
             for k, v in nets.items()
         },
         **{f"{k}_test_accuracy": round(v["row"]["test_accuracy"], 4) for k, v in nets.items()},
-        "diagnostics_overhead_percent": {
-            k: round(v, 2) for k, v in overhead["paired_overhead_percent"].items()
-        },
-        "diagnostics_per_record_overhead_percent": {
-            k: round(v, 2) for k, v in overhead["per_record_overhead_percent"].items()
-        },
-        "diagnostics_cpu_overhead_percent": {
-            k: round(v, 2) for k, v in overhead["paired_cpu_overhead_percent"].items()
-        },
-        "diagnostics_time_in_callback_percent": {
-            k: round(v, 2) for k, v in overhead["time_in_callback_percent"].items()
-        },
     }
+
+
+def train_network(activation, init_name, train_data, test_data, *, hidden, epochs, every,
+                  n_probe, seed) -> dict:
+    """Train one MLP with :class:`~numnet.train.GradientDiagnostics` on a fixed probe batch;
+    returns ``{"diag": the callback, "row": its results row}``."""
+    import numnet.nn.functional as F
+    from numnet import optim, train
+
+    X, y = train_data
+    label = f"{activation}, {init_name}"
+    model = build_mlp(activation, init_name, [X.shape[1], *hidden, 10], seed=seed)
+    probe = (X[:n_probe], y[:n_probe])
+    diag = train.GradientDiagnostics(every=every, probe=probe, loss_fn=F.cross_entropy, bins=60)
+    t0 = time.perf_counter()
+    Recipe(epochs, BATCH, seed).fit(
+        model, F.cross_entropy, optim.SGD(model.parameters(), lr=LR, momentum=0.9), (X, y),
+        callbacks=[diag],
+    )
+    acc = train.evaluate(model, F.cross_entropy, test_data)["accuracy"]
+    layers = diag.layer_names("activation_grad")
+    first, last = diag.records[0], diag.records[-1]
+    init_norms = [first["activation_grad"][n]["norm"] for n in layers]
+    end_norms = [last["activation_grad"][n]["norm"] for n in layers]
+    row = {
+        "network": label,
+        "test_accuracy": acc,
+        "backprop_grad_norm_init": init_norms,
+        "backprop_grad_norm_end": end_norms,
+        "first_over_last_init": init_norms[0] / init_norms[-1],
+        "first_over_last_end": end_norms[0] / end_norms[-1],
+        "weight_grad_norm_init": [first["grad"][n]["norm"] for n in diag.layer_names()],
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    print(
+        f"{label:16s} ‖δy_1‖/‖δy_{len(layers)}‖ at init "
+        f"{init_norms[0] / init_norms[-1]:.3g}, after training "
+        f"{end_norms[0] / end_norms[-1]:.3g}; test accuracy {100 * acc:.1f} %",
+        flush=True,
+    )
+    return {"diag": diag, "row": row}
 
 
 def _plot_chains(chains, path) -> None:
@@ -360,12 +192,8 @@ def _plot_chains(chains, path) -> None:
         ax.plot(depth, values, style, ms=3, label=name)
     ax.axhline(1e6, color="0.7", lw=0.8)
     ax.axhline(1e-6, color="0.7", lw=0.8)
-    ax.set(
-        xlabel="number of layers L",
-        ylabel="|∂y/∂x| (numnet backward)",
-        yscale="log",
-        title="seed 000: 2^20 ≈ 10^6, 0.5^20 ≈ 10^-6",
-    )
+    ax.set(xlabel="number of layers L", ylabel="|∂y/∂x| (numnet backward)", yscale="log",
+           title="seed 000: 2^20 ≈ 10^6, 0.5^20 ≈ 10^-6")
     ax.legend(fontsize=8)
     save_figure(fig, path)
 
@@ -412,12 +240,8 @@ def _plot_profiles(nets, path) -> None:
             alpha=0.6,
             label=f"{label} (trained)",
         )
-    ax.set(
-        xlabel="hidden layer k (1 = next to the input)",
-        ylabel="‖∂L/∂y_k‖ on the probe",
-        yscale="log",
-        title="gradient norm per layer",
-    )
+    ax.set(xlabel="hidden layer k (1 = next to the input)", ylabel="‖∂L/∂y_k‖ on the probe",
+           yscale="log", title="gradient norm per layer")
     ax.set_xticks(layers)
     ax.legend(fontsize=7)
     save_figure(fig, path)

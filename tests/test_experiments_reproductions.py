@@ -1,4 +1,4 @@
-"""Issue 6's reproductions run in quick mode, offline, and write valid PNGs and numbers."""
+"""The seed reproductions run in quick mode, offline, and write valid PNGs and numbers."""
 
 import json
 
@@ -124,10 +124,8 @@ def test_vanishing_gradients(tmp_path):
     rows = {r["network"]: r for r in results["networks"]}
     assert rows["sigmoid, small"]["first_over_last_init"] < 0.01  # vanishes
     assert rows["relu, he"]["first_over_last_init"] > 0.3  # preserved
-    assert set(results["diagnostics_overhead"]["overhead_percent"]) == {
-        "diagnostics",
-        "diagnostics+probe",
-    }
+    # the callback's cost is a benchmark (benchmarks/diagnostics_overhead.py), not a result
+    assert "diagnostics_overhead" not in results
 
 
 def test_universal_approximation(tmp_path):
