@@ -22,16 +22,29 @@ from numnet.creation import (
     zeros,
     zeros_like,
 )
+from numnet.ops import (  # the functional forms, under torch's names
+    abs,
+    exp,
+    flatten,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    maximum,
+    minimum,
+    permute,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    sqrt,
+    tanh,
+)
 from numnet.parallel import get_num_threads, set_num_threads
 from numnet.random import manual_seed
 from numnet.tensor import Tensor, bool_, float32, float64, int64
 
 __version__ = "0.1.0"
-
-abs = _ops.abs
-exp = _ops.exp
-log = _ops.log
-sqrt = _ops.sqrt
 
 
 def clamp(input, min=None, max=None):  # noqa: A002
@@ -40,18 +53,6 @@ def clamp(input, min=None, max=None):  # noqa: A002
 
 
 clip = clamp
-maximum = _ops.maximum
-minimum = _ops.minimum
-matmul = _ops.matmul
-sigmoid = _ops.sigmoid
-tanh = _ops.tanh
-relu = _ops.relu
-softmax = _ops.softmax
-log_softmax = _ops.log_softmax
-logsumexp = _ops.logsumexp
-flatten = _ops.flatten
-reshape = _ops.reshape
-permute = _ops.permute
 
 
 def argmax(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002

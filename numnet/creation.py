@@ -88,9 +88,9 @@ def randn(
 ) -> Tensor:
     """Standard normal samples from ``generator`` (seed, Generator, or numnet's default)."""
     check_device(device)
-    rng = as_generator(generator)
+    gen = as_generator(generator)
     return Tensor(
-        rng.standard_normal(_shape_arg(shape), dtype=dtype),
+        gen.standard_normal(_shape_arg(shape), dtype=dtype),
         dtype=dtype,
         requires_grad=requires_grad,
     )
@@ -101,7 +101,7 @@ def rand(
 ) -> Tensor:
     """Uniform samples on [0, 1) from ``generator``."""
     check_device(device)
-    rng = as_generator(generator)
+    gen = as_generator(generator)
     return Tensor(
-        rng.random(_shape_arg(shape), dtype=dtype), dtype=dtype, requires_grad=requires_grad
+        gen.random(_shape_arg(shape), dtype=dtype), dtype=dtype, requires_grad=requires_grad
     )

@@ -32,16 +32,16 @@ def mlp(
     """
     if activation not in nn.ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; choose from {sorted(nn.ACTIVATIONS)}")
-    rng = as_generator(generator)
+    gen = as_generator(generator)
     layers: list[nn.Module] = []
     width = in_features
     for h in hidden:
-        layers.append(nn.Linear(width, h, generator=rng, dtype=dtype))
+        layers.append(nn.Linear(width, h, generator=gen, dtype=dtype))
         layers.append(nn.ACTIVATIONS[activation]())
         if dropout > 0:
-            layers.append(nn.Dropout(dropout, generator=rng))
+            layers.append(nn.Dropout(dropout, generator=gen))
         width = h
-    layers.append(nn.Linear(width, out_features, generator=rng, dtype=dtype))
+    layers.append(nn.Linear(width, out_features, generator=gen, dtype=dtype))
     return nn.Sequential(*layers)
 
 
@@ -93,13 +93,13 @@ def convnet(
         raise ValueError(f"convnet: kernel_size must be odd, got {kernel_size}")
     if padding not in ("same", "valid"):
         raise ValueError(f"convnet: padding must be 'same' or 'valid', got {padding!r}")
-    rng = as_generator(generator)
+    gen = as_generator(generator)
     layers: list[nn.Module] = []
     width, side = in_channels, image_size
     pad = kernel_size // 2 if padding == "same" else 0
     for c in channels:
         layers += [
-            nn.Conv2d(width, c, kernel_size, padding=pad, generator=rng, dtype=dtype),
+            nn.Conv2d(width, c, kernel_size, padding=pad, generator=gen, dtype=dtype),
             nn.ReLU(),
             nn.MaxPool2d(2),
         ]
@@ -113,11 +113,11 @@ def convnet(
     layers.append(nn.Flatten())
     features = width * side * side
     if hidden:
-        layers += [nn.Linear(features, hidden, generator=rng, dtype=dtype), nn.ReLU()]
+        layers += [nn.Linear(features, hidden, generator=gen, dtype=dtype), nn.ReLU()]
         if dropout > 0:
-            layers.append(nn.Dropout(dropout, generator=rng))
+            layers.append(nn.Dropout(dropout, generator=gen))
         features = hidden
-    layers.append(nn.Linear(features, num_classes, generator=rng, dtype=dtype))
+    layers.append(nn.Linear(features, num_classes, generator=gen, dtype=dtype))
     return nn.Sequential(*layers)
 
 
@@ -151,15 +151,15 @@ def residual_mlp(
         raise ValueError(f"unknown activation {activation!r}; choose from {sorted(nn.ACTIVATIONS)}")
     if width < 1 or depth < 1:
         raise ValueError(f"residual_mlp: width and depth must be >= 1, got {width} and {depth}")
-    rng = as_generator(generator)
-    layers: list[nn.Module] = [nn.Linear(in_features, width, generator=rng, dtype=dtype)]
+    gen = as_generator(generator)
+    layers: list[nn.Module] = [nn.Linear(in_features, width, generator=gen, dtype=dtype)]
     for _ in range(depth):
         block = nn.Sequential(
-            nn.ACTIVATIONS[activation](), nn.Linear(width, width, generator=rng, dtype=dtype)
+            nn.ACTIVATIONS[activation](), nn.Linear(width, width, generator=gen, dtype=dtype)
         )
         layers.append(nn.Residual(block))
     layers += [
         nn.ACTIVATIONS[activation](),
-        nn.Linear(width, out_features, generator=rng, dtype=dtype),
+        nn.Linear(width, out_features, generator=gen, dtype=dtype),
     ]
     return nn.Sequential(*layers)

@@ -7,8 +7,10 @@ descent, the hinge SVM (the perceptron and the SVM are the hinge family at thres
 
 Every estimator has ``fit(X, y)``, ``predict``, ``score`` and, where it means
 something, ``decision_function`` and ``predict_proba``; learned attributes end in
-``_``; randomness comes from ``random_state`` (an int, a ``numpy.random.Generator`` or
-None), never from the global ``np.random``. ``X`` is ``(N, D)``; float32 stays float32.
+``_``; randomness comes from ``random_state`` (an int, a ``numpy.random.Generator``, a
+``SeedSequence`` or None, which means numnet's default generator, re-seeded by
+:func:`numnet.manual_seed`), never from the global ``np.random``. ``X`` is ``(N, D)``;
+float32 stays float32.
 """
 
 from numnet.classic._base import sigmoid

@@ -65,7 +65,7 @@ class ClassifierBase(ClassifierMixin, BaseEstimator):
 class LinearClassifier(ClassifierBase):
     """Binary linear models ``s = w·x + b``, made multiclass by one-vs-rest.
 
-    Subclasses implement ``_fit_binary(X, y_pm, rng) -> dict`` returning at least
+    Subclasses implement ``_fit_binary(X, y_pm, generator) -> dict`` returning at least
     ``coef_`` (D,) and ``intercept_`` (float) for labels ``y_pm ∈ {-1, +1}`` in ``X``'s
     dtype. With two classes those are the fitted attributes (``classes_[1]`` is the
     positive class); with K > 2, model k is fitted on "class k" (+1) against the rest
@@ -76,24 +76,25 @@ class LinearClassifier(ClassifierBase):
     def _check_params(self) -> None:  # hyper-parameter checks, before the data's
         pass
 
-    def _rng(self):
+    def _generator(self):
+        """The ``random_state`` as a Generator, for models that draw (``None`` otherwise)."""
         return None
 
     def _fit_ovr(self, X, y, **kwargs):
         self._check_params()
         X, y = validate_data(self, X, y, reset=True)
         self.classes_, y_index = check_classes(y)
-        rng = self._rng()
+        generator = self._generator()
         dtype = X.dtype
         if self.classes_.shape[0] == 2:
             y_pm = np.where(y_index == 1, 1.0, -1.0).astype(dtype)
-            fitted = self._fit_binary(X, y_pm, rng, **kwargs)
+            fitted = self._fit_binary(X, y_pm, generator, **kwargs)
             fitted["intercept_"] = float(fitted["intercept_"])
         else:
             results = []
             for k in range(self.classes_.shape[0]):
                 y_pm = np.where(y_index == k, 1.0, -1.0).astype(dtype)
-                results.append(self._fit_binary(X, y_pm, rng, class_index=k, **kwargs))
+                results.append(self._fit_binary(X, y_pm, generator, class_index=k, **kwargs))
             fitted = {}
             for key in results[0]:
                 values = [r[key] for r in results]

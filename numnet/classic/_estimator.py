@@ -8,7 +8,8 @@ small stand-ins below, which give the same ``get_params`` / ``set_params`` (nest
 
 The rules the estimators follow (scikit-learn's): ``__init__`` only stores its
 arguments, unmodified, under their own names; everything learned by ``fit`` ends in
-``_``; ``random_state`` is an int, a ``numpy.random.Generator`` or None.
+``_``; ``random_state`` is an int, a ``numpy.random.Generator``, a ``SeedSequence`` or
+None (numnet's default generator), normalised by :func:`numnet.random.check_random_state`.
 """
 
 from __future__ import annotations

@@ -43,11 +43,13 @@ class GradientDescentMixin:
         self.init = init
         self.random_state = random_state
 
-    def _initial_weights(self, shape, dtype, rng=None) -> np.ndarray:
-        """``0``, or ``N(0, 1)`` draws from ``rng`` (``random_state``) for ``init="normal"``."""
+    def _initial_weights(self, shape, dtype, generator=None) -> np.ndarray:
+        """``0``, or ``N(0, 1)`` draws from ``generator`` (default: ``random_state``) for
+        ``init="normal"``."""
         if self.init == "normal":
-            rng = check_random_state(self.random_state) if rng is None else rng
-            return rng.standard_normal(shape).astype(dtype)
+            if generator is None:
+                generator = check_random_state(self.random_state)
+            return generator.standard_normal(shape).astype(dtype)
         return np.zeros(shape, dtype=dtype)
 
     def _descend(self, objective: Callable, params: Sequence) -> list:

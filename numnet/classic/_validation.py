@@ -21,6 +21,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from numnet.classic._estimator import DataConversionWarning, NotFittedError
+from numnet.random import check_random_state
 
 __all__ = [
     "check_X",
@@ -33,7 +34,8 @@ __all__ = [
     "validate_data",
 ]
 
-RandomState = int | np.random.Generator | None
+#: What a ``random_state=`` may be (see :func:`numnet.random.check_random_state`).
+RandomState = int | np.random.Generator | np.random.SeedSequence | None
 
 
 def _is_sparse(X) -> bool:
@@ -232,22 +234,6 @@ def check_fitted(estimator, attribute: str = "coef_") -> None:
         raise NotFittedError(
             f"this {type(estimator).__name__} is not fitted yet: call fit(X, y) first"
         )
-
-
-def check_random_state(random_state: RandomState) -> np.random.Generator:
-    """Turn ``None``, an int seed or a ``Generator`` into a ``numpy.random.Generator``.
-
-    ``None`` gives fresh OS entropy; the global ``np.random`` state is never used.
-    """
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or (
-        isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool)
-    ):
-        return np.random.default_rng(random_state)
-    raise TypeError(
-        f"random_state must be None, an int or a numpy.random.Generator, got {random_state!r}"
-    )
 
 
 # -- n_features_in_ and feature_names_in_ (scikit-learn's validate_data) ------------------

@@ -100,7 +100,9 @@ class RandomPairProducts(TransformerMixin, BaseEstimator):
         How many products ``x_i x_j`` (with ``i ≠ j``) to add (100 by default).
     include_input : bool
         Keep the original features in front of the products.
-    random_state : int, numpy.random.Generator or None
+    random_state : int, numpy.random.Generator, numpy.random.SeedSequence or None
+        The source of the pairs (see :func:`numnet.random.check_random_state`); ``None``
+        is numnet's default generator, re-seeded by :func:`numnet.manual_seed`.
 
     Attributes
     ----------

@@ -6,7 +6,7 @@ import numpy as np
 
 from numnet.classic._base import LinearClassifier, log_sigmoid, sigmoid
 from numnet.classic._gd import GradientDescentMixin, check_gd_params
-from numnet.classic._validation import check_random_state
+from numnet.random import check_random_state
 
 __all__ = ["LogisticRegression", "check_gd_params"]
 
@@ -41,8 +41,10 @@ class LogisticRegression(GradientDescentMixin, LinearClassifier):
         Stop when every component of the gradient is below ``tol`` in absolute value.
     init : {"zeros", "normal"}
         ``w = 0``, or ``w ~ N(0, 1)`` as in the seed's example (``b = 0`` either way).
-    random_state : int, numpy.random.Generator or None
-        For ``init="normal"``.
+    random_state : int, numpy.random.Generator, numpy.random.SeedSequence or None
+        The source of the ``init="normal"`` draws (see
+        :func:`numnet.random.check_random_state`); ``None`` is numnet's default
+        generator, re-seeded by :func:`numnet.manual_seed`.
 
     Attributes
     ----------
@@ -80,10 +82,10 @@ class LogisticRegression(GradientDescentMixin, LinearClassifier):
     def _check_params(self) -> None:
         check_gd_params(self)
 
-    def _rng(self):
+    def _generator(self):
         return check_random_state(self.random_state) if self.init == "normal" else None
 
-    def _fit_binary(self, X, y_pm, rng, class_index=None) -> dict:
+    def _fit_binary(self, X, y_pm, generator, class_index=None) -> dict:
         dtype = X.dtype
         scale = 1.0 / X.shape[0] if self.reduction == "mean" else 1.0
         lam = float(self.alpha)
@@ -96,7 +98,7 @@ class LogisticRegression(GradientDescentMixin, LinearClassifier):
             grad_b = -scale * float(np.sum(u, dtype=np.float64))  # ∂ℒ/∂b = -Σ uₙ
             return loss + lam * float(w @ w), (grad_w, grad_b)
 
-        w, b = self._descend(objective, [self._initial_weights(X.shape[1], dtype, rng), 0.0])
+        w, b = self._descend(objective, [self._initial_weights(X.shape[1], dtype, generator), 0.0])
         return {
             "coef_": w,
             "intercept_": float(b),

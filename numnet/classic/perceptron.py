@@ -45,8 +45,10 @@ class Perceptron(LinearClassifier):
         The value ``c`` of that constant feature.
     shuffle : bool
         Visit the samples in a new random order each epoch (the seed uses the data order).
-    random_state : int, numpy.random.Generator or None
-        Only used when ``shuffle`` is true.
+    random_state : int, numpy.random.Generator, numpy.random.SeedSequence or None
+        The epochs' orders, only used when ``shuffle`` is true (see
+        :func:`numnet.random.check_random_state`); ``None`` is numnet's default
+        generator, re-seeded by :func:`numnet.manual_seed`.
     verbose : bool
         Print each epoch's log line as it is produced.
 
@@ -123,10 +125,10 @@ class Perceptron(LinearClassifier):
         if self.fit_intercept and not float(self.intercept_scaling) > 0:
             raise ValueError(f"intercept_scaling must be > 0, got {self.intercept_scaling}")
 
-    def _rng(self):
+    def _generator(self):
         return check_random_state(self.random_state) if self.shuffle else None
 
-    def _fit_binary(self, X, y_pm, rng, class_index=None) -> dict:
+    def _fit_binary(self, X, y_pm, generator, class_index=None) -> dict:
         test = None
         if self._eval_set is not None:
             X_test, y_test = check_X_y(*self._eval_set, name="X_test")
@@ -144,7 +146,7 @@ class Perceptron(LinearClassifier):
         beta = 0.0
         log, n_updates, converged = [], 0, False
         for epoch in range(int(self.max_epochs)):
-            order = rng.permutation(X.shape[0]) if rng is not None else None
+            order = generator.permutation(X.shape[0]) if generator is not None else None
             nb_changes, beta = _epoch(X, y_pm, w, beta, c, order)
             n_updates += nb_changes
             b = beta * c

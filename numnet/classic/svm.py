@@ -102,7 +102,7 @@ class LinearSVM(LinearClassifier):
                 f"lr={self.lr}, max_iter={self.max_iter}"
             )
 
-    def _fit_binary(self, X, y_pm, rng, class_index=None) -> dict:
+    def _fit_binary(self, X, y_pm, generator, class_index=None) -> dict:
         lam, lr = float(self.alpha), float(self.lr)
         dtype = X.dtype
         w, b = np.zeros(X.shape[1], dtype=dtype), 0.0

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 import numpy as np
 
 from numnet.data.split import train_val_split
-from numnet.random import as_generator
+from numnet.random import as_generator, renamed_kwarg
 
 __all__ = ["ArrayDataset", "index_batches", "iterate_minibatches"]
 
-Seed = int | np.random.Generator | None
+Seed = int | np.random.Generator | np.random.SeedSequence | None
 
 
 def iterate_minibatches(
@@ -170,14 +170,16 @@ class ArrayDataset:
             self.X, self.y, batch_size, shuffle=shuffle, generator=generator, drop_last=drop_last
         )
 
+    @renamed_kwarg("seed")
     def split(
-        self, val_fraction: float = 0.1, *, stratify: bool = True, seed: Seed = None
+        self, val_fraction: float = 0.1, *, stratify: bool = True, generator: Seed = None
     ) -> tuple[ArrayDataset, ArrayDataset]:
-        """``(train, val)`` datasets; see :func:`train_val_split`."""
+        """``(train, val)`` datasets; see :func:`train_val_split` (``seed=`` is the
+        deprecated name of ``generator=``)."""
         if self.y is None:
             raise ValueError("split() needs labels; this dataset has y=None")
         X_tr, y_tr, X_val, y_val = train_val_split(
-            self.X, self.y, val_fraction, stratify=stratify, seed=seed
+            self.X, self.y, val_fraction, stratify=stratify, generator=generator
         )
         return ArrayDataset(X_tr, y_tr, check_finite=False), ArrayDataset(
             X_val, y_val, check_finite=False

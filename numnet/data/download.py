@@ -144,6 +144,30 @@ def download(
         If ``urls`` is empty or not HTTP(S), ``retries < 1``, a digest is malformed, or
         ``dest`` is a directory.
     """
+    url_list, dest = _check_request(urls, dest, retries)
+    md5_dec_ok = normalize_md5s(md5_decompressed)
+    md5_file_ok = normalize_md5s(md5_file)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+
+    failures: list[str] = []
+    only_mismatches = True
+    for url in url_list:
+        for attempt in range(retries):
+            if attempt:
+                time.sleep(backoff * 2 ** (attempt - 1))
+            outcome = _attempt(url, dest, md5_file_ok, md5_dec_ok, timeout)
+            if outcome is None:
+                return dest
+            kind, reason = outcome
+            failures.append(f"{url} (attempt {attempt + 1}/{retries}): {reason}")
+            only_mismatches = only_mismatches and kind == "mismatch"
+            if kind != "retry":
+                break
+    raise _no_mirror_error(dest, len(url_list), failures, only_mismatches)
+
+
+def _check_request(urls, dest, retries: int) -> tuple[list[str], Path]:
+    """``download``'s argument checks: the URL list and the destination path."""
     url_list = [urls] if isinstance(urls, str) else list(urls)
     if not url_list:
         raise ValueError("download() needs at least one URL")
@@ -155,46 +179,41 @@ def download(
     dest = Path(dest).expanduser()
     if dest.is_dir():
         raise ValueError(f"dest must be a file path, {dest} is a directory")
-    md5_dec_ok = normalize_md5s(md5_decompressed)
-    md5_file_ok = normalize_md5s(md5_file)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    return url_list, dest
 
-    failures: list[str] = []
-    only_mismatches = True
-    for url in url_list:
-        for attempt in range(retries):
-            if attempt:
-                time.sleep(backoff * 2 ** (attempt - 1))
-            prefix = f"{url} (attempt {attempt + 1}/{retries})"
-            try:
-                _fetch(url, dest, md5_file_ok, md5_dec_ok, timeout)
-                return dest
-            except _Mismatch as exc:
-                failures.append(f"{prefix}: {exc.args[0]}")
-                break
-            except urllib.error.HTTPError as exc:
-                only_mismatches = False
-                failures.append(f"{prefix}: HTTP {exc.code} {exc.reason}")
-                if not (exc.code >= 500 or exc.code in (408, 429)):
-                    break
-            except urllib.error.URLError as exc:
-                only_mismatches = False
-                failures.append(f"{prefix}: {exc.reason}")
-            except _Retryable as exc:
-                only_mismatches = False
-                failures.append(f"{prefix}: {exc.args[0]}")
-            except (OSError, http.client.HTTPException) as exc:
-                only_mismatches = False
-                failures.append(f"{prefix}: {type(exc).__name__}: {exc}")
 
+def _attempt(url, dest, md5_file_ok, md5_dec_ok, timeout) -> tuple[str, str] | None:
+    """One transfer: ``None`` on success, else ``(kind, reason)``.
+
+    ``kind`` is ``"mismatch"`` (a checksum was rejected: next mirror), ``"retry"``
+    (HTTP 5xx, 408, 429, timeouts, connection errors, incomplete transfers: try the same
+    mirror again) or ``"next"`` (other HTTP errors, 404...: next mirror).
+    """
+    try:
+        _fetch(url, dest, md5_file_ok, md5_dec_ok, timeout)
+    except _Mismatch as exc:
+        return "mismatch", exc.args[0]
+    except urllib.error.HTTPError as exc:
+        retry = exc.code >= 500 or exc.code in (408, 429)
+        return ("retry" if retry else "next"), f"HTTP {exc.code} {exc.reason}"
+    except urllib.error.URLError as exc:
+        return "retry", f"{exc.reason}"
+    except _Retryable as exc:
+        return "retry", exc.args[0]
+    except (OSError, http.client.HTTPException) as exc:
+        return "retry", f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _no_mirror_error(dest: Path, n_mirrors: int, failures, only_mismatches: bool):
     details = "\n  - ".join(failures)
     if only_mismatches:
-        raise ChecksumError(
+        return ChecksumError(
             f"downloaded {dest.name} but no mirror sent the expected content; nothing was "
             f"written to {dest.parent}:\n  - {details}"
         )
-    raise DownloadError(
-        f"could not download {dest.name} from {len(url_list)} mirror(s):\n  - {details}\n"
+    return DownloadError(
+        f"could not download {dest.name} from {n_mirrors} mirror(s):\n  - {details}\n"
         f"If this machine is offline, copy the file by hand to {dest} "
         f"(directory {dest.parent}, file name {dest.name})."
     )

@@ -17,7 +17,7 @@ from numnet.random import as_generator
 
 __all__ = ["circles", "gaussian_blobs", "noisy_function", "spirals", "two_moons", "xor"]
 
-Seed = int | np.random.Generator | None
+Seed = int | np.random.Generator | np.random.SeedSequence | None
 
 #: name -> (function, default input interval) for :func:`noisy_function`
 FUNCTIONS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], tuple[float, float]]] = {
@@ -44,8 +44,8 @@ def _balanced_labels(n: int, k: int) -> np.ndarray:
     return np.arange(n, dtype=np.int64) % k
 
 
-def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator):
-    order = rng.permutation(len(y))
+def _shuffled(X: np.ndarray, y: np.ndarray, generator: np.random.Generator):
+    order = generator.permutation(len(y))
     return X[order].astype(np.float32), y[order]
 
 
@@ -63,23 +63,23 @@ def xor(n: int = 200, noise: float = 0.1, *, generator: Seed = None):
         Number of points, spread evenly over the four corners.
     noise : float
         Standard deviation of the isotropic Gaussian noise added to each corner.
-    generator : int, numpy.random.Generator or None
+    generator : int, numpy.random.Generator, numpy.random.SeedSequence or None
         Source of randomness.
 
     Returns
     -------
     X : numpy.ndarray
-        ``(n, 2)`` float32.
+        ``(n, 2)`` float32, noisy corners of ``[-1, 1]²``.
     y : numpy.ndarray
-        ``(n,)`` int64 in ``{0, 1}``.
+        ``(n,)`` int64: 1 where the corner's two coordinates differ in sign, else 0.
     """
     _check(n, noise)
-    rng = as_generator(generator)
+    gen = as_generator(generator)
     corner = _balanced_labels(n, 4)
     signs = np.stack([corner // 2, corner % 2], axis=1) * 2.0 - 1.0
     y = (corner // 2 != corner % 2).astype(np.int64)
-    X = signs + noise * rng.standard_normal((n, 2))
-    return _shuffled(X, y, rng)
+    X = signs + noise * gen.standard_normal((n, 2))
+    return _shuffled(X, y, gen)
 
 
 def two_moons(n: int = 200, noise: float = 0.1, *, generator: Seed = None):
@@ -91,18 +91,18 @@ def two_moons(n: int = 200, noise: float = 0.1, *, generator: Seed = None):
     Returns
     -------
     X : numpy.ndarray
-        ``(n, 2)`` float32.
+        ``(n, 2)`` float32, in ``[-1, 2] × [-0.5, 1]`` before the noise.
     y : numpy.ndarray
-        ``(n,)`` int64 in ``{0, 1}``.
+        ``(n,)`` int64: 0 for the upper moon, 1 for the lower one.
     """
     _check(n, noise)
-    rng = as_generator(generator)
+    gen = as_generator(generator)
     y = _balanced_labels(n, 2)
-    theta = rng.uniform(0.0, np.pi, n)
+    theta = gen.uniform(0.0, np.pi, n)
     upper = np.stack([np.cos(theta), np.sin(theta)], axis=1)
     lower = np.stack([1.0 - np.cos(theta), 0.5 - np.sin(theta)], axis=1)
-    X = np.where(y[:, None] == 0, upper, lower) + noise * rng.standard_normal((n, 2))
-    return _shuffled(X, y, rng)
+    X = np.where(y[:, None] == 0, upper, lower) + noise * gen.standard_normal((n, 2))
+    return _shuffled(X, y, gen)
 
 
 def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, *, generator: Seed = None):
@@ -116,19 +116,19 @@ def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, *, generator
     Returns
     -------
     X : numpy.ndarray
-        ``(n, 2)`` float32.
+        ``(n, 2)`` float32, points of the two circles plus the noise.
     y : numpy.ndarray
-        ``(n,)`` int64 in ``{0, 1}``.
+        ``(n,)`` int64: 0 on the outer circle, 1 on the inner one.
     """
     _check(n, noise)
     if not 0 < factor < 1:
         raise ValueError(f"factor must lie in (0, 1), got {factor!r}")
-    rng = as_generator(generator)
+    gen = as_generator(generator)
     y = _balanced_labels(n, 2)
-    theta = rng.uniform(0.0, 2 * np.pi, n)
+    theta = gen.uniform(0.0, 2 * np.pi, n)
     radius = np.where(y == 0, 1.0, factor)
     X = radius[:, None] * np.stack([np.cos(theta), np.sin(theta)], axis=1)
-    return _shuffled(X + noise * rng.standard_normal((n, 2)), y, rng)
+    return _shuffled(X + noise * gen.standard_normal((n, 2)), y, gen)
 
 
 def gaussian_blobs(
@@ -153,7 +153,7 @@ def gaussian_blobs(
     cov : array_like, float or None
         Shared covariance ``Σ``: a ``(D, D)`` symmetric positive semi-definite matrix,
         a float ``s`` for ``s·I``, or ``None`` for ``I``.
-    generator : int, numpy.random.Generator or None
+    generator : int, numpy.random.Generator, numpy.random.SeedSequence or None
         Source of randomness.
 
     Returns
@@ -184,9 +184,9 @@ def gaussian_blobs(
     if eigval.min() < -1e-10 * max(1.0, abs(eigval.max())):
         raise ValueError(f"cov must be positive semi-definite; smallest eigenvalue {eigval.min()}")
     factor = eigvec * np.sqrt(np.clip(eigval, 0.0, None))  # Σ = L Lᵀ with L = V √Λ
-    rng = as_generator(generator)
-    X = means[y] + rng.standard_normal((len(y), d)) @ factor.T
-    return _shuffled(X, y, rng)
+    gen = as_generator(generator)
+    X = means[y] + gen.standard_normal((len(y), d)) @ factor.T
+    return _shuffled(X, y, gen)
 
 
 def spirals(
@@ -208,12 +208,12 @@ def spirals(
     _check(n, noise)
     if n_classes < 2:
         raise ValueError(f"n_classes must be >= 2, got {n_classes}")
-    rng = as_generator(generator)
+    gen = as_generator(generator)
     y = _balanced_labels(n, n_classes)
-    r = rng.uniform(0.0, 1.0, n)
-    theta = 2 * np.pi * (turns * r + y / n_classes) + noise * rng.standard_normal(n)
+    r = gen.uniform(0.0, 1.0, n)
+    theta = 2 * np.pi * (turns * r + y / n_classes) + noise * gen.standard_normal(n)
     X = r[:, None] * np.stack([np.cos(theta), np.sin(theta)], axis=1)
-    return _shuffled(X, y, rng)
+    return _shuffled(X, y, gen)
 
 
 def noisy_function(
@@ -239,7 +239,7 @@ def noisy_function(
         Standard deviation of the additive Gaussian noise.
     interval : (float, float), optional
         ``(a, b)``; defaults to the named function's interval, or ``(-1, 1)``.
-    generator : int, numpy.random.Generator or None
+    generator : int, numpy.random.Generator, numpy.random.SeedSequence or None
         Source of randomness.
 
     Returns
@@ -261,10 +261,10 @@ def noisy_function(
     a, b = default if interval is None else interval
     if not a < b:
         raise ValueError(f"interval must satisfy a < b, got {(a, b)}")
-    rng = as_generator(generator)
-    x = rng.uniform(a, b, (n, 1))
+    gen = as_generator(generator)
+    x = gen.uniform(a, b, (n, 1))
     clean = np.asarray(fn(x), dtype=np.float64)
     if clean.shape != x.shape:
         raise ValueError(f"fn must map an (n, 1) array to (n, 1), got shape {clean.shape}")
-    t = clean + noise * rng.standard_normal((n, 1))
+    t = clean + noise * gen.standard_normal((n, 1))
     return x.astype(np.float32), t.astype(np.float32)

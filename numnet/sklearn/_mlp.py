@@ -23,6 +23,7 @@ from numnet.classic._validation import (
     check_fitted,
     validate_data,
 )
+from numnet.random import check_random_state
 from numnet.train.callbacks import Callback
 
 __all__ = ["ConvNetClassifier", "MLPClassifier", "MLPRegressor", "expected_failed_checks"]
@@ -44,23 +45,6 @@ def _activation(name: str):
     if name == "identity":
         return None
     return nn.ACTIVATIONS["sigmoid" if name == "logistic" else name]()
-
-
-def _generator(random_state):
-    """scikit-learn's ``random_state`` as numnet's ``generator=``: an int seeds a fresh
-    Generator, a Generator is used as is, ``None`` is numnet's default generator (which
-    :func:`numnet.manual_seed` seeds)."""
-    from numnet.random import as_generator
-
-    if isinstance(random_state, bool) or not (
-        random_state is None or isinstance(random_state, (numbers.Integral, np.random.Generator))
-    ):
-        raise TypeError(
-            f"random_state must be None, an int or a numpy.random.Generator, got {random_state!r}"
-        )
-    if isinstance(random_state, numbers.Integral):
-        random_state = int(random_state)
-    return as_generator(random_state)
 
 
 class _Monitor(Callback):
@@ -166,23 +150,23 @@ class _BaseNet(BaseEstimator):
         return min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
 
     # -- the network -----------------------------------------------------------------------
-    def _head(self, layers, width: int, n_out: int, rng):
+    def _head(self, layers, width: int, n_out: int, generator):
         from numnet import nn
 
         dtype = np.dtype(self.dtype).type
         for h in self._hidden_sizes():
-            layers.append(nn.Linear(width, h, generator=rng, dtype=dtype))
+            layers.append(nn.Linear(width, h, generator=generator, dtype=dtype))
             act = _activation(self.activation)
             if act is not None:
                 layers.append(act)
             if float(self.dropout) > 0:
-                layers.append(nn.Dropout(float(self.dropout), generator=rng))
+                layers.append(nn.Dropout(float(self.dropout), generator=generator))
             width = h
-        layers.append(nn.Linear(width, n_out, generator=rng, dtype=dtype))
+        layers.append(nn.Linear(width, n_out, generator=generator, dtype=dtype))
         return nn.Sequential(*layers)
 
-    def _build(self, n_out: int, rng):
-        return self._head([], self.n_features_in_, n_out, rng)
+    def _build(self, n_out: int, generator):
+        return self._head([], self.n_features_in_, n_out, generator)
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:
         """``X`` as the network takes it (a ConvNet reshapes rows into images)."""
@@ -226,59 +210,15 @@ class _BaseNet(BaseEstimator):
         from numnet import train
 
         self._check_params()
-        reuse = hasattr(self, "model_") and (incremental or self.warm_start)
-        if reuse:
-            X, y = validate_data(self, X, y, reset=False, multi_output=not self._is_classifier)
-        else:
-            X, y = validate_data(self, X, y, reset=True, multi_output=not self._is_classifier)
-        X = np.asarray(X, dtype=np.dtype(self.dtype))
-        targets, n_out = self._targets(y, first=not reuse, classes=classes)
-        X = self._inputs(X)
-        if not reuse:
-            self._random = _generator(self.random_state)
-            self.model_ = self._build(n_out, self._random)
-            self.loss_curve_, self.n_iter_, self.t_ = [], 0, 0
-            self.best_loss_ = math.inf
-            self.validation_scores_ = [] if self.early_stopping else None
-            self.best_validation_score_ = -math.inf if self.early_stopping else None
-            self._optimizer_ = None
-        elif not incremental:  # warm start: same weights, a new run (scikit-learn's)
-            self._random = _generator(self.random_state)
-        rng = self._random
+        X, targets = self._prepare(X, y, incremental=incremental, classes=classes)
         validation = None
         if self.early_stopping and not incremental:
-            from numnet.data.split import train_val_split
-
-            X, targets, Xv, yv = train_val_split(
-                X,
-                targets,
-                float(self.validation_fraction),
-                stratify=self._is_classifier,
-                seed=rng,
-            )
-            if len(Xv) < 1 or len(X) < 1:
-                raise ValueError(
-                    f"validation_fraction={self.validation_fraction} leaves no validation or "
-                    f"no training sample out of {len(X) + len(Xv)}"
-                )
-            validation = (Xv, yv)
-            if self.validation_scores_ is None:
-                self.validation_scores_, self.best_validation_score_ = [], -math.inf
+            X, targets, validation = self._hold_out(X, targets)
         batch_size = self._batch_size(len(X))
-        if incremental:
-            if self._optimizer_ is None:
-                self._optimizer_ = self._optimizer(self.model_, batch_size)
-            optimizer = self._optimizer_
-        else:
-            optimizer = self._optimizer_ = self._optimizer(self.model_, batch_size)
-            self._no_improvement_count = 0
-            if self.early_stopping:
-                self.best_validation_score_ = -math.inf
-            self.best_loss_ = math.inf
+        optimizer = self._start_run(batch_size, incremental=incremental)
         self._n_train = len(X)
         self._converged = False
-        monitor = _Monitor(self, validation, check_convergence=not incremental)
-        callbacks = [monitor]
+        callbacks = [_Monitor(self, validation, check_convergence=not incremental)]
         if self.verbose:
             callbacks.append(train.ProgressBar(force=True))
         try:
@@ -290,7 +230,7 @@ class _BaseNet(BaseEstimator):
                 epochs=1 if incremental else int(self.max_iter),
                 batch_size=batch_size,
                 shuffle=bool(self.shuffle),
-                generator=rng,
+                generator=self._random,
                 callbacks=callbacks,
                 verbose=0,
                 metrics=None,
@@ -306,6 +246,61 @@ class _BaseNet(BaseEstimator):
             )
         del self._converged
         return self
+
+    def _prepare(self, X, y, *, incremental: bool, classes):
+        """Validate ``(X, y)`` and return ``(inputs, targets)``; build a new network (and
+        reset the fitted attributes) unless this call continues the fitted one."""
+        reuse = hasattr(self, "model_") and (incremental or self.warm_start)
+        X, y = validate_data(self, X, y, reset=not reuse, multi_output=not self._is_classifier)
+        X = np.asarray(X, dtype=np.dtype(self.dtype))
+        targets, n_out = self._targets(y, first=not reuse, classes=classes)
+        X = self._inputs(X)
+        if not reuse:
+            self._random = check_random_state(self.random_state)
+            self.model_ = self._build(n_out, self._random)
+            self.loss_curve_, self.n_iter_, self.t_ = [], 0, 0
+            self.best_loss_ = math.inf
+            self.validation_scores_ = [] if self.early_stopping else None
+            self.best_validation_score_ = -math.inf if self.early_stopping else None
+            self._optimizer_ = None
+        elif not incremental:  # warm start: same weights, a new run (scikit-learn's)
+            self._random = check_random_state(self.random_state)
+        return X, targets
+
+    def _hold_out(self, X, targets):
+        """Split off ``validation_fraction`` (stratified for a classifier) for early
+        stopping: ``(X_train, targets_train, (X_val, targets_val))``."""
+        from numnet.data.split import train_val_split
+
+        X, targets, Xv, yv = train_val_split(
+            X,
+            targets,
+            float(self.validation_fraction),
+            stratify=self._is_classifier,
+            generator=self._random,
+        )
+        if len(Xv) < 1 or len(X) < 1:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves no validation or "
+                f"no training sample out of {len(X) + len(Xv)}"
+            )
+        if self.validation_scores_ is None:
+            self.validation_scores_, self.best_validation_score_ = [], -math.inf
+        return X, targets, (Xv, yv)
+
+    def _start_run(self, batch_size: int, *, incremental: bool):
+        """The optimizer of this call: ``partial_fit`` keeps the current one; ``fit``
+        starts a new one and resets the stopping rule's state."""
+        if incremental:
+            if self._optimizer_ is None:
+                self._optimizer_ = self._optimizer(self.model_, batch_size)
+            return self._optimizer_
+        self._optimizer_ = self._optimizer(self.model_, batch_size)
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.best_validation_score_ = -math.inf
+        self.best_loss_ = math.inf
+        return self._optimizer_
 
     def fit(self, X, y):
         """Train the network on ``(X, y)`` for up to ``max_iter`` epochs.
@@ -355,7 +350,7 @@ class _BaseNet(BaseEstimator):
         check_fitted(self, "model_")
         params = {}
         for key, value in self.get_params(deep=False).items():
-            if isinstance(value, np.random.Generator):
+            if isinstance(value, (np.random.Generator, np.random.SeedSequence)):
                 value = None
             params[key] = list(value) if isinstance(value, tuple) else value
         fitted = {key: getattr(self, key) for key in self._FITTED}
@@ -384,7 +379,7 @@ class _BaseNet(BaseEstimator):
         est._restore_extra_state(fitted)
         for key, value in fitted.items():
             setattr(est, key, value)
-        est._random = _generator(est.random_state)
+        est._random = check_random_state(est.random_state)
         est._optimizer_ = None
         return est
 
@@ -565,9 +560,11 @@ class MLPClassifier(_ClassifierNet):
     validation_fraction : float, default 0.1
     n_iter_no_change : int, default 10
         The patience.
-    random_state : int, numpy.random.Generator or None
-        Initial weights, dropout masks, shuffles and the validation split. ``None`` uses
-        numnet's default generator (seeded by :func:`numnet.manual_seed`).
+    random_state : int, numpy.random.Generator, numpy.random.SeedSequence or None
+        Initial weights, dropout masks, shuffles and the validation split, normalised by
+        :func:`numnet.random.check_random_state`. ``None`` uses numnet's default
+        generator (re-seeded by :func:`numnet.manual_seed`), not NumPy's global state;
+        an int gives the same network on every ``fit``.
     warm_start : bool, default False
         ``fit`` continues from the current weights.
     verbose : bool or int, default False
@@ -778,7 +775,7 @@ class ConvNetClassifier(_ClassifierNet):
             X = np.asarray(X).reshape(len(X), -1)
         return super()._outputs(X)
 
-    def _build(self, n_out: int, rng):
+    def _build(self, n_out: int, generator):
         from numnet import nn
 
         dtype = np.dtype(self.dtype).type
@@ -786,7 +783,8 @@ class ConvNetClassifier(_ClassifierNet):
         k = int(self.kernel_size)
         layers = []
         for c in self.channels:
-            layers.append(nn.Conv2d(width, int(c), k, padding=k // 2, generator=rng, dtype=dtype))
+            conv = nn.Conv2d(width, int(c), k, padding=k // 2, generator=generator, dtype=dtype)
+            layers.append(conv)
             act = _activation(self.activation)
             if act is not None:
                 layers.append(act)
@@ -795,14 +793,13 @@ class ConvNetClassifier(_ClassifierNet):
                 layers.append(nn.MaxPool2d(pool))
             width, h, w = int(c), h // pool[0], w // pool[1]
         layers.append(nn.Flatten())
-        return self._head(layers, width * h * w, n_out, rng)
+        return self._head(layers, width * h * w, n_out, generator)
 
     def _extra_state(self) -> dict:
         return {**super()._extra_state(), "image_shape_": list(self.image_shape_)}
 
     def __sklearn_tags__(self):
         return super().__sklearn_tags__()  # expected_failed_checks() for scikit-learn >= 1.6
-
 
     def _restore_extra_state(self, fitted: dict) -> None:
         super()._restore_extra_state(fitted)

@@ -17,7 +17,7 @@ def _imbalanced(counts=(50, 31, 14, 5)):
 @pytest.mark.parametrize("fraction", [0.1, 0.2, 0.33, 0.5])
 def test_stratified_split_preserves_class_proportions(fraction):
     X, y = _imbalanced()
-    X_tr, y_tr, X_val, y_val = train_val_split(X, y, fraction, seed=0)
+    X_tr, y_tr, X_val, y_val = train_val_split(X, y, fraction, generator=0)
     n = len(y)
     assert len(y_val) == round(n * fraction) and len(y_tr) == n - len(y_val)
     counts = np.bincount(y)
@@ -31,9 +31,9 @@ def test_stratified_split_preserves_class_proportions(fraction):
 
 def test_split_is_seeded():
     X, y = _imbalanced()
-    a = train_val_split(X, y, 0.2, seed=3)
-    b = train_val_split(X, y, 0.2, seed=3)
-    c = train_val_split(X, y, 0.2, seed=4)
+    a = train_val_split(X, y, 0.2, generator=3)
+    b = train_val_split(X, y, 0.2, generator=3)
+    c = train_val_split(X, y, 0.2, generator=4)
     for u, v in zip(a, b):
         np.testing.assert_array_equal(u, v)
     assert not np.array_equal(a[2], c[2])
@@ -41,10 +41,10 @@ def test_split_is_seeded():
 
 def test_unstratified_and_one_hot_splits():
     X, y = _imbalanced()
-    _, _, X_val, _ = train_val_split(X, y, 0.25, stratify=False, seed=1)
+    _, _, X_val, _ = train_val_split(X, y, 0.25, stratify=False, generator=1)
     assert len(X_val) == 25
     one_hot = np.eye(4)[y]
-    _, _, _, y_val = train_val_split(X, one_hot, 0.2, seed=1)
+    _, _, _, y_val = train_val_split(X, one_hot, 0.2, generator=1)
     assert y_val.shape == (20, 4)
     assert np.all(np.abs(y_val.sum(axis=0) - one_hot.sum(axis=0) * 0.2) <= 1)
 
@@ -112,7 +112,7 @@ def test_array_dataset():
     xb, yb = ds[[0, 99]]
     assert xb[:, 0].tolist() == [0, 99] and yb.tolist() == [0, 3]
     assert sum(len(b) for b, _ in ds.batches(16, generator=0)) == 100
-    train, val = ds.split(0.1, seed=0)
+    train, val = ds.split(0.1, generator=0)
     assert (len(train), len(val)) == (90, 10)
     assert ArrayDataset(X)[3][1] is None
 
