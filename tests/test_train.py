@@ -33,7 +33,7 @@ def test_fit_learns_and_records_history():
         epochs=25,
         batch_size=32,
         validation=0.1,
-        seed=0,
+        generator=0,
         verbose=0,
     )
     assert len(hist) == 25
@@ -59,13 +59,29 @@ def test_same_seed_same_run_and_fresh_shuffles():
     runs = []
     for _ in range(2):
         model, opt = make(seed=3)
-        train.fit(model, F.cross_entropy, opt, (X, y), epochs=3, batch_size=16, seed=5, verbose=0)
+        train.fit(
+            model, F.cross_entropy, opt, (X, y), epochs=3, batch_size=16, generator=5, verbose=0
+        )
         runs.append(model.state_dict())
     for k in runs[0]:
         np.testing.assert_array_equal(runs[0][k], runs[1][k])
     model, opt = make(seed=3)
-    train.fit(model, F.cross_entropy, opt, (X, y), epochs=3, batch_size=16, seed=6, verbose=0)
+    train.fit(model, F.cross_entropy, opt, (X, y), epochs=3, batch_size=16, generator=6, verbose=0)
     assert not np.array_equal(model.state_dict()["0.weight"], runs[0]["0.weight"])
+
+
+def test_seed_is_the_deprecated_name_of_generator():
+    X, y = data()
+    fit = partial(train.fit, loss_fn=F.cross_entropy, train_data=(X, y), epochs=2, verbose=0)
+    model, opt = make(seed=3)
+    fit(model, optimizer=opt, generator=5)
+    old, opt = make(seed=3)
+    with pytest.warns(DeprecationWarning, match="seed= is deprecated.*use generator="):
+        fit(old, optimizer=opt, seed=5)
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(old.state_dict()[k], v)
+    with pytest.raises(TypeError, match="got both 'seed' and 'generator'"):
+        fit(old, optimizer=opt, seed=5, generator=5)
 
 
 def test_each_epoch_sees_every_sample_once_and_drop_last():
@@ -89,7 +105,7 @@ def test_each_epoch_sees_every_sample_once_and_drop_last():
         (X, y),
         epochs=2,
         batch_size=4,
-        seed=0,
+        generator=0,
         verbose=0,
     )
     first = np.concatenate(seen[:3])
@@ -104,7 +120,7 @@ def test_each_epoch_sees_every_sample_once_and_drop_last():
         (X, y),
         epochs=1,
         batch_size=4,
-        seed=0,
+        generator=0,
         verbose=0,
         drop_last=True,
     )
@@ -131,7 +147,7 @@ def test_early_stopping_restores_best_weights():
         epochs=30,
         batch_size=32,
         validation=0.2,
-        seed=0,
+        generator=0,
         verbose=0,
         callbacks=[Snap(), stopper, sched],
     )
@@ -145,7 +161,7 @@ def test_early_stopping_restores_best_weights():
 def test_nan_guard_names_epoch_and_batch_and_keeps_good_weights():
     X, y = data(200)
     model, opt = make()
-    train.fit(model, F.cross_entropy, opt, (X, y), epochs=1, batch_size=50, seed=0, verbose=0)
+    train.fit(model, F.cross_entropy, opt, (X, y), epochs=1, batch_size=50, generator=0, verbose=0)
     before = model.state_dict()
 
     class Poison(train.Callback):
@@ -161,7 +177,7 @@ def test_nan_guard_names_epoch_and_batch_and_keeps_good_weights():
             (X, y),
             epochs=3,
             batch_size=50,
-            seed=0,
+            generator=0,
             verbose=0,
             callbacks=[Poison()],
         )
@@ -201,7 +217,7 @@ def test_kill_and_resume_equals_uninterrupted(tmp_path):
             epochs=5,
             batch_size=32,
             validation=0.1,
-            seed=7,
+            generator=7,
             verbose=0,
             callbacks=callbacks,
             checkpoint=ckpt,
@@ -239,7 +255,7 @@ def test_loggers_and_model_checkpoint(tmp_path):
         epochs=4,
         batch_size=32,
         validation=0.2,
-        seed=0,
+        generator=0,
         verbose=0,
         callbacks=cbs,
     )
@@ -350,7 +366,7 @@ def test_resume_restores_the_default_generator_used_by_functional_dropout(tmp_pa
             (X, y),
             epochs=epochs,
             batch_size=20,
-            seed=3,
+            generator=3,
             verbose=0,
             checkpoint=ckpt,
         )

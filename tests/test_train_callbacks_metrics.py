@@ -79,7 +79,7 @@ def _run_script(values, epochs=None, checkpoint=None, **es):
         (X, y),
         epochs=epochs or len(values),
         batch_size=20,
-        seed=0,
+        generator=0,
         verbose=0,
         callbacks=[Script(values), stopper, snap],
         checkpoint=checkpoint,
@@ -236,7 +236,7 @@ def test_model_checkpoint_saves_after_a_nan_first_value(tmp_path):
             (X, y),
             epochs=len(values),
             batch_size=20,
-            seed=0,
+            generator=0,
             verbose=0,
             callbacks=[Script(values), ckpt, snap],
         )
@@ -272,7 +272,7 @@ def test_divergence_in_the_last_step_of_an_epoch_restores_finite_weights(tmp_pat
             epochs=4,
             batch_size=20,
             validation=(X, y),
-            seed=0,
+            generator=0,
             verbose=0,
             callbacks=[sched, snap],
             checkpoint=ckpt,
@@ -302,7 +302,7 @@ def test_weights_made_non_finite_by_a_callback_at_epoch_end_are_not_kept():
             (X, y),
             epochs=3,
             batch_size=20,
-            seed=0,
+            generator=0,
             verbose=0,
             callbacks=[snap, Poison()],
         )
@@ -365,7 +365,7 @@ def test_restore_best_weights_false_keeps_the_last_weights():
 def test_early_stopping_reused_in_a_new_fit_starts_afresh():
     model, opt, X, y = _small()
     stopper = train.EarlyStopping("score", patience=2)
-    kw = dict(epochs=6, batch_size=20, seed=0, verbose=0)
+    kw = dict(epochs=6, batch_size=20, generator=0, verbose=0)
     hist = train.fit(
         model, F.cross_entropy, opt, (X, y), callbacks=[Script([0.1, 2.0, 3.0, 4.0]), stopper], **kw
     )

@@ -67,11 +67,11 @@ def test_loader_without_shuffle_equals_arrays_with_the_same_batches():
 
 
 def test_shuffled_loader_follows_the_same_orders_as_seeded_arrays():
-    # DataLoader(generator=s) and fit(seed=s) both draw one permutation of N per epoch
+    # DataLoader(generator=s) and fit(generator=s) both draw one permutation of N per epoch
     # from numpy.random.default_rng(s): the same batches, hence the same run
     X, y = data(150)
     m1, o1 = make(dropout=0.2)
-    h1 = train.fit(m1, F.cross_entropy, o1, (X, y), epochs=3, batch_size=20, seed=5, verbose=0)
+    h1 = train.fit(m1, F.cross_entropy, o1, (X, y), epochs=3, batch_size=20, generator=5, verbose=0)
     m2, o2 = make(dropout=0.2)
     loader = DataLoader(TensorDataset(X, y), batch_size=20, shuffle=True, generator=5)
     h2 = train.fit(m2, F.cross_entropy, o2, loader, epochs=3, batch_size=20, verbose=0)
@@ -174,7 +174,7 @@ def test_the_loader_decides_batch_size_shuffle_drop_last():
     with pytest.raises(ValueError, match="drop_last=True conflicts"):
         fit(drop_last=True)
     with pytest.raises(ValueError, match="generator="):
-        fit(seed=0)
+        fit(generator=0)
     with pytest.raises(ValueError, match="cannot split a DataLoader"):
         fit(validation=0.1)
     fit(batch_size=16, shuffle=False, drop_last=False)  # agreeing values are fine
@@ -233,7 +233,7 @@ def test_streaming_from_idx_files_on_disk(tmp_path):
     # the same run on the arrays in memory (same seed, same orders)
     m2, o2 = model_()
     X, y = images.astype(np.float32) / 255, labels.astype(np.int64)
-    h2 = train.fit(m2, F.cross_entropy, o2, (X, y), epochs=4, batch_size=16, seed=3, verbose=0)
+    h2 = train.fit(m2, F.cross_entropy, o2, (X, y), epochs=4, batch_size=16, generator=3, verbose=0)
     assert_same_run(h2, m2, h1, m1)
     ev = train.evaluate(m1, F.cross_entropy, DataLoader(ds, batch_size=50))
     np.testing.assert_allclose(

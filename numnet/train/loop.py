@@ -12,6 +12,7 @@ iterated once per epoch, so that data too large for memory can stream from disk.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import time
@@ -22,8 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from numnet.autograd.engine import no_grad
+from numnet.data.batching import index_batches, iterate_minibatches
 from numnet.parallel import data_parallel_step
-from numnet.random import as_generator, default_generator
+from numnet.random import as_generator, default_generator, renamed_kwarg
 from numnet.tensor import Tensor
 from numnet.train.callbacks import Callback, EpochPrinter, ProgressBar
 from numnet.train.history import History
@@ -37,6 +39,31 @@ class TrainingDivergedError(FloatingPointError):
         self.history = history
 
 
+def _array_like(a) -> bool:
+    return isinstance(a, (np.ndarray, Tensor))
+
+
+def _as_batch_array(a) -> np.ndarray:
+    return np.asarray(a.data if isinstance(a, Tensor) else a)
+
+
+def _check_pair(x: np.ndarray, y: np.ndarray, what: str, names: str = "X") -> None:
+    """Refuse inputs ``x`` and targets ``y`` of different lengths, none, or with NaN in x.
+
+    ``names`` is how the message calls the inputs: ``"X"`` for whole arrays, ``"x"`` for
+    one batch.
+    """
+    if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
+        raise ValueError(
+            f"{what}: {names} and y need the same number of samples, got shapes {x.shape} "
+            f"and {y.shape}"
+        )
+    if len(x) == 0:
+        raise ValueError(f"{what} is empty")
+    if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
+        raise ValueError(f"{what}: {names} contains NaN or infinite values")
+
+
 def _as_arrays(data, what: str) -> tuple[np.ndarray, np.ndarray]:
     if hasattr(data, "X") and hasattr(data, "y"):
         data = (data.X, data.y)
@@ -45,15 +72,8 @@ def _as_arrays(data, what: str) -> tuple[np.ndarray, np.ndarray]:
             f"{what} must be an (X, y) pair of arrays, a numnet.utils.data.DataLoader, or a "
             f"re-iterable of (x, y) batches; got {type(data).__name__}"
         )
-    X, y = (np.asarray(d.data if isinstance(d, Tensor) else d) for d in data)
-    if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
-        raise ValueError(
-            f"{what}: X and y need the same number of samples, got shapes {X.shape} and {y.shape}"
-        )
-    if len(X) == 0:
-        raise ValueError(f"{what} is empty")
-    if X.dtype.kind == "f" and not np.all(np.isfinite(X)):
-        raise ValueError(f"{what}: X contains NaN or infinite values")
+    X, y = (_as_batch_array(d) for d in data)
+    _check_pair(X, y, what)
     return X, y
 
 
@@ -66,14 +86,6 @@ def _inputs(X: np.ndarray, dtype, *, features: bool = False) -> np.ndarray:
 
 
 # -- batches from a DataLoader or any re-iterable ------------------------------------------
-def _array_like(a) -> bool:
-    return isinstance(a, (np.ndarray, Tensor))
-
-
-def _as_batch_array(a) -> np.ndarray:
-    return np.asarray(a.data if isinstance(a, Tensor) else a)
-
-
 class _Batches:
     """The batches of a :class:`~numnet.utils.data.DataLoader` or another re-iterable.
 
@@ -132,15 +144,7 @@ class _Batches:
                 )
             )
         x, y = (_as_batch_array(d) for d in batch)
-        if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
-            raise ValueError(
-                f"{what}: x and y need the same number of samples, got shapes {x.shape} "
-                f"and {y.shape}"
-            )
-        if len(x) == 0:
-            raise ValueError(f"{what} is empty")
-        if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
-            raise ValueError(f"{what}: x contains NaN or infinite values")
+        _check_pair(x, y, what, names="x")
         return x, y
 
     def __iter__(self):
@@ -508,6 +512,26 @@ def _nonfinite(state: dict) -> str | None:
     return None
 
 
+@contextlib.contextmanager
+def _inference(model):
+    """Eval mode and no graph for the block; the model's mode is restored after it."""
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            yield
+    finally:
+        model.train(was_training)
+
+
+def _array_batches(arrays: tuple[np.ndarray, ...], batch_size: int, n: int | None = None):
+    """The rows of ``arrays`` in order, ``batch_size`` at a time (views, not copies);
+    ``n`` (default: their length) is the number of rows to cover."""
+    n = len(arrays[0]) if n is None else n
+    for index in index_batches(n, batch_size):
+        yield tuple(a[index] for a in arrays)
+
+
 def evaluate(model, loss_fn, data, *, batch_size: int | None = None, metrics="auto") -> dict:
     """Mean loss (and accuracy) of ``model`` on ``data``, in eval mode, no graph.
 
@@ -553,27 +577,21 @@ def evaluate(model, loss_fn, data, *, batch_size: int | None = None, metrics="au
         _loader_decides(batches, "evaluate", batch_size=batch_size)
         source = batches
     else:
-        X, y = _as_arrays(data, "data")
         size = 1024 if batch_size is None else batch_size
-        source = ((X[s : s + size], y[s : s + size]) for s in range(0, len(X), size))
+        source = _array_batches(_as_arrays(data, "data"), size)
     dtype = _param_dtype(model)
-    was_training = model.training
-    model.eval()
     total, rows, correct, count, counter = 0.0, 0, 0, 0, None
-    try:
-        with no_grad():
-            for i, (xr, yr) in enumerate(source):
-                xb, yb = _inputs(xr, dtype, features=True), _inputs(yr, dtype)
-                out = model(Tensor._wrap(xb))
-                if i == 0 and spec is not None:
-                    counter = spec.resolve(loss_fn, out.data, yb, required=required)
-                total += float(loss_fn(out, Tensor._wrap(yb)).item()) * len(xb)
-                rows += len(xb)
-                if counter is not None:
-                    c, k = counter.count(out.data, yb)
-                    correct, count = correct + c, count + k
-    finally:
-        model.train(was_training)
+    with _inference(model):
+        for i, (xr, yr) in enumerate(source):
+            xb, yb = _inputs(xr, dtype, features=True), _inputs(yr, dtype)
+            out = model(Tensor._wrap(xb))
+            if i == 0 and spec is not None:
+                counter = spec.resolve(loss_fn, out.data, yb, required=required)
+            total += float(loss_fn(out, Tensor._wrap(yb)).item()) * len(xb)
+            rows += len(xb)
+            if counter is not None:
+                c, k = counter.count(out.data, yb)
+                correct, count = correct + c, count + k
     result = {"loss": total / rows}
     if counter is not None:
         result["accuracy"] = correct / count if count else float("nan")
@@ -615,20 +633,17 @@ def predict(model, X, *, batch_size: int | None = None) -> np.ndarray:
         _loader_decides(batches, "predict", batch_size=batch_size)
         source = batches
     else:
-        X = np.asarray(X.data if isinstance(X, Tensor) else X)
+        X = _as_batch_array(X)
         size = 1024 if batch_size is None else batch_size
-        source = (X[s : s + size] for s in range(0, max(len(X), 1), size))
+        # no rows: one (empty) batch all the same, for the output's shape and dtype
+        source = (x for (x,) in _array_batches((X,), size, max(len(X), 1)))
     dtype = _param_dtype(model)
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            outs = [model(Tensor._wrap(_inputs(xb, dtype, features=True))).data for xb in source]
-    finally:
-        model.train(was_training)
+    with _inference(model):
+        outs = [model(Tensor._wrap(_inputs(xb, dtype, features=True))).data for xb in source]
     return np.concatenate(outs)
 
 
+@renamed_kwarg("seed")
 def fit(
     model,
     loss_fn,
@@ -639,7 +654,6 @@ def fit(
     batch_size: int | None = None,
     validation=None,
     callbacks=(),
-    seed=None,
     generator=None,
     drop_last: bool | None = None,
     shuffle: bool | None = None,
@@ -678,9 +692,11 @@ def fit(
         :func:`numnet.utils.data.random_split`). Evaluated after every epoch by
         :func:`evaluate`.
     callbacks : sequence of :class:`Callback`
-    seed, generator : the source of the shuffles (and of the validation split) of arrays
-        With a DataLoader they are refused (ValueError): the loader's own ``generator=``
-        shuffles.
+    generator : int, numpy.random.Generator, numpy.random.SeedSequence or None
+        The source of the shuffles (and of the validation split) of arrays, normalised
+        by :func:`numnet.random.as_generator` (``None``: numnet's default generator).
+        With a DataLoader it is refused (ValueError): the loader's own ``generator=``
+        shuffles. ``seed=`` is its deprecated name (a DeprecationWarning).
     drop_last : bool, optional
         Skip the last, smaller batch of each epoch (arrays; default False).
     shuffle : bool, optional
@@ -748,7 +764,7 @@ def fit(
         Bad sizes, NaN inputs, an empty dataset (or batches that yield nothing),
         non-finite weights before training, a required accuracy that the loss does not
         define; with a DataLoader, a conflicting ``batch_size``/``shuffle``/
-        ``drop_last``, a ``seed``/``generator``, or a float ``validation``.
+        ``drop_last``, a ``generator``, or a float ``validation``.
     TypeError
         ``train_data`` or ``validation`` is a one-shot iterator (a generator) or a
         Dataset not wrapped in a DataLoader, or a batch is not an ``(x, y)`` pair.
@@ -757,60 +773,129 @@ def fit(
         (other model shapes, optimizer, callbacks or generators): a ``ValueError``.
     """
     batches = _batch_source(train_data, "train_data")
-    if batches is not None:
-        if epochs < 1:
-            raise ValueError(f"epochs must be >= 1, got {epochs}")
-        _loader_decides(batches, "fit", batch_size=batch_size, shuffle=shuffle, drop_last=drop_last)
-        if seed is not None or generator is not None:
-            raise ValueError(
-                "fit: seed and generator shuffle arrays; the batches of "
-                f"{type(batches.data).__name__} come in its own order (give a DataLoader "
-                "generator=... to seed its shuffles)"
-            )
-        if isinstance(validation, float):
-            raise ValueError(
-                f"fit: validation={validation} holds out a fraction of arrays, and cannot "
-                "split a DataLoader or other batches: pass validation=<a DataLoader or "
-                "(X_val, y_val)>, e.g. from numnet.utils.data.random_split"
-            )
-    else:
+    batch_size, shuffle, drop_last = _check_options(
+        batches, epochs, batch_size, shuffle, drop_last, generator, validation
+    )
+    spec, required = _metric_spec(metrics)
+    generator = as_generator(generator)
+    data = _TrainingData(batches, train_data, validation, generator)
+    data.batch_arrays(batch_size, shuffle, drop_last)
+    history = History()
+    callbacks = _with_verbosity(callbacks, verbose)
+    loop = Loop(model, optimizer, history, epochs, data.n_batches)
+    generators = data.random_state(model)
+    _resume(checkpoint, loop, callbacks, generators)
+    run = _Run(model, loss_fn, optimizer, loop, callbacks, spec, required)
+    run.threads = _data_parallel_threads(model, data_parallel)
+    model.train()
+    for cb in callbacks:
+        cb.on_train_begin(loop, {})
+    for epoch in range(history.initial_epoch + 1, epochs + 1):
+        if loop.stop_training:
+            break
+        loop.epoch = epoch
+        row, t0 = run.epoch(epoch, data)
+        if data.validation is not None:
+            val = evaluate(model, loss_fn, data.validation, metrics=metrics)
+            row["val_loss"] = val["loss"]
+            if "accuracy" in val:
+                row["val_accuracy"] = val["accuracy"]
+        run.end_epoch(epoch, row, t0)
+        if checkpoint is not None:
+            _save(checkpoint, epoch, model, optimizer, callbacks, history, generators)
+    for cb in callbacks:
+        cb.on_train_end(loop, history.epochs[-1] if history.epochs else {})
+    return history
+
+
+def _check_options(batches, epochs, batch_size, shuffle, drop_last, generator, validation):
+    """``fit``'s ``(batch_size, shuffle, drop_last)``: the defaults for arrays filled in,
+    and what cannot apply to a DataLoader or other batches refused (ValueError)."""
+    if batches is None:
         batch_size = 32 if batch_size is None else batch_size
         shuffle = True if shuffle is None else shuffle
         drop_last = False if drop_last is None else drop_last
         if epochs < 1 or batch_size < 1:
             raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
-    spec, required = _metric_spec(metrics)
-    rng = as_generator(generator if generator is not None else seed)
-    if batches is None:
-        X, y = _as_arrays(train_data, "train_data")
+        return batch_size, shuffle, drop_last
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    _loader_decides(batches, "fit", batch_size=batch_size, shuffle=shuffle, drop_last=drop_last)
+    if generator is not None:
+        raise ValueError(
+            "fit: generator shuffles arrays; the batches of "
+            f"{type(batches.data).__name__} come in their own order (give a DataLoader "
+            "generator=... to seed its shuffles)"
+        )
     if isinstance(validation, float):
-        from numnet.data.split import train_val_split
+        raise ValueError(
+            f"fit: validation={validation} holds out a fraction of arrays, and cannot "
+            "split a DataLoader or other batches: pass validation=<a DataLoader or "
+            "(X_val, y_val)>, e.g. from numnet.utils.data.random_split"
+        )
+    return batch_size, shuffle, drop_last
 
-        X, y, Xv, yv = train_val_split(X, y, validation, stratify=True, seed=rng)
-        validation = (Xv, yv)
-    elif validation is not None:
-        source = _batch_source(validation, "validation")
-        validation = _as_arrays(validation, "validation") if source is None else source
-    dtype = _param_dtype(model)
-    if batches is None:
-        n = len(X)
-        n_batches = n // batch_size if drop_last else math.ceil(n / batch_size)
-        if n_batches == 0:
+
+class _TrainingData:
+    """Where ``fit``'s batches come from: arrays in memory, or a loader streamed.
+
+    ``epoch_batches()`` starts one pass over the training batches (arrays: a new permutation
+    drawn from ``generator`` when ``shuffle``, by
+    :func:`numnet.data.iterate_minibatches`); ``n_batches`` is their number per epoch
+    (``None`` for an iterable without a length); ``validation`` is ``None``, ``(X, y)``
+    arrays or a :class:`_Batches`.
+    """
+
+    def __init__(self, batches: _Batches | None, train_data, validation, generator) -> None:
+        self.batches, self.generator = batches, generator
+        if batches is None:
+            self.X, self.y = _as_arrays(train_data, "train_data")
+        if isinstance(validation, float):
+            from numnet.data.split import train_val_split
+
+            self.X, self.y, Xv, yv = train_val_split(
+                self.X, self.y, validation, stratify=True, generator=generator
+            )
+            validation = (Xv, yv)
+        elif validation is not None:
+            source = _batch_source(validation, "validation")
+            validation = _as_arrays(validation, "validation") if source is None else source
+        self.validation = validation
+        self.n_batches = None if batches is None else batches.length
+        self.epoch_batches = None if batches is None else batches.__iter__
+
+    def batch_arrays(self, batch_size: int, shuffle: bool, drop_last: bool) -> None:
+        """Cut the arrays into batches of ``batch_size`` rows (nothing for a loader)."""
+        if self.batches is not None:
+            return
+        n = len(self.X)
+        self.n_batches = n // batch_size if drop_last else math.ceil(n / batch_size)
+        if self.n_batches == 0:
             raise ValueError(
                 f"drop_last with batch_size {batch_size} > {n} samples leaves no batch"
             )
+        # one memory layout for every batch, shuffled (gathered) or not (sliced)
+        X = np.ascontiguousarray(self.X)
+        self.epoch_batches = functools.partial(
+            iterate_minibatches, X, self.y, batch_size,
+            shuffle=shuffle, generator=self.generator, drop_last=drop_last,
+        )  # fmt: skip
 
-        def epoch_batches():
-            order = rng.permutation(n) if shuffle else np.arange(n)
-            for b in range(n_batches):
-                idx = order[b * batch_size : (b + 1) * batch_size]
-                yield X[idx], y[idx]
+    def random_state(self, model) -> list[np.random.Generator]:
+        """The generators a checkpoint saves: the shuffles', the modules' (dropout), the
+        numnet DataLoaders', and numnet's default one (``F.dropout`` without one)."""
+        generators = [self.generator, *_module_generators(model)]
+        for source in (self.batches, self.validation):
+            if isinstance(source, _Batches):
+                new = [g for g in source.generators() if all(g is not h for h in generators)]
+                generators += new
+        if all(g is not default_generator() for g in generators):
+            generators.append(default_generator())
+        return generators
 
-    else:
-        n_batches = batches.length  # None: unknown (an iterable without a length)
-        epoch_batches = batches.__iter__
 
-    history = History()
+def _with_verbosity(callbacks, verbose: int) -> list[Callback]:
+    """The user's callbacks (checked), then the progress bar or printer ``verbose`` asks for."""
     callbacks = list(callbacks)
     for cb in callbacks:
         if not isinstance(cb, Callback):
@@ -819,128 +904,138 @@ def fit(
         callbacks.append(ProgressBar())
     elif verbose >= 2:
         callbacks.append(EpochPrinter())
-    loop = Loop(model, optimizer, history, epochs, n_batches)
-    generators = [rng, *_module_generators(model)]
-    for source in (batches, validation):  # the shuffles of numnet DataLoaders
-        if isinstance(source, _Batches):
-            generators += [g for g in source.generators() if all(g is not h for h in generators)]
-    if all(g is not default_generator() for g in generators):  # used by F.dropout(None)
-        generators.append(default_generator())
+    return callbacks
+
+
+def _resume(checkpoint, loop: Loop, callbacks, generators) -> None:
+    """Restore the run in ``checkpoint`` if the file exists; a finished run is not trained
+    again (a warning, and ``loop.stop_training``)."""
+    history = loop.history
     start_epoch = 1
     if checkpoint is not None and Path(checkpoint).exists():
-        start_epoch = _restore(checkpoint, model, optimizer, callbacks, history, generators) + 1
+        start_epoch = (
+            _restore(checkpoint, loop.model, loop.optimizer, callbacks, history, generators) + 1
+        )
     history.initial_epoch = start_epoch - 1
-    if history.stopped_epoch is not None or start_epoch > epochs:
+    if history.stopped_epoch is not None or start_epoch > loop.epochs:
         why = (
             f"stopped early at epoch {history.stopped_epoch}"
             if history.stopped_epoch is not None
-            else f"{start_epoch - 1} epochs done, epochs={epochs}"
+            else f"{start_epoch - 1} epochs done, epochs={loop.epochs}"
         )
         warnings.warn(
             f"fit: checkpoint {checkpoint} holds a finished run ({why}); nothing to train",
             UserWarning,
-            stacklevel=2,
+            stacklevel=4,  # the caller of fit: _resume, fit, renamed_kwarg's wrapper, caller
         )
         loop.stop_training = True
         loop.epoch = start_epoch - 1
 
-    good_weights = model.state_dict()  # the last finite weights: reset to on divergence
-    bad = _nonfinite(good_weights)
-    if bad is not None:
-        raise ValueError(f"fit: the model's {bad!r} holds NaN or infinite values")
 
-    def diverged(message: str) -> TrainingDivergedError:
-        model.load_state_dict(good_weights)
+class _Run:
+    """The training steps of one ``fit``: epochs of forward, loss, backward and step, the
+    running metrics, and the last finite weights to fall back to on divergence."""
+
+    def __init__(self, model, loss_fn, optimizer, loop: Loop, callbacks, spec, required):
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.loop, self.callbacks = loop, callbacks
+        self.spec, self.required = spec, required
+        self.counter, self.resolved = None, spec is None
+        self.threads = 1
+        self.dtype = _param_dtype(model)
+        self.good_weights = model.state_dict()
+        bad = _nonfinite(self.good_weights)
+        if bad is not None:
+            raise ValueError(f"fit: the model's {bad!r} holds NaN or infinite values")
+
+    def diverged(self, message: str) -> TrainingDivergedError:
+        """Reset the model to its last finite weights; the error to raise."""
+        self.model.load_state_dict(self.good_weights)
         return TrainingDivergedError(
             f"{message}; the model was reset to its weights at the end of epoch "
-            f"{loop.epoch - 1} (lower the learning rate, or check the inputs)",
-            history,
+            f"{self.loop.epoch - 1} (lower the learning rate, or check the inputs)",
+            self.loop.history,
         )
 
-    split = _data_parallel_threads(model, data_parallel)
-    model.train()
-    for cb in callbacks:
-        cb.on_train_begin(loop, {})
-    counter, resolved = None, spec is None
-    for epoch in range(start_epoch, epochs + 1):
-        if loop.stop_training:
-            break
-        loop.epoch = epoch
-        for cb in callbacks:
-            cb.on_epoch_begin(loop, epoch)
+    def step(self, xb: np.ndarray, yb: np.ndarray, where: str):
+        """One optimizer step on a batch: ``(loss value, output)``.
+
+        Split over threads (:func:`numnet.parallel.data_parallel_step`) when asked and
+        the batch has a row per thread; ``where`` names the batch if the loss diverges.
+        """
+        self.optimizer.zero_grad()
+        split = self.threads > 1 and len(xb) >= self.threads
+        if split:  # forward and backward: the gradients are ready after it
+            loss, out = data_parallel_step(
+                self.model, self.loss_fn, xb, yb, num_threads=self.threads, return_output=True
+            )
+        else:
+            out = self.model(Tensor._wrap(xb))
+        if not self.resolved:
+            self.counter = self.spec.resolve(self.loss_fn, out.data, yb, required=self.required)
+            self.resolved = True
+        if not split:
+            loss = self.loss_fn(out, Tensor._wrap(yb))
+        value = float(loss.item())
+        if not math.isfinite(value):
+            raise self.diverged(f"the loss became {value} at {where}")
+        if not split:
+            loss.backward()
+        self.optimizer.step()
+        return value, out
+
+    def epoch(self, epoch: int, data: _TrainingData) -> tuple[dict, float]:
+        """One pass over the training batches: the epoch's row of the History so far
+        (``epoch``, ``loss``, ``accuracy`` if any) and its start time."""
+        for cb in self.callbacks:
+            cb.on_epoch_begin(self.loop, epoch)
         t0 = time.perf_counter()
+        total_batches = "?" if data.n_batches is None else data.n_batches
         seen, total, correct, count = 0, 0.0, 0, 0
-        for b, (xr, yr) in enumerate(epoch_batches()):
-            xb, yb = _inputs(xr, dtype, features=True), _inputs(yr, dtype)
-            optimizer.zero_grad()
-            split_step = split > 1 and len(xb) >= split
-            if split_step:  # forward and backward: the gradients are ready after it
-                loss, out = data_parallel_step(
-                    model, loss_fn, xb, yb, num_threads=split, return_output=True
-                )
-            else:
-                out = model(Tensor._wrap(xb))
-                loss = None
-            if not resolved:
-                counter = spec.resolve(loss_fn, out.data, yb, required=required)
-                resolved = True
-            if loss is None:
-                loss = loss_fn(out, Tensor._wrap(yb))
-            value = float(loss.item())
-            if not math.isfinite(value):
-                raise diverged(
-                    f"the loss became {value} at epoch {epoch}, batch {b + 1}/"
-                    f"{'?' if n_batches is None else n_batches}"
-                )
-            if not split_step:
-                loss.backward()
-            optimizer.step()
+        for b, (xr, yr) in enumerate(data.epoch_batches()):
+            xb, yb = _inputs(xr, self.dtype, features=True), _inputs(yr, self.dtype)
+            value, out = self.step(xb, yb, f"epoch {epoch}, batch {b + 1}/{total_batches}")
             seen += len(xb)
             total += value * len(xb)
             logs = {"loss": total / seen}
-            if counter is not None:
-                c, k = counter.count(out.data, yb)
+            if self.counter is not None:
+                c, k = self.counter.count(out.data, yb)
                 correct, count = correct + c, count + k
                 logs["accuracy"] = correct / count if count else float("nan")
-            for cb in callbacks:
-                cb.on_batch_end(loop, b, logs)
+            for cb in self.callbacks:
+                cb.on_batch_end(self.loop, b, logs)
         # every loss was finite, but a step (the last one, whose result no loss has
         # seen yet) may have made the weights non-finite: never keep or save those
-        bad = _nonfinite(model.state_dict())
+        bad = _nonfinite(self.model.state_dict())
         if bad is not None:
-            raise diverged(
+            raise self.diverged(
                 f"the weights ({bad!r}) became NaN or infinite in an optimizer step of "
                 f"epoch {epoch} (its {b + 1} losses were finite)"
             )
         row = {"epoch": epoch, "loss": total / seen}
-        if counter is not None:
+        if self.counter is not None:
             row["accuracy"] = correct / count if count else float("nan")
-        if validation is not None:
-            val = evaluate(model, loss_fn, validation, metrics=metrics)
-            row["val_loss"] = val["loss"]
-            if "accuracy" in val:
-                row["val_accuracy"] = val["accuracy"]
-        row["lr"] = float(optimizer.param_groups[0]["lr"])
+        return row, t0
+
+    def end_epoch(self, epoch: int, row: dict, t0: float) -> None:
+        """Log the epoch's row, run the callbacks, and keep the weights if finite."""
+        row["lr"] = float(self.optimizer.param_groups[0]["lr"])
         row["time"] = time.perf_counter() - t0
+        history = self.loop.history
         history.append(row)
-        for cb in callbacks:
-            cb.on_epoch_end(loop, epoch, row)
-        state = model.state_dict()  # after the callbacks, which may change the weights
+        for cb in self.callbacks:
+            cb.on_epoch_end(self.loop, epoch, row)
+        state = self.model.state_dict()  # after the callbacks, which may change the weights
         bad = _nonfinite(state)
         if bad is not None:
             history.epochs.pop()  # the History holds the epochs completed before
-            raise diverged(
+            raise self.diverged(
                 f"the weights ({bad!r}) became NaN or infinite in the callbacks at the end "
                 f"of epoch {epoch}"
             )
-        good_weights = state
-        if loop.stop_training:
+        self.good_weights = state
+        if self.loop.stop_training:
             history.stopped_epoch = epoch  # checkpointed: a resumed run stays finished
-        if checkpoint is not None:
-            _save(checkpoint, epoch, model, optimizer, callbacks, history, generators)
-    for cb in callbacks:
-        cb.on_train_end(loop, history.epochs[-1] if history.epochs else {})
-    return history
 
 
 def _data_parallel_threads(model, data_parallel) -> int:
