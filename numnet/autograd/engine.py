@@ -259,14 +259,17 @@ def _add_outgrads(adjoints: dict[int, list], node: Tensor, parent_grads, needs, 
     Each result is first summed back to its parent's shape (:func:`unbroadcast`) and
     cast to its dtype. An accumulator ``[array, owned]`` is updated in place only when
     the engine owns its array: a fresh result of the VJP (see the contract in
-    :mod:`numnet.autograd.registry`), not the incoming adjoint ``g``, not a view, not
+    :mod:`numnet.autograd.registry`), that is not the incoming adjoint ``g``, not the
+    node's output or one of its inputs' arrays (what a VJP saves), not a view and not
     returned for two parents. Any other array is copied by the first addition into it.
     """
+    parents = node._parents
+    held = [id(g), id(node._data)] + [id(p._data) for p in parents]  # never the engine's
     returned = [id(pg) for pg in parent_grads if pg is not None]
-    for parent, pg, need in zip(node._parents, parent_grads, needs):
+    for parent, pg, need in zip(parents, parent_grads, needs):
         if pg is None or not need:
             continue
-        fresh = pg is not g and returned.count(id(pg)) == 1
+        fresh = returned.count(id(pg)) == 1 and id(pg) not in held
         if isinstance(pg, np.ndarray):
             fresh = fresh and pg.base is None
         else:  # NumPy returns scalars for 0-d results

@@ -14,11 +14,34 @@ formula it differentiates (seed 000 "Backward pass", seed 004 "reverse mode")::
 
         return y, vjp
 
-``vjp(g, needs)`` receives the adjoint ``g`` of the output (same shape as the output)
-and a tuple of booleans saying which inputs need a gradient; it returns one array per
-input (``None`` where not needed). Gradients may have the *broadcast* shape: the
-engine sums them back to each input's shape in one place
-(:func:`numnet.autograd.engine.unbroadcast`).
+The VJP contract
+----------------
+``vjp(g, needs)`` receives the adjoint ``g`` of the output (an array of the output's
+shape and dtype) and a tuple of booleans, one per input, saying which inputs need a
+gradient. It returns a tuple with one entry per input:
+
+* ``None`` where ``needs[i]`` is false (it may also compute the gradient anyway: the
+  engine ignores it), or for an input that has no gradient (integer labels);
+* otherwise an array (or a NumPy scalar, for 0-d results) whose shape is the input's
+  shape or any shape that *broadcasts* to the output's shape as the input did: the
+  engine sums it back to the input's shape in one place
+  (:func:`numnet.autograd.engine.unbroadcast`). Its dtype should be the input's; the
+  engine casts it if not.
+
+What a VJP may return, and who owns it: a VJP **may** return the incoming adjoint
+``g`` itself (``add``'s ``(g, g)``), its own output or one of its inputs' arrays (what
+it saves: ``dot``'s ``δx = w`` when ``g == 1``), a view of any of these, or one array
+for two inputs. It **must not** modify ``g`` or its saved arrays in place, because
+``g`` may be another node's gradient, a hook's Tensor or the caller's array. In return
+the engine never writes into such arrays: it accumulates the gradients reaching one
+node *in place* (``acc += g_i``, which spares an allocation per addition on the hot
+path) only into an array it owns, that is, a fresh array the VJP returned once (none
+of the above) or one the engine allocated itself (by ``unbroadcast``, a dtype cast, or
+the first out-of-place addition); any other array is copied by the first addition
+into it (``_add_outgrads`` in :mod:`numnet.autograd.engine`). Any *other* array a VJP
+returns is handed over to the engine: a VJP must not keep it (a cache reused by later
+calls) unless it returns a view or a copy of it. ``tests/test_vjp_contract.py`` checks
+these rules.
 
 Non-differentiable primitives (comparisons, ``argmax``, ``sign``...) are registered
 with ``differentiable=False`` and return only their output.
@@ -134,8 +157,7 @@ def primitive(
         raise ValueError(f"primitive {name!r}: int_rule must be one of {INT_RULES}")
 
     def decorate(fn: Callable[..., Any]):
-        if name in PRIMITIVES:
-            raise RuntimeError(f"primitive {name!r} is registered twice")
+        _check_new_name(name, fn)
         if view and (saves != () or saves_output):
             # its output shares input 0's counter: a saved version would have to follow it
             raise ValueError(f"primitive {name!r}: a view op must save nothing (saves=())")
@@ -157,6 +179,25 @@ def primitive(
         return apply_primitive
 
     return decorate
+
+
+def _check_new_name(name: str, fn: Callable[..., Any]) -> None:
+    """Refuse a second primitive under ``name`` unless it is the same one again.
+
+    Registering the same forward again (the same function object, or the function of
+    the same module and qualified name, as after ``importlib.reload`` of an ``ops``
+    module) replaces the entry; a *different* function under a taken name raises
+    ``RuntimeError``.
+    """
+    old = PRIMITIVES.get(name)
+    if old is None or old.forward is fn:
+        return
+    same = (getattr(old.forward, "__module__", None), getattr(old.forward, "__qualname__", None))
+    if same != (getattr(fn, "__module__", None), getattr(fn, "__qualname__", None)):
+        raise RuntimeError(
+            f"primitive {name!r} is registered twice (by {same[0]}.{same[1]} and "
+            f"{fn.__module__}.{fn.__qualname__})"
+        )
 
 
 def _float_dtype(tensors) -> np.dtype | None:
