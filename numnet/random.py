@@ -97,7 +97,10 @@ def renamed_kwarg(old: str, new: str = "generator", *, since: str = "0.2"):
 
     A call that passes ``old=`` gets a :class:`DeprecationWarning` and the value is passed
     on as ``new=``; passing both raises ``TypeError`` (as Python does for a duplicated
-    argument). The wrapped function keeps its signature and docstring.
+    argument). The wrapped function keeps its signature and docstring (``old`` does not
+    appear in ``inspect.signature``); its ``__renamed_kwargs__`` maps each deprecated
+    name to the current one (decorators stack: ``@renamed_kwarg("seed")`` over
+    ``@renamed_kwarg("rng")``).
     """
 
     def decorate(func):
@@ -118,6 +121,7 @@ def renamed_kwarg(old: str, new: str = "generator", *, since: str = "0.2"):
                 kwargs[new] = kwargs.pop(old)
             return func(*args, **kwargs)
 
+        wrapper.__renamed_kwargs__ = {**getattr(func, "__renamed_kwargs__", {}), old: new}
         return wrapper
 
     return decorate
