@@ -20,9 +20,9 @@ closed-form gradients are checked against autodiff at initialisation.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
+
+from numnet.experiments._common import Recipe, output_dir, write_json
 
 NAME = "deep-linear-dynamics"
 DESCRIPTION = "stage-like learning of Σxy's singular modes by a 2-layer linear net (Saxe et al.)"
@@ -49,46 +49,69 @@ def _autodiff_check(net, X, Y) -> float:
 
 def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     """Train the linear network, record its modes, compare with the analytic sigmoids."""
-    from numnet import optim, train
+    out = output_dir(out_dir)
+    r = compute(steps=500 if quick else STEPS, seed=seed)
+    P, n_out = r["X"].shape[0], r["Y"].shape[1]
+    write_json(
+        out / "results.json",
+        {
+            "task": f"binary tree of depth {DEPTH}: {P} items, {n_out} features",
+            "network": f"{P}-{HIDDEN}-{n_out} linear, init N(0, {INIT}^2)",
+            "learning_rate": LR,
+            "steps": r["steps"],
+            "closed_form_vs_autodiff_max_abs_error": r["grad_error"],
+            "initial_strength_a0": r["a0"],
+            "modes": r["modes"],
+            "final_loss": float(r["loss"][-1]),
+            "seed_claim": "dL/dA = -B^T(Sxy - BA Sxx), dL/dB = -(Sxy - BA Sxx) A^T; "
+            "gradient dynamics (seed 003, part 1c)",
+        },
+    )
+    _plot(r["recorder"], r["a0"], r["loss"], out / "deep_linear_dynamics.png")
+    halves = [m["half_time_steps"] for m in r["modes"]]
+    return {
+        "closed_form_vs_autodiff": r["grad_error"],
+        "half_time_steps": halves,
+        "predicted": [round(m["predicted_half_time_steps"]) for m in r["modes"]],
+        "stages_in_order": _stages_in_order(halves, r["recorder"].target_singular_values),
+    }
+
+
+def compute(*, steps: int, seed: int) -> dict:
+    """Train on the hierarchical task with full-batch GD, recording every step."""
+    from numnet import optim
     from numnet.autoencoder import reconstruction_loss
     from numnet.deep_linear import (
         DeepLinearNetwork,
         LinearDynamicsRecorder,
         correlations,
         hierarchical_task,
-        mode_half_time,
-        mode_strength,
     )
-    from numnet.experiments._common import write_json
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     X, Y = (a.astype(np.float64) for a in hierarchical_task(DEPTH))
     P = len(X)
-    Sxx, Sxy = correlations(X, Y)
-    Sxx, Sxy = Sxx / P, Sxy / P
-    steps = 500 if quick else STEPS
+    Sxy = correlations(X, Y)[1] / P
     net = DeepLinearNetwork(
         (P, HIDDEN, Y.shape[1]), init_scale=INIT, generator=seed, dtype=np.float64
     )
     grad_error = _autodiff_check(net, X, Y)
     recorder = LinearDynamicsRecorder(every=1, target=Sxy)
-    opt = optim.SGD(net.parameters(), lr=LR)
-    history = train.fit(
-        net,
-        reconstruction_loss,
-        opt,
-        (X, Y),
-        epochs=steps,
-        batch_size=P,
-        shuffle=False,
-        verbose=0,
-        callbacks=[recorder],
+    history = Recipe(steps, P).fit(
+        net, reconstruction_loss, optim.SGD(net.parameters(), lr=LR), (X, Y),
+        shuffle=False, callbacks=[recorder],
     )
-    s = recorder.target_singular_values
-    a = recorder.mode_strengths
-    t = recorder.steps
     a0 = INIT**2 * np.sqrt(HIDDEN)  # typical |u_αᵀ B A v_α| at initialisation
+    return {
+        "X": X, "Y": Y, "steps": steps, "grad_error": grad_error, "recorder": recorder,
+        "a0": a0, "modes": _modes(recorder, a0), "loss": np.asarray(history["loss"]),
+    }
+
+
+def _modes(recorder, a0: float) -> list[dict]:
+    """Each singular mode's measured and predicted half time (a = s/2), final strength."""
+    from numnet.deep_linear import mode_half_time
+
+    s, a, t = recorder.target_singular_values, recorder.mode_strengths, recorder.steps
     modes = []
     for i, s_i in enumerate(s):
         reached = np.flatnonzero(a[:, i] >= s_i / 2)
@@ -108,41 +131,25 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
             f"theory {predicted:.0f}",
             flush=True,
         )
-    loss = np.asarray(history["loss"])
-    results = {
-        "task": f"binary tree of depth {DEPTH}: {P} items, {Y.shape[1]} features",
-        "network": f"{P}-{HIDDEN}-{Y.shape[1]} linear, init N(0, {INIT}^2)",
-        "learning_rate": LR,
-        "steps": steps,
-        "closed_form_vs_autodiff_max_abs_error": grad_error,
-        "initial_strength_a0": a0,
-        "modes": modes,
-        "final_loss": float(loss[-1]),
-        "seed_claim": "dL/dA = -B^T(Sxy - BA Sxx), dL/dB = -(Sxy - BA Sxx) A^T; "
-        "gradient dynamics (seed 003, part 1c)",
-    }
-    write_json(out / "results.json", results)
-    _plot(t, a, s, a0, recorder, loss, mode_strength, out / "deep_linear_dynamics.png")
-    halves = [m["half_time_steps"] for m in modes]
-    level_times = (
-        [
-            np.mean([h for h, v in zip(halves, s) if np.isclose(v, lv)])
-            for lv in np.unique(np.round(s, 6))[::-1]
-        ]
-        if None not in halves
-        else []
-    )
-    return {
-        "closed_form_vs_autodiff": grad_error,
-        "half_time_steps": halves,
-        "predicted": [round(m["predicted_half_time_steps"]) for m in modes],
-        "stages_in_order": bool(level_times) and bool(np.all(np.diff(level_times) > 0)),
-    }
+    return modes
 
 
-def _plot(t, a, s, a0, recorder, loss, mode_strength, path) -> None:
+def _stages_in_order(halves, s) -> bool:
+    """Whether the levels of singular values are learned strongest first."""
+    if None in halves:
+        return False
+    level_times = [
+        np.mean([h for h, v in zip(halves, s) if np.isclose(v, lv)])
+        for lv in np.unique(np.round(s, 6))[::-1]
+    ]
+    return bool(level_times) and bool(np.all(np.diff(level_times) > 0))
+
+
+def _plot(recorder, a0, loss, path) -> None:
+    from numnet.deep_linear import mode_strength
     from numnet.viz import new_figure, save_figure
 
+    s, a, t = recorder.target_singular_values, recorder.mode_strengths, recorder.steps
     fig, axes = new_figure(2, 2, size=(11, 7.5))
     ax = axes[0, 0]
     levels = np.unique(np.round(s, 6))[::-1]

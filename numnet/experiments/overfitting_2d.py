@@ -18,9 +18,10 @@ Models (logistic output, ``BCEWithLogits``, Adam lr 0.01, full batch, 2,000 epoc
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
+
+from numnet.experiments._common import Recipe, output_dir, write_json
 
 NAME = "overfitting-2d"
 DESCRIPTION = "decision boundaries of small/large MLPs on noisy 2-D data; L2, dropout, early stop"
@@ -47,76 +48,32 @@ def _error(model, X, y) -> float:
 
 def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     """Train the five models; write results.json, decision boundaries and learning curves."""
-    import numnet.nn.functional as F
-    from numnet import models, optim, train
     from numnet.data import two_moons
-    from numnet.experiments._common import write_json
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    X, y = two_moons(N_TRAIN, NOISE, generator=seed)
-    Xv, yv = two_moons(N_VAL, NOISE, generator=seed + 1)
-    Xt, yt = two_moons(400 if quick else N_TEST, NOISE, generator=seed + 2)
-    yf, yvf = y[:, None].astype(np.float32), yv[:, None].astype(np.float32)
-    epochs = 150 if quick else EPOCHS
-    large = (32, 32) if quick else LARGE
-    rows, fitted, curves = [], {}, {}
-    for label, hidden, act, l2, p, early in _variants():
-        hidden = large if hidden == LARGE else hidden
-        model = models.mlp(2, hidden, 1, activation=act, dropout=p, generator=seed)
-        opt = optim.Adam(models.weight_decay_groups(model, l2), lr=LR)
-        cbs = (
-            [
-                train.EarlyStopping(
-                    "val_loss", patience=PATIENCE if not quick else 20, restore_best_weights=True
-                )
-            ]
-            if early
-            else []
-        )
-        t0 = time.perf_counter()
-        history = train.fit(
-            model,
-            F.binary_cross_entropy_with_logits,
-            opt,
-            (X, yf),
-            epochs=epochs,
-            batch_size=len(X),
-            validation=(Xv, yvf),
-            seed=seed,
-            verbose=0,
-            callbacks=cbs,
-        )
-        row = {
-            "model": label,
-            "hidden": list(hidden),
-            "activation": act,
-            "l2": l2,
-            "dropout": p,
-            "epochs_run": len(history),
-            "best_epoch": cbs[0].best_epoch if early else None,
-            "train_error": _error(model, X, y),
-            "val_error": _error(model, Xv, yv),
-            "test_error": _error(model, Xt, yt),
-            "seconds": round(time.perf_counter() - t0, 1),
-        }
-        rows.append(row)
-        fitted[label] = model
-        curves[label] = history
-        print(
-            f"{label:24s} train error {100 * row['train_error']:5.1f} %  test error "
-            f"{100 * row['test_error']:5.1f} %",
-            flush=True,
-        )
-    results = {
-        "data": f"two moons, noise {NOISE}: {N_TRAIN} train, {N_VAL} validation, {len(Xt)} test",
-        "optimizer": f"Adam lr {LR}, full batch, {epochs} epochs",
-        "rows": rows,
-        "seed_claim": "large networks overfit; L2, dropout and early stopping reduce it",
+    out = output_dir(out_dir)
+    data = {
+        "train": two_moons(N_TRAIN, NOISE, generator=seed),
+        "val": two_moons(N_VAL, NOISE, generator=seed + 1),
+        "test": two_moons(400 if quick else N_TEST, NOISE, generator=seed + 2),
     }
-    write_json(out / "results.json", results)
-    _plot_boundaries(fitted, rows, X, y, out / "decision_boundaries.png")
-    _plot_curves(curves, out / "learning_curves.png")
+    epochs = 150 if quick else EPOCHS
+    fits = [_train_variant(v, data, quick=quick, epochs=epochs, seed=seed) for v in _variants()]
+    rows = [f["row"] for f in fits]
+    write_json(
+        out / "results.json",
+        {
+            "data": f"two moons, noise {NOISE}: {N_TRAIN} train, {N_VAL} validation, "
+            f"{len(data['test'][0])} test",
+            "optimizer": f"Adam lr {LR}, full batch, {epochs} epochs",
+            "rows": rows,
+            "seed_claim": "large networks overfit; L2, dropout and early stopping reduce it",
+        },
+    )
+    X, y = data["train"]
+    _plot_boundaries({r["model"]: f["model"] for r, f in zip(rows, fits)}, rows, X, y,
+                     out / "decision_boundaries.png")
+    _plot_curves({r["model"]: f["history"] for r, f in zip(rows, fits)},
+                 out / "learning_curves.png")
     return {
         r["model"]: {
             "train_error": round(r["train_error"], 4),
@@ -124,6 +81,45 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
         }
         for r in rows
     }
+
+
+def _train_variant(variant, data, *, quick: bool, epochs: int, seed: int) -> dict:
+    """Train one model of :func:`_variants`; returns its ``model``, ``history`` and ``row``."""
+    import numnet.nn.functional as F
+    from numnet import models, optim, train
+
+    label, hidden, act, l2, p, early = variant
+    hidden = ((32, 32) if quick else LARGE) if hidden == LARGE else hidden
+    (X, y), (Xv, yv), (Xt, yt) = data["train"], data["val"], data["test"]
+    model = models.mlp(2, hidden, 1, activation=act, dropout=p, generator=seed)
+    opt = optim.Adam(models.weight_decay_groups(model, l2), lr=LR)
+    patience = PATIENCE if not quick else 20
+    cbs = [train.EarlyStopping("val_loss", patience=patience, restore_best_weights=True)]
+    cbs = cbs if early else []
+    t0 = time.perf_counter()
+    history = Recipe(epochs, len(X), seed).fit(
+        model, F.binary_cross_entropy_with_logits, opt, (X, y[:, None].astype(np.float32)),
+        validation=(Xv, yv[:, None].astype(np.float32)), callbacks=cbs,
+    )
+    row = {
+        "model": label,
+        "hidden": list(hidden),
+        "activation": act,
+        "l2": l2,
+        "dropout": p,
+        "epochs_run": len(history),
+        "best_epoch": cbs[0].best_epoch if early else None,
+        "train_error": _error(model, X, y),
+        "val_error": _error(model, Xv, yv),
+        "test_error": _error(model, Xt, yt),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    print(
+        f"{label:24s} train error {100 * row['train_error']:5.1f} %  test error "
+        f"{100 * row['test_error']:5.1f} %",
+        flush=True,
+    )
+    return {"model": model, "history": history, "row": row}
 
 
 def _plot_boundaries(fitted, rows, X, y, path) -> None:
