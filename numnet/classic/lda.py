@@ -76,6 +76,7 @@ class LDA(LinearClassifier):
         Parameters
         ----------
         X : array-like, shape (N, D)
+            Converted to float64 for the estimates.
         y : array-like, shape (N,)
             Labels in ``{0, 1}`` (seed 002), ``{-1, +1}``, any two labels (the larger one
             is ``classes_[1]``), or K > 2 labels (the multiclass closed form).

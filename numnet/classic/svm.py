@@ -44,9 +44,10 @@ class LinearSVM(LinearClassifier):
     Attributes
     ----------
     coef_ : ndarray, shape (D,), or (K, D) one-vs-rest
-        ``w``, in the dtype of ``X``.
+        ``w``, normal to the separating plane ``w·x + b = 0``, in the dtype of ``X``;
+        the margin band is ``|w·x + b| ≤ 1``, of width ``2 / ‖w‖``.
     intercept_ : float, or ndarray of shape (K,)
-        ``b``.
+        ``b``, of the iterate with the lowest ℒ.
     classes_ : ndarray, shape (K,)
         The sorted labels, e.g. ``[-1, 1]``; ``classes_[1]`` is the positive class of a
         binary model.
@@ -84,6 +85,7 @@ class LinearSVM(LinearClassifier):
         Parameters
         ----------
         X : array-like, shape (N, D)
+            float32 stays float32 (the steps are taken in the dtype of ``X``).
         y : array-like, shape (N,)
             Labels in ``{-1, +1}`` (any two labels: the larger one is the positive
             class), or K > 2 labels (one-vs-rest).
