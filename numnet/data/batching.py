@@ -40,7 +40,7 @@ def iterate_minibatches(
     shuffle : bool
         Visit samples in a random order, drawn anew each time the iterator is started;
         otherwise in order (batches are then views, not copies).
-    generator : int, numpy.random.Generator or None
+    generator : int, numpy.random.Generator, numpy.random.SeedSequence or None
         Source of the order. An int gives the same order on every call; a Generator
         (or ``None``, numnet's default one) advances, so each epoch differs.
     drop_last : bool
@@ -56,7 +56,11 @@ def iterate_minibatches(
     Raises
     ------
     ValueError
-        If ``batch_size < 1`` or ``X`` and ``y`` differ in length (raised at the call).
+        If ``batch_size < 1`` or ``X`` and ``y`` differ in length (raised at the call),
+        or ``generator`` is a negative int (raised when the iteration starts).
+    TypeError
+        If ``batch_size`` is not an int (at the call), or ``generator`` is not an int, a
+        Generator, a SeedSequence or None (when the iteration starts).
     """
     X = np.asarray(X)
     y = None if y is None else np.asarray(y)
