@@ -346,3 +346,18 @@ def test_inplace_modules_round_trip_through_save_and_load(tmp_path):
     model.eval()
     loaded.eval()
     np.testing.assert_array_equal(model(x).data, loaded(x).data)
+
+
+def test_public_names_of_the_functional_package():
+    import types
+
+    names = {
+        "linear", "sigmoid", "tanh", "relu", "softplus", "arctan", "leaky_relu",
+        "heaviside", "sign", "softmax", "log_softmax", "mse_loss", "binary_cross_entropy",
+        "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "hinge_loss",
+        "dropout", "conv2d", "conv1d", "max_pool2d", "avg_pool2d", "flatten",
+    }
+    assert set(F.__all__) == names
+    for name in names:
+        assert callable(getattr(F, name)) and not isinstance(getattr(F, name), types.ModuleType)
+        assert getattr(numnet.nn.functional, name) is getattr(F, name)
