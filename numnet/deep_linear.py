@@ -186,12 +186,20 @@ class DeepLinearNetwork(Module):
             raise ValueError(f"init_scale must be a positive number, got {init_scale!r}")
         rng = as_generator(generator)
         self.sizes = sizes
+        self.init_scale = None if init_scale is None else float(init_scale)
         self.layers = ModuleList(
             Linear(a, b, bias=False, generator=rng, dtype=dtype) for a, b in zip(sizes, sizes[1:])
         )
         if init_scale is not None:
             for layer in self.layers:
                 init.normal_(layer.weight, 0.0, float(init_scale), generator=rng)
+
+    def get_config(self) -> dict:
+        return {
+            "sizes": self.sizes,
+            "init_scale": self.init_scale,
+            "dtype": self.layers[0].weight.dtype,
+        }
 
     @property
     def weights(self) -> list[np.ndarray]:

@@ -752,49 +752,7 @@ def _shape_arg(args) -> tuple[int, ...]:
 
 
 from numnet import ops as _ops  # noqa: E402  (ops import Tensor from this module)
+from numnet.utils.hooks import RemovableHandle, _HookList, _Hooks  # noqa: E402, F401
 
 # The slots that copy.deepcopy and pickle carry over (not the hooks, not __weakref__).
 _STATE_SLOTS = tuple(n for n in Tensor.__slots__ if n not in ("_hooks", "__weakref__"))
-
-
-class RemovableHandle:
-    """Returned by the ``register_*hook`` methods; ``remove()`` unregisters the hook."""
-
-    __slots__ = ("_hooks", "_key")
-
-    def __init__(self, hooks: _HookList, key: int) -> None:
-        self._hooks, self._key = hooks, key
-
-    def remove(self) -> None:
-        self._hooks.items.pop(self._key, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
-
-
-class _HookList:
-    __slots__ = ("items", "_next")
-
-    def __init__(self) -> None:
-        self.items: dict[int, object] = {}  # insertion-ordered
-        self._next = 0
-
-    def add(self, hook) -> RemovableHandle:
-        if not callable(hook):
-            raise TypeError(f"a hook must be callable, got {hook!r}")
-        key, self._next = self._next, self._next + 1
-        self.items[key] = hook
-        return RemovableHandle(self, key)
-
-
-class _Hooks:
-    """A tensor's gradient hooks (``register_hook``) and post-accumulate hooks."""
-
-    __slots__ = ("grad", "post")
-
-    def __init__(self) -> None:
-        self.grad = _HookList()
-        self.post = _HookList()

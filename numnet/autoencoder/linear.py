@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet.autoencoder._base import _EncoderDecoder
 from numnet.nn import functional as F
 from numnet.nn import init
 from numnet.nn.linear import Linear
@@ -247,6 +248,12 @@ class TiedDecoder(Module):
             raise TypeError("TiedDecoder needs the encoder's 2-D weight Parameter")
         self.weight = weight
 
+    def get_config(self) -> dict:
+        raise ValueError(
+            "TiedDecoder shares its encoder's weight, which a config cannot describe: save "
+            "the model that builds it (LinearAutoencoder(tied=True)), or its state dict"
+        )
+
     def forward(self, z):
         return F.linear(z, self.weight.T)
 
@@ -255,7 +262,7 @@ class TiedDecoder(Module):
         return f"in_features={m}, out_features={d}, tied=True"
 
 
-class LinearAutoencoder(Module):
+class LinearAutoencoder(_EncoderDecoder):
     """``x ↦ D C x`` with a bottleneck of ``m`` linear units and no biases (seed 003).
 
     Parameters
@@ -279,6 +286,9 @@ class LinearAutoencoder(Module):
         :class:`TiedDecoder` whose ``weight`` is ``C`` itself. The state dict of a
         tied model holds ``C`` under both ``encoder.weight`` and ``decoder.weight``,
         like PyTorch's.
+
+    ``encode(x)`` gives the codes ``z = C x`` (rows ``(N, m)``), ``decode(z)`` the
+    reconstructions ``y = D z`` (rows ``(N, d)``).
 
     Notes
     -----
@@ -319,6 +329,14 @@ class LinearAutoencoder(Module):
         bound = 1.0 / np.sqrt(in_features)  # balanced with the encoder (see Notes)
         init.uniform_(self.decoder.weight, -bound, bound, generator=rng)
 
+    def get_config(self) -> dict:
+        return {
+            "in_features": self.in_features,
+            "bottleneck": self.bottleneck,
+            "dtype": self.encoder.weight.dtype,
+            "tied": self.tied,
+        }
+
     @property
     def C(self) -> np.ndarray:
         """The encoder matrix ``(m, d)`` (a view of the parameter's data)."""
@@ -328,17 +346,6 @@ class LinearAutoencoder(Module):
     def D(self) -> np.ndarray:
         """The decoder matrix ``(d, m)`` (``C.T`` when tied: a view of ``C``)."""
         return self.encoder.weight.data.T if self.tied else self.decoder.weight.data
-
-    def encode(self, x):
-        """``z = C x`` (rows ``(N, m)``)."""
-        return self.encoder(x)
-
-    def decode(self, z):
-        """``y = D z`` (rows ``(N, d)``)."""
-        return self.decoder(z)
-
-    def forward(self, x):
-        return self.decoder(self.encoder(x))
 
     def extra_repr(self) -> str:
         tied = ", tied=True" if self.tied else ""

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from numnet.autoencoder._base import _EncoderDecoder
 from numnet.autograd.engine import no_grad
 from numnet.nn.activation import ACTIVATIONS
 from numnet.nn.containers import Sequential
@@ -97,7 +98,19 @@ def _activation(name: str | None) -> Module | None:
     return ACTIVATIONS[name]()
 
 
-class Autoencoder(Module):
+def _layers(widths: list[int], activation, last_activation, generator, dtype) -> list[Module]:
+    """``Linear`` layers through ``widths``, each followed by its activation (the last by
+    ``last_activation``), skipping the identity."""
+    layers: list[Module] = []
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        layers.append(Linear(a, b, generator=generator, dtype=dtype))
+        act = _activation(last_activation if i == len(widths) - 2 else activation)
+        if act is not None:
+            layers.append(act)
+    return layers
+
+
+class Autoencoder(_EncoderDecoder):
     """A symmetric MLP autoencoder ``d → h_1 → ... → m → ... → h_1 → d``.
 
     Parameters
@@ -146,33 +159,22 @@ class Autoencoder(Module):
         self.in_features, self.bottleneck, self.hidden = int(in_features), int(bottleneck), hidden
         for name in (activation, code_activation, output_activation):
             _activation(name)  # validate names early
-        widths = [in_features, *hidden, bottleneck]
-        enc: list[Module] = []
-        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
-            enc.append(Linear(a, b, generator=rng, dtype=dtype))
-            act = _activation(code_activation if i == len(widths) - 2 else activation)
-            if act is not None:
-                enc.append(act)
-        back = widths[::-1]
-        dec: list[Module] = []
-        for i, (a, b) in enumerate(zip(back[:-1], back[1:])):
-            dec.append(Linear(a, b, generator=rng, dtype=dtype))
-            act = _activation(output_activation if i == len(back) - 2 else activation)
-            if act is not None:
-                dec.append(act)
-        self.encoder = Sequential(*enc)
-        self.decoder = Sequential(*dec)
+        self.activation = activation
+        self.code_activation, self.output_activation = code_activation, output_activation
+        widths = [int(in_features), *hidden, int(bottleneck)]
+        self.encoder = Sequential(*_layers(widths, activation, code_activation, rng, dtype))
+        self.decoder = Sequential(*_layers(widths[::-1], activation, output_activation, rng, dtype))
 
-    def encode(self, x):
-        """The bottleneck code ``(N, m)``."""
-        return self.encoder(x)
-
-    def decode(self, z):
-        """Reconstructions ``(N, d)`` from codes."""
-        return self.decoder(z)
-
-    def forward(self, x):
-        return self.decoder(self.encoder(x))
+    def get_config(self) -> dict:
+        return {
+            "in_features": self.in_features,
+            "bottleneck": self.bottleneck,
+            "hidden": self.hidden,
+            "activation": self.activation,
+            "code_activation": self.code_activation,
+            "output_activation": self.output_activation,
+            "dtype": self.encoder[0].weight.dtype,
+        }
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, hidden={self.hidden}, bottleneck={self.bottleneck}"

@@ -115,6 +115,9 @@ class GaussianNoise(_Noise):
         self.std = float(std)
         self.clip = _check_clip(clip)
 
+    def get_config(self) -> dict:
+        return {"std": self.std, "clip": self.clip}
+
     def forward(self, x):
         if not self.training or self.std == 0:
             return x
@@ -141,6 +144,9 @@ class MaskingNoise(_Noise):
             raise ValueError(f"masking probability must be in [0, 1], got {p!r}")
         super().__init__(generator=generator)
         self.p = float(p)
+
+    def get_config(self) -> dict:
+        return {"p": self.p}
 
     def forward(self, x):
         if not self.training or self.p == 0:

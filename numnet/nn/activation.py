@@ -7,18 +7,37 @@ from numnet.nn import functional as F
 from numnet.nn.module import Module
 
 
-class Sigmoid(Module):
+class _Pointwise(Module):
+    """An activation without arguments: ``forward`` applies ``_function``."""
+
+    _function = None  # set by each subclass (a staticmethod)
+
+    def forward(self, x):
+        return self._function(x)
+
+
+class Sigmoid(_Pointwise):
     """``σ(z) = 1/(1+e^{-z})``."""
 
-    def forward(self, x):
-        return F.sigmoid(x)
+    _function = staticmethod(F.sigmoid)
 
 
-class Tanh(Module):
+class Tanh(_Pointwise):
     """``tanh z``."""
 
-    def forward(self, x):
-        return F.tanh(x)
+    _function = staticmethod(F.tanh)
+
+
+class Softplus(_Pointwise):
+    """``log(1 + e^z)`` (stable)."""
+
+    _function = staticmethod(F.softplus)
+
+
+class Arctan(_Pointwise):
+    """``arctan z``."""
+
+    _function = staticmethod(F.arctan)
 
 
 class ReLU(Module):
@@ -31,6 +50,9 @@ class ReLU(Module):
     def __init__(self, inplace: bool = False) -> None:
         F._check_inplace(inplace, "ReLU")
         self.inplace = bool(inplace)
+
+    def get_config(self) -> dict:
+        return {"inplace": self.inplace}
 
     def forward(self, x):
         return F.relu(x)
@@ -47,6 +69,9 @@ class LeakyReLU(Module):
         self.negative_slope = float(negative_slope)
         self.inplace = bool(inplace)  # accepted for PyTorch compatibility; out of place
 
+    def get_config(self) -> dict:
+        return {"negative_slope": self.negative_slope, "inplace": self.inplace}
+
     def forward(self, x):
         return F.leaky_relu(x, self.negative_slope)
 
@@ -55,64 +80,61 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}{extra}"
 
 
-class Softplus(Module):
-    """``log(1 + e^z)`` (stable)."""
+class _Threshold(Module):
+    """A threshold unit with an optional straight-through gradient."""
+
+    _function = None  # set by each subclass (a staticmethod)
+
+    def __init__(self, *, straight_through: bool = False) -> None:
+        self.straight_through = bool(straight_through)
+
+    def get_config(self) -> dict:
+        return {"straight_through": self.straight_through}
 
     def forward(self, x):
-        return F.softplus(x)
+        return self._function(x, straight_through=self.straight_through)
+
+    def extra_repr(self) -> str:
+        return f"straight_through={self.straight_through}"
 
 
-class Arctan(Module):
-    """``arctan z``."""
-
-    def forward(self, x):
-        return F.arctan(x)
-
-
-class Heaviside(Module):
+class Heaviside(_Threshold):
     """Threshold unit ``1{z ≥ 0}``; see :func:`numnet.nn.functional.heaviside`."""
 
-    def __init__(self, *, straight_through: bool = False) -> None:
-        self.straight_through = bool(straight_through)
-
-    def forward(self, x):
-        return F.heaviside(x, straight_through=self.straight_through)
-
-    def extra_repr(self) -> str:
-        return f"straight_through={self.straight_through}"
+    _function = staticmethod(F.heaviside)
 
 
-class Sign(Module):
+class Sign(_Threshold):
     """``sign(z)`` (``+1`` at 0); see :func:`numnet.nn.functional.sign`."""
 
-    def __init__(self, *, straight_through: bool = False) -> None:
-        self.straight_through = bool(straight_through)
+    _function = staticmethod(F.sign)
+
+
+class _AlongDim(Module):
+    """A normalisation along one dimension ``dim``."""
+
+    _function = None  # set by each subclass (a staticmethod)
+
+    def __init__(self, dim: int = -1) -> None:
+        self.dim = dim
+
+    def get_config(self) -> dict:
+        return {"dim": self.dim}
 
     def forward(self, x):
-        return F.sign(x, straight_through=self.straight_through)
-
-    def extra_repr(self) -> str:
-        return f"straight_through={self.straight_through}"
+        return self._function(x, self.dim)
 
 
-class Softmax(Module):
+class Softmax(_AlongDim):
     """``softmax`` along ``dim``."""
 
-    def __init__(self, dim: int = -1) -> None:
-        self.dim = dim
-
-    def forward(self, x):
-        return F.softmax(x, self.dim)
+    _function = staticmethod(F.softmax)
 
 
-class LogSoftmax(Module):
+class LogSoftmax(_AlongDim):
     """``log_softmax`` along ``dim``."""
 
-    def __init__(self, dim: int = -1) -> None:
-        self.dim = dim
-
-    def forward(self, x):
-        return F.log_softmax(x, self.dim)
+    _function = staticmethod(F.log_softmax)
 
 
 class Flatten(Module):
@@ -120,6 +142,9 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         self.start_dim, self.end_dim = start_dim, end_dim
+
+    def get_config(self) -> dict:
+        return {"start_dim": self.start_dim, "end_dim": self.end_dim}
 
     def forward(self, x):
         return ops.flatten(x, self.start_dim, self.end_dim)

@@ -1,25 +1,35 @@
 """Describe a model's architecture as JSON and rebuild it, without executing stored code.
 
-Every :class:`~numnet.nn.Module` remembers its constructor arguments. ``to_config``
-turns them into plain JSON (sub-modules nested, dtypes as names, constant arrays
-such as a loss's class weights as dtype, shape and values, random generators
-dropped: weights are loaded afterwards); ``from_config`` looks classes up by their
-qualified name among numnet's own modules (plus those you pass explicitly) and calls
-their constructors with the stored arguments. Nothing is unpickled or evaluated.
+Every :class:`~numnet.nn.Module` describes itself by :meth:`~numnet.nn.Module.get_config`
+(its constructor arguments by name). ``to_config`` turns that into plain JSON,
+``{"class": qualified name, "args": [...], "kwargs": {...}}``: sub-modules nested,
+dtypes as names, constant arrays such as a loss's class weights as dtype, shape and
+values; ``args`` holds only the list of a ``*args`` parameter (``Sequential``'s
+modules), so the JSON reads as the constructor call. ``from_config`` looks classes up
+by their qualified name among numnet's own modules
+(:data:`~numnet.nn.module.MODULE_CLASSES`, plus those you pass explicitly), builds
+the nested modules first and calls the class's
+:meth:`~numnet.nn.Module.from_config`. Nothing is unpickled or evaluated. Weights
+are not part of a config: they are loaded afterwards.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 
 import numpy as np
 
-from numnet.nn.module import MODULE_CLASSES, Module
+from numnet.nn.module import (
+    MODULE_CLASSES,
+    Module,
+    _init_signature,
+    call_arguments,
+    named_arguments,
+    qualified_name,
+)
 from numnet.nn.parameter import Parameter
 from numnet.tensor import Tensor
 
-_DROPPED = ("generator", "rng", "random_state")
 _ARRAY_KINDS = "biuf"  # arrays of these kinds are stored as JSON lists (exact round trip)
 
 
@@ -36,8 +46,11 @@ def _encode(value, where: str):
         arr = value.data if isinstance(value, Tensor) else value
         if arr.dtype.kind in _ARRAY_KINDS:  # small constant arrays (a loss's class weights)
             return {
-                "__array__": {"dtype": arr.dtype.name, "shape": list(arr.shape),
-                              "data": arr.ravel().tolist()}
+                "__array__": {
+                    "dtype": arr.dtype.name,
+                    "shape": list(arr.shape),
+                    "data": arr.ravel().tolist(),
+                }
             }
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return value.item()
@@ -109,18 +122,20 @@ def _decode_array(entry) -> np.ndarray:
         raise ValueError(f"malformed array in config: {entry!r:.200} ({exc})") from exc
 
 
-def _class_name(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
 def to_config(module: Module) -> dict:
-    """A JSON-serialisable description of ``module``'s class and constructor arguments."""
-    args, kwargs = getattr(module, "_init_args", ((), {}))
-    name = _class_name(type(module))
+    """A JSON-serialisable description of ``module``: its class and :meth:`get_config`.
+
+    Raises
+    ------
+    ValueError
+        A value of the config that JSON cannot hold (e.g. a Parameter or a function).
+    """
+    name = qualified_name(type(module))
+    args, kwargs = call_arguments(type(module), module.get_config())
     return {
         "class": name,
         "args": [_encode(a, name) for a in args],
-        "kwargs": {k: _encode(v, name) for k, v in kwargs.items() if k not in _DROPPED},
+        "kwargs": {k: _encode(v, name) for k, v in kwargs.items()},
     }
 
 
@@ -161,20 +176,27 @@ def from_config(config: dict, *, classes: dict[str, type] | None = None) -> Modu
         Extra allowed classes, by qualified name (``"mypkg.models.Net"``) or bare name,
         for models defined outside numnet. Only numnet's modules and these are built.
 
+    Returns
+    -------
+    Module
+        ``cls.from_config(arguments by name)``; positional ``args`` are named by the
+        constructor's signature first.
+
     Raises
     ------
     ValueError
         A malformed config (not a map, ``class`` not a string, ``args`` not a list,
         ``kwargs`` not a map, a malformed dtype, array or tagged entry) or a class
-        that is not allowed. A constructor's own error (e.g. ``Linear(-1, 2)``)
-        propagates unchanged; :func:`numnet.io.load` turns every one into a
+        that is not allowed. A constructor's own error (e.g. ``Linear(-1, 2)``, or a
+        ``TypeError`` for arguments it does not take) propagates unchanged;
+        :func:`numnet.io.load` turns every one into a
         :class:`~numnet.io.ModelFileError`.
     """
     name, args, kwargs = _check_config(config)
     cls = _resolve(name, classes)
     args = [_decode(a, classes) for a in args]
     kwargs = {k: _decode(v, classes) for k, v in kwargs.items()}
-    return cls(*args, **kwargs)
+    return cls.from_config(named_arguments(cls, args, kwargs) if args else kwargs)
 
 
 # -- the parameters a config declares, without building it ---------------------------------
@@ -329,10 +351,11 @@ def _shapes(config) -> dict:
     cls = MODULE_CLASSES.get(name)
     if rule is None or cls is None:
         raise _Unknown(name)
+    args, kwargs = [_plain(a) for a in args], {k: _plain(v) for k, v in kwargs.items()}
     try:
-        bound = inspect.signature(cls).bind(
-            *(_plain(a) for a in args), **{k: _plain(v) for k, v in kwargs.items()}
-        )
+        if not args:  # a *args parameter may be given by name, as get_config does
+            args, kwargs = call_arguments(cls, kwargs)
+        bound = _init_signature(cls).bind(*args, **kwargs)
     except TypeError as exc:
         raise ValueError(f"{name}: arguments do not fit its constructor ({exc})") from exc
     bound.apply_defaults()
@@ -382,5 +405,3 @@ def parameter_shapes(config, *, classes: dict[str, type] | None = None) -> dict 
         return _shapes(config)
     except _Unknown:
         return None
-
-

@@ -15,6 +15,9 @@ class ModuleList(Module):
         for m in modules:
             self.append(m)
 
+    def get_config(self) -> dict:
+        return {"modules": list(self._items)}
+
     def append(self, module: Module) -> ModuleList:
         if not isinstance(module, Module):
             raise TypeError(f"{type(self).__name__} holds Modules, got {type(module).__name__}")
@@ -48,6 +51,8 @@ class Sequential(ModuleList):
         if len(modules) == 1 and isinstance(modules[0], (list, tuple)):
             modules = tuple(modules[0])
         super().__init__(modules)
+
+    get_config = ModuleList.get_config  # {"modules": [...]}, passed back as *modules
 
     def forward(self, x):
         for m in self._items:

@@ -78,6 +78,19 @@ class _ConvNd(Module):
             self.bias = Parameter(np.empty(out_channels, dtype=dtype))
             init.uniform_(self.bias, -bound, bound, generator=rng)
 
+    def get_config(self) -> dict:
+        return {
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": self.padding,
+            "dilation": self.dilation,
+            "groups": self.groups,
+            "bias": self.bias is not None,
+            "dtype": self.weight.dtype,
+        }
+
     def _conv_kwargs(self) -> dict:
         pad = self.padding
         if self._dims == 1:

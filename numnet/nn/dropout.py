@@ -29,6 +29,9 @@ class Dropout(Module):
         self.inplace = bool(inplace)
         self._generator = as_generator(generator)
 
+    def get_config(self) -> dict:
+        return {"p": self.p, "inplace": self.inplace}
+
     @property
     def generator(self):
         return self._generator

@@ -57,6 +57,14 @@ class Linear(Module):
             self.bias = Parameter(np.empty(out_features, dtype=dtype))
             init.uniform_(self.bias, -bound, bound, generator=rng)
 
+    def get_config(self) -> dict:
+        return {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "bias": self.bias is not None,
+            "dtype": self.weight.dtype,
+        }
+
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
 

@@ -8,9 +8,27 @@ from numnet.tensor import Tensor
 
 
 class _Loss(Module):
+    """A loss module over a function of :mod:`numnet.nn.functional` (``_function``).
+
+    The config's keys are the functional's keywords: ``forward`` passes
+    :meth:`get_config` on (a kept constant Tensor as its array).
+    """
+
+    _function = None  # set by each subclass (a staticmethod)
+
     def __init__(self, reduction: str = "mean") -> None:
         F._check_reduction(reduction)
         self.reduction = reduction
+
+    def get_config(self) -> dict:
+        return {"reduction": self.reduction}
+
+    def forward(self, input, target):
+        options = {
+            name: value.data if isinstance(value, Tensor) else value
+            for name, value in self.get_config().items()
+        }
+        return self._function(input, target, **options)
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
@@ -24,31 +42,17 @@ class _Loss(Module):
                 f"the reduction by keyword: {name}(reduction={weight!r})"
             )
 
-    def _keep_copy(self, given, arr, arg: str, position: int | None = None) -> Tensor:
-        """A non-trainable Tensor copy of ``arr`` (checked from the argument ``given``).
-
-        The config (numnet.nn.config, numnet.io.save) must describe this copy, not the
-        caller's array, which the caller may reuse or change afterwards. (Only where the
-        constructor received that array, by keyword ``arg`` or at ``position``: a
-        subclass may take other arguments.)
-        """
-        copy = Tensor(arr.copy(), dtype=arr.dtype)
-        args, kwargs = getattr(self, "_init_args", ((), {}))
-        if kwargs.get(arg) is given:
-            self._init_args = (args, {**kwargs, arg: copy})
-        elif position is not None and len(args) > position and args[position] is given:
-            self._init_args = ((*args[:position], copy, *args[position + 1:]), kwargs)
-        return copy
-
-    @staticmethod
-    def _array(value: Tensor | None):
-        """The array of a kept constant (``None`` stays ``None``), for the functional call."""
-        return None if value is None else value.data
-
 
 class MSELoss(_Loss):
-    def forward(self, input, target):
-        return F.mse_loss(input, target, self.reduction)
+    """Mean squared error; see :func:`numnet.nn.functional.mse_loss`."""
+
+    _function = staticmethod(F.mse_loss)
+
+
+def _kept(arr) -> Tensor:
+    """A non-trainable Tensor copy of a constant (a loss's weights): the config
+    describes this copy, not the caller's array, which the caller may change."""
+    return Tensor(arr.copy(), dtype=arr.dtype)
 
 
 class _WeightedLoss(_Loss):
@@ -65,10 +69,11 @@ class _WeightedLoss(_Loss):
         name = type(self).__name__
         self._reduction_not_weight(weight)
         super().__init__(reduction)
-        if weight is not None:
-            weight = self._keep_copy(weight, F._as_weight_array(weight, name), "weight", 0)
-        self.weight = weight
+        self.weight = None if weight is None else _kept(F._as_weight_array(weight, name))
         self.ignore_index = F._check_ignore_index(ignore_index, name)
+
+    def get_config(self) -> dict:
+        return {"weight": self.weight, "ignore_index": self.ignore_index, **super().get_config()}
 
     def extra_repr(self) -> str:
         parts = []
@@ -99,6 +104,8 @@ class CrossEntropyLoss(_WeightedLoss):
     label_smoothing : float in [0, 1]
     """
 
+    _function = staticmethod(F.cross_entropy)
+
     def __init__(
         self,
         weight=None,
@@ -110,15 +117,8 @@ class CrossEntropyLoss(_WeightedLoss):
         super().__init__(weight, ignore_index=ignore_index, reduction=reduction)
         self.label_smoothing = F._check_label_smoothing(label_smoothing, "CrossEntropyLoss")
 
-    def forward(self, input, target):
-        return F.cross_entropy(
-            input,
-            target,
-            self._array(self.weight),
-            ignore_index=self.ignore_index,
-            reduction=self.reduction,
-            label_smoothing=self.label_smoothing,
-        )
+    def get_config(self) -> dict:
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
 
     def extra_repr(self) -> str:
         text = super().extra_repr()
@@ -140,14 +140,7 @@ class NLLLoss(_WeightedLoss):
     reduction : 'mean' | 'sum' | 'none'
     """
 
-    def forward(self, input, target):
-        return F.nll_loss(
-            input,
-            target,
-            self._array(self.weight),
-            ignore_index=self.ignore_index,
-            reduction=self.reduction,
-        )
+    _function = staticmethod(F.nll_loss)
 
 
 class _ElementwiseWeightedLoss(_Loss):
@@ -164,14 +157,15 @@ class _ElementwiseWeightedLoss(_Loss):
     def __init__(self, weight=None, *, reduction: str = "mean") -> None:
         self._reduction_not_weight(weight)
         super().__init__(reduction)
-        self.weight = self._constant(weight, "weight", 0)
+        self.weight = self._constant(weight, "weight")
 
-    def _constant(self, value, arg: str, position: int | None = None) -> Tensor | None:
+    def _constant(self, value, arg: str) -> Tensor | None:
         if value is None:
             return None
-        return self._keep_copy(
-            value, F._constant_array(value, type(self).__name__, arg), arg, position
-        )
+        return _kept(F._constant_array(value, type(self).__name__, arg))
+
+    def get_config(self) -> dict:
+        return {"weight": self.weight, **super().get_config()}
 
     def extra_repr(self) -> str:
         parts = []
@@ -199,10 +193,7 @@ class BCELoss(_ElementwiseWeightedLoss):
     reduction : 'mean' | 'sum' | 'none'
     """
 
-    def forward(self, input, target):
-        return F.binary_cross_entropy(
-            input, target, self._array(self.weight), reduction=self.reduction
-        )
+    _function = staticmethod(F.binary_cross_entropy)
 
 
 class BCEWithLogitsLoss(_ElementwiseWeightedLoss):
@@ -223,26 +214,24 @@ class BCEWithLogitsLoss(_ElementwiseWeightedLoss):
         shape (C,) for (N, C) logits (copied; kept as ``self.pos_weight``).
     """
 
+    _function = staticmethod(F.binary_cross_entropy_with_logits)
+
     def __init__(self, weight=None, *, reduction: str = "mean", pos_weight=None) -> None:
         super().__init__(weight, reduction=reduction)
         self.pos_weight = self._constant(pos_weight, "pos_weight")
 
-    def forward(self, input, target):
-        return F.binary_cross_entropy_with_logits(
-            input,
-            target,
-            self._array(self.weight),
-            reduction=self.reduction,
-            pos_weight=self._array(self.pos_weight),
-        )
+    def get_config(self) -> dict:
+        return {**super().get_config(), "pos_weight": self.pos_weight}
 
 
 class HingeLoss(_Loss):
     """``max(0, margin - y s)`` with labels ±1 (margin 1: SVM; margin 0: perceptron)."""
 
+    _function = staticmethod(F.hinge_loss)
+
     def __init__(self, margin: float = 1.0, reduction: str = "mean") -> None:
         super().__init__(reduction)
         self.margin = float(margin)
 
-    def forward(self, input, target):
-        return F.hinge_loss(input, target, self.margin, self.reduction)
+    def get_config(self) -> dict:
+        return {"margin": self.margin, **super().get_config()}

@@ -4,10 +4,15 @@ Parameters and sub-modules are discovered from the instance's attributes in the
 order they were assigned, descending into lists, tuples and dicts, so names are
 deterministic: ``layers.0.weight``, ``encoder.bias``. ``Sequential`` names its
 children ``0``, ``1``, ... exactly like PyTorch, so state dicts are interchangeable.
+
+Architectures are described by :meth:`Module.get_config` and rebuilt by
+:meth:`Module.from_config` (Keras's convention); :mod:`numnet.nn.config` turns them
+into JSON and back, looking numnet's classes up in :data:`MODULE_CLASSES`.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -16,7 +21,99 @@ import numpy as np
 
 from numnet.nn.parameter import Parameter
 
+#: numnet's own module classes by qualified name (``"numnet.nn.linear.Linear"``): the
+#: classes :func:`numnet.nn.config.from_config` builds without being given them.
 MODULE_CLASSES: dict[str, type] = {}
+
+#: Constructor arguments never recorded in a config: weights are loaded afterwards.
+_RANDOM_ARGUMENTS = ("generator", "rng", "random_state")
+_RANDOM_TYPES = (np.random.Generator, np.random.RandomState, np.random.SeedSequence)
+
+
+def qualified_name(cls: type) -> str:
+    """``"module.QualName"``: the name a config stores for ``cls``."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def register_module_class(cls: type) -> type:
+    """Make ``cls`` buildable from a config by its qualified name (numnet's own classes).
+
+    Registering the same class again does nothing; another class of the same qualified
+    name (the class re-created by ``importlib.reload`` of its module) replaces the
+    entry, so configs then build the reloaded class. Every ``Module`` subclass defined
+    in a ``numnet`` module registers itself; classes of other packages are passed to
+    :func:`numnet.nn.config.from_config` or :func:`numnet.io.load` in ``classes=``.
+
+    Returns
+    -------
+    type
+        ``cls`` (usable as a decorator).
+    """
+    MODULE_CLASSES[qualified_name(cls)] = cls
+    return cls
+
+
+def _init_signature(cls: type) -> inspect.Signature:
+    """The signature of ``cls.__init__`` without ``self``."""
+    sig = inspect.signature(cls.__init__)
+    return sig.replace(parameters=list(sig.parameters.values())[1:])
+
+
+def _var_positional(cls: type) -> str | None:
+    """The name of ``cls.__init__``'s ``*args`` parameter, if it has one."""
+    for p in _init_signature(cls).parameters.values():
+        if p.kind is p.VAR_POSITIONAL:
+            return p.name
+    return None
+
+
+def named_arguments(cls: type, args, kwargs) -> dict:
+    """The call ``cls(*args, **kwargs)`` as a config: every argument by its name.
+
+    A ``*name`` parameter becomes the list ``name``; ``**kwargs`` are merged in.
+
+    Raises
+    ------
+    TypeError
+        If the arguments do not fit the constructor's signature.
+    """
+    sig = _init_signature(cls)
+    named = {}
+    for name, value in sig.bind(*args, **kwargs).arguments.items():
+        kind = sig.parameters[name].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            named.update(value)
+        else:
+            named[name] = list(value) if kind is inspect.Parameter.VAR_POSITIONAL else value
+    return named
+
+
+def call_arguments(cls: type, config: dict) -> tuple[list, dict]:
+    """``(args, kwargs)`` calling ``cls`` with ``config`` (:func:`named_arguments` undone).
+
+    The entry named like a ``*name`` parameter (``Sequential(*modules)``: ``modules``)
+    is passed positionally; every other entry by keyword.
+    """
+    var = _var_positional(cls)
+    kwargs = dict(config)
+    if var is None or var not in kwargs:
+        return [], kwargs
+    args = kwargs.pop(var)
+    if not isinstance(args, (list, tuple)):
+        raise TypeError(f"{cls.__name__}: config entry {var!r} must be a list, got {args!r:.100}")
+    return list(args), kwargs
+
+
+def _describes_init(cls: type) -> bool:
+    """Whether the ``get_config`` that ``cls`` inherits was written for its ``__init__``.
+
+    It was unless a class below the one defining ``get_config`` redefines ``__init__``
+    (a subclass with other constructor arguments).
+    """
+    mro = cls.__mro__
+    init_owner = next(c for c in mro if "__init__" in vars(c))
+    config_owner = next(c for c in mro if "get_config" in vars(c))
+    return mro.index(config_owner) <= mro.index(init_owner)
 
 
 class StateDictError(RuntimeError, KeyError, ValueError):
@@ -62,21 +159,84 @@ class Module:
     Subclasses set parameters and sub-modules as attributes in ``__init__`` and
     implement ``forward``; calling the module calls ``forward``.
 
-    The constructor arguments are remembered (``_init_args``), so a model built from
-    numnet's layers can be described as a JSON config (:func:`numnet.nn.config.to_config`)
-    and rebuilt without pickling anything.
+    **Architecture as a config** (Keras's ``get_config``/``from_config``). Every numnet
+    layer defines :meth:`get_config`, its constructor arguments by name (sub-modules,
+    dtypes and constant arrays included, random generators never), and
+    :meth:`from_config` rebuilds it; :func:`numnet.nn.config.to_config` turns that
+    into JSON (sub-modules nested) and :func:`numnet.io.save` stores it beside the
+    weights, so a model is rebuilt without pickling anything.
+
+    Your own subclass has three options:
+
+    * define ``get_config()`` returning its constructor arguments by name (and
+      ``from_config`` if ``cls(**config)`` cannot rebuild it);
+    * define neither: numnet then records the arguments each instance was constructed
+      with and returns them (Keras 3 does the same), without ``generator``, ``rng``
+      and ``random_state`` and without any ``numpy.random.Generator``. The arguments
+      must then be values a config can store (numbers, strings, lists, tuples, dicts,
+      dtypes, arrays, modules); the recorded values are the ones passed, not later
+      changes. A subclass that redefines ``__init__`` without defining ``get_config``
+      gets this default too, since the ``get_config`` it would inherit describes
+      another constructor;
+    * save only the weights (:func:`numnet.io.save_state_dict`) and rebuild the model
+      in code.
+
+    Loading a class that is not numnet's needs it in ``classes=`` of
+    :func:`numnet.io.load` (only numnet's classes are built otherwise).
     """
 
     training: bool = True
+    _auto_config: bool = False  # whether instances record their constructor arguments
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
-        MODULE_CLASSES[f"{cls.__module__}.{cls.__qualname__}"] = cls
+        if not _describes_init(cls):  # an inherited get_config would describe another __init__
+            cls.get_config = Module.get_config
+        cls._auto_config = (
+            cls.get_config is Module.get_config and cls.__init__ is not object.__init__
+        )
+        if cls.__module__.partition(".")[0] == "numnet":
+            register_module_class(cls)
 
     def __new__(cls, *args, **kwargs):
         obj = super().__new__(cls)
-        obj._init_args = (args, kwargs)
+        if cls._auto_config:
+            obj._init_args = (args, kwargs)
         return obj
+
+    # -- architecture -------------------------------------------------------------------
+    def get_config(self) -> dict:
+        """The constructor arguments by name, from which :meth:`from_config` rebuilds it.
+
+        Values are what :mod:`numnet.nn.config` stores as JSON: ``None``, booleans,
+        numbers, strings, lists, tuples, string-keyed dicts, NumPy dtypes, constant
+        arrays or (non-parameter) Tensors, and sub-modules (nested as their own
+        config). Random generators are never part of a config.
+
+        The default (see the class docstring): ``{}`` for a class whose constructor
+        takes no arguments, else the arguments this instance was constructed with.
+        """
+        if not self._auto_config:
+            return {}
+        args, kwargs = self.__dict__.get("_init_args", ((), {}))
+        named = named_arguments(type(self), args, kwargs)
+        return {
+            name: value
+            for name, value in named.items()
+            if name not in _RANDOM_ARGUMENTS and not isinstance(value, _RANDOM_TYPES)
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> Module:
+        """Build a new module from :meth:`get_config`'s dict: ``cls(**config)``.
+
+        The entry named like a ``*args`` parameter of the constructor is passed
+        positionally (``Sequential(*modules)`` from ``{"modules": [...]}``). Sub-modules
+        are modules here: :func:`numnet.nn.config.from_config` builds the nested ones
+        from JSON first. Override it when the constructor cannot take the config.
+        """
+        args, kwargs = call_arguments(cls, config)
+        return cls(*args, **kwargs)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
@@ -281,10 +441,8 @@ class Module:
             the first name being the one :meth:`named_parameters` uses; empty when
             nothing is shared.
         """
-        names: dict[int, list[str]] = {}
-        for name, p in self._state_items():
-            names.setdefault(id(p), []).append(name)
-        return {group[0]: group for group in names.values() if len(group) > 1}
+        groups = [names for _, names in self._parameter_names()]
+        return {group[0]: group for group in groups if len(group) > 1}
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
         """Copy arrays from ``state_dict`` into the parameters, checking names and shapes.
@@ -328,43 +486,20 @@ class Module:
         present. PyTorch instead reports the absent names as missing and, given
         different values, silently keeps the last; numnet raises.
         """
-        groups: dict[int, list[str]] = {}
-        params: dict[int, Parameter] = {}
-        for name, p in self._state_items():
-            groups.setdefault(id(p), []).append(name)
-            params[id(p)] = p
-        known = {name for names in groups.values() for name in names}
-        missing: list[str] = []
-        unexpected = [k for k in state_dict if k not in known]
         errors: list[str] = []
+        missing: list[str] = []
         arrays: list[tuple[Parameter, np.ndarray]] = []
-        for pid, names in groups.items():
-            p = params[pid]
+        known: set[str] = set()
+        for p, names in self._parameter_names():
+            known.update(names)
             present = [n for n in names if n in state_dict]
             if not present:
                 missing.extend(names)
                 continue
-            first = None
-            for name in present:
-                value = state_dict[name]
-                arr = np.asarray(value.data if hasattr(value, "grad") else value)
-                if arr.dtype.kind not in "fiub":
-                    errors.append(f"{name!r} has non-numeric dtype {arr.dtype}")
-                elif arr.shape != p.data.shape:
-                    errors.append(
-                        f"size mismatch for {name!r}: copying a param with shape "
-                        f"{arr.shape} from the state dict, the shape in the current model "
-                        f"is {p.data.shape}"
-                    )
-                elif first is None:
-                    first = (name, arr)
-                elif not np.array_equal(arr, first[1], equal_nan=arr.dtype.kind == "f"):
-                    errors.append(
-                        f"{first[0]!r} and {name!r} name one shared parameter but hold "
-                        "different values"
-                    )
-            if first is not None:
-                arrays.append((p, first[1]))
+            value = _one_value(p, present, state_dict, errors)
+            if value is not None:
+                arrays.append((p, value))
+        unexpected = [k for k in state_dict if k not in known]
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: " + _quoted(unexpected))
@@ -380,6 +515,13 @@ class Module:
             p._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
+    def _parameter_names(self) -> list[tuple[Parameter, list[str]]]:
+        """Every parameter with all its :meth:`state_dict` names (several when shared)."""
+        groups: dict[int, tuple[Parameter, list[str]]] = {}
+        for name, p in self._state_items():
+            groups.setdefault(id(p), (p, []))[1].append(name)
+        return list(groups.values())
+
     # -- display -------------------------------------------------------------------------
     def extra_repr(self) -> str:
         return ""
@@ -394,6 +536,30 @@ class Module:
             text = repr(m).replace("\n", "\n  ")
             lines.append(f"  ({name}): {text}")
         return "\n".join(lines) + "\n)"
+
+
+def _one_value(p: Parameter, names: list[str], state_dict, errors: list[str]):
+    """The array that ``state_dict`` gives parameter ``p`` under ``names`` (its names
+    present there), or ``None`` after appending to ``errors`` what does not fit:
+    a non-numeric value, another shape, or two names holding different values."""
+    first = None
+    for name in names:
+        value = state_dict[name]
+        arr = np.asarray(value.data if hasattr(value, "grad") else value)
+        if arr.dtype.kind not in "fiub":
+            errors.append(f"{name!r} has non-numeric dtype {arr.dtype}")
+        elif arr.shape != p.data.shape:
+            errors.append(
+                f"size mismatch for {name!r}: copying a param with shape {arr.shape} from "
+                f"the state dict, the shape in the current model is {p.data.shape}"
+            )
+        elif first is None:
+            first = (name, arr)
+        elif not np.array_equal(arr, first[1], equal_nan=arr.dtype.kind == "f"):
+            errors.append(
+                f"{first[0]!r} and {name!r} name one shared parameter but hold different values"
+            )
+    return None if first is None else first[1]
 
 
 def _quoted(names: list[str]) -> str:

@@ -12,6 +12,9 @@ class _Pool2d(Module):
         self.stride = stride if stride is None or isinstance(stride, int) else tuple(stride)
         self.padding = padding if isinstance(padding, int) else tuple(padding)
 
+    def get_config(self) -> dict:
+        return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding}
+
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 

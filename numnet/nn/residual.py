@@ -38,6 +38,9 @@ class Residual(Module):
         self.block = block
         self.projection = projection
 
+    def get_config(self) -> dict:
+        return {"block": self.block, "projection": self.projection}
+
     def forward(self, x):
         fx = self.block(x)
         shortcut = x if self.projection is None else self.projection(x)
