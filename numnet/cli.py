@@ -270,55 +270,56 @@ def _read_arch(path: str) -> dict:
     return config
 
 
-def _build_model(args, in_features: int, image_shape, n_classes: int):
-    """The model the options describe (``image_shape``: (C, H, W) of image data, or None)."""
+def _model_from_arch(args):
+    """The model of --arch FILE, its random initialisation drawn after manual_seed(--seed)."""
     import numnet
+    from numnet.nn.config import from_config
+
+    config = _read_arch(args.arch)
+    numnet.manual_seed(args.seed)
+    try:
+        return from_config(config)
+    except Exception as exc:  # anything a hand-written file can get wrong
+        reason = " ".join(str(exc).split())
+        raise UsageError(
+            f"argument --arch: cannot build the model in {args.arch}: {reason}"
+        ) from None
+
+
+def _mlp(args, in_features: int, image_shape, n_classes: int):
     from numnet import models
 
-    if args.arch:
-        from numnet.nn.config import from_config
+    hidden = [512, 512, 512] if args.hidden is None else args.hidden
+    return models.mlp(
+        in_features, hidden, n_classes,
+        activation=args.activation, dropout=args.dropout, generator=args.seed,
+    )  # fmt: skip
 
-        config = _read_arch(args.arch)
-        numnet.manual_seed(args.seed)
-        try:
-            return from_config(config)
-        except Exception as exc:  # anything a hand-written file can get wrong
-            reason = " ".join(str(exc).split())
-            raise UsageError(
-                f"argument --arch: cannot build the model in {args.arch}: {reason}"
-            ) from None
-    if args.model == "mlp":
-        hidden = [512, 512, 512] if args.hidden is None else args.hidden
-        return models.mlp(
-            in_features,
-            hidden,
-            n_classes,
-            activation=args.activation,
-            dropout=args.dropout,
-            generator=args.seed,
+
+def _convnet(args, in_features: int, image_shape, n_classes: int):
+    from numnet import models
+
+    hidden = [1024] if args.hidden is None else args.hidden
+    if len(hidden) > 1:
+        raise UsageError(
+            "argument --hidden: --model convnet has one fully connected hidden layer: "
+            f"give one width (e.g. 1024, or 0 for none), got {','.join(map(str, hidden))}"
         )
-    if args.model == "convnet":
-        hidden = [1024] if args.hidden is None else args.hidden
-        if len(hidden) > 1:
-            raise UsageError(
-                "argument --hidden: --model convnet has one fully connected hidden layer: "
-                f"give one width (e.g. 1024, or 0 for none), got {','.join(map(str, hidden))}"
-            )
-        try:
-            return models.convnet(
-                image_shape[0],
-                n_classes,
-                image_size=image_shape[-1],
-                channels=args.channels,
-                kernel_size=args.kernel_size,
-                hidden=hidden[0] if hidden else 0,
-                padding=args.padding,
-                dropout=args.dropout,
-                generator=args.seed,
-            )
-        except ValueError as exc:
-            msg = str(exc).removeprefix("convnet: ")
-            raise UsageError(f"argument --channels: {msg}") from None
+    try:
+        return models.convnet(
+            image_shape[0], n_classes,
+            image_size=image_shape[-1], channels=args.channels, kernel_size=args.kernel_size,
+            hidden=hidden[0] if hidden else 0, padding=args.padding, dropout=args.dropout,
+            generator=args.seed,
+        )  # fmt: skip
+    except ValueError as exc:
+        msg = str(exc).removeprefix("convnet: ")
+        raise UsageError(f"argument --channels: {msg}") from None
+
+
+def _resnet(args, in_features: int, image_shape, n_classes: int):
+    from numnet import models
+
     hidden = [128] if args.hidden is None else args.hidden
     if len(hidden) != 1:
         raise UsageError(
@@ -326,13 +327,19 @@ def _build_model(args, in_features: int, image_shape, n_classes: int):
             f"positive number (e.g. 128), got {','.join(map(str, hidden)) or '0'}"
         )
     return models.residual_mlp(
-        in_features,
-        hidden[0],
-        args.depth,
-        n_classes,
-        activation=args.activation,
-        generator=args.seed,
-    )
+        in_features, hidden[0], args.depth, n_classes,
+        activation=args.activation, generator=args.seed,
+    )  # fmt: skip
+
+
+_MODEL_BUILDERS = {"mlp": _mlp, "convnet": _convnet, "resnet": _resnet}
+
+
+def _build_model(args, in_features: int, image_shape, n_classes: int):
+    """The model the options describe (``image_shape``: (C, H, W) of image data, or None)."""
+    if args.arch:
+        return _model_from_arch(args)
+    return _MODEL_BUILDERS[args.model](args, in_features, image_shape, n_classes)
 
 
 def _check_model(model, input_shape, n_classes: int, what: str):
@@ -589,16 +596,21 @@ def _run_args(args) -> dict:
     return {k: v for k, v in vars(args).items() if k not in ("func", "command")}
 
 
-def _split_message(n_train: int, n_val: int, n_test: int) -> str:
-    return f"{_fmt(n_train)} train + {_fmt(n_val)} validation, {_fmt(n_test)} test"
+class _TrainData:
+    """The arrays of a ``numnet train`` run: training (after the validation split),
+    validation and test, with the classes and the model's input shape."""
+
+    def __init__(self, train, val, test, n_classes: int, input_shape: tuple) -> None:
+        (self.X, self.y), (self.Xv, self.yv), (self.Xt, self.yt) = train, val, test
+        self.n_classes, self.input_shape = n_classes, input_shape
+
+    def split_message(self) -> str:
+        n_train, n_val, n_test = (_fmt(len(a)) for a in (self.X, self.Xv, self.Xt))
+        return f"{n_train} train + {n_val} validation, {n_test} test"
 
 
-def cmd_train(args, argv) -> int:
-    import numnet.nn.functional as F
-    from numnet import io, train
-    from numnet.data import train_val_split
-
-    # 1. everything that can be refused is checked before anything is written
+def _check_train_options(args) -> None:
+    """Refuse options that do not go together; fill in the model options' defaults."""
     if args.model == "convnet" and not args.arch and args.data not in IMAGE:
         raise UsageError(
             f"argument --model: convnet needs images: use --data {', '.join(IMAGE)} "
@@ -622,8 +634,11 @@ def cmd_train(args, argv) -> int:
         raise UsageError("argument --channels: give at least one stage, e.g. 32,64")
     if args.kernel_size % 2 != 1:
         raise UsageError(f"argument --kernel-size: must be odd, got {args.kernel_size}")
-    out, resumed_from = _check_out(args, argv)
 
+
+def _train_data_and_model(args):
+    """``(data, model, summary table)``: the data loaded and split, the model built and
+    checked against it (images reshaped to (N, 1, H, W) for a convolutional model)."""
     X, y, Xt, yt = _load_train_test(args.data, args.data_dir, args.seed, flatten=True)
     n_classes = int(max(y.max(), yt.max())) + 1
     side = int(round(math.sqrt(X.shape[1])))
@@ -639,8 +654,15 @@ def cmd_train(args, argv) -> int:
     table = _check_model(
         model, input_shape, n_classes, "argument --arch" if args.arch else "argument --model"
     )
+    train, val = _hold_out_validation(args, X, y)
+    return _TrainData(train, val, (Xt, yt), n_classes, input_shape), model, table
 
-    Xd, yd, Xv, yv = train_val_split(X, y, args.validation, stratify=True, seed=args.seed)
+
+def _hold_out_validation(args, X, y):
+    """``((X_train, y_train), (X_val, y_val))``: --validation held out, stratified."""
+    from numnet.data import train_val_split
+
+    Xd, yd, Xv, yv = train_val_split(X, y, args.validation, stratify=True, generator=args.seed)
     if len(Xd) == 0 or len(Xv) == 0:
         raise UsageError(
             f"argument --validation: holding out {args.validation} of the {_fmt(len(X))} "
@@ -652,27 +674,39 @@ def cmd_train(args, argv) -> int:
             f"({_fmt(len(Xd))} samples after holding out --validation {args.validation}); "
             f"use at most {len(Xd)}"
         )
+    return (Xd, yd), (Xv, yv)
 
-    # 2. the run
+
+def _start_run(args, out: Path, data: _TrainData, model, table, resumed_from: int) -> None:
+    """Clear an earlier run (--force), write run.json and model_summary.txt, say what
+    is trained on what."""
     out.mkdir(parents=True, exist_ok=True)
-    ckpt = out / "checkpoint.safetensors"
     if args.force and not args.resume:
         for name in RUN_FILES:
             (out / name).unlink(missing_ok=True)
-    run_info = {"args": _run_args(args), "input_shape": list(input_shape), "classes": n_classes}
+    run_info = {
+        "args": _run_args(args),
+        "input_shape": list(data.input_shape),
+        "classes": data.n_classes,
+    }
     (out / "run.json").write_text(json.dumps(run_info, indent=1) + "\n")
     (out / "model_summary.txt").write_text(str(table) + "\n")
     print(table, flush=True)
     what = "--arch " + args.arch if args.arch else f"{args.model}"
     print(
         f"model: {what}, {model.num_parameters():,} parameters; data: {args.data}, "
-        f"{_split_message(len(Xd), len(Xv), len(Xt))}; seed {args.seed}",
+        f"{data.split_message()}; seed {args.seed}",
         flush=True,
     )
     if resumed_from:
+        ckpt = out / "checkpoint.safetensors"
         print(f"resuming from the checkpoint of epoch {resumed_from} in {ckpt}", flush=True)
 
-    opt = _optimizer(args, model)
+
+def _train_callbacks(args, out: Path, opt, *extra) -> list:
+    """The loggers, the keeper of the best epoch, the --lr-decay schedule, then ``extra``."""
+    from numnet import train
+
     callbacks = [train.CSVLogger(out / "history.csv"), train.JSONLogger(out / "history.json")]
     # patience = all the epochs: it never stops early, it only keeps the best weights
     callbacks.append(train.EarlyStopping("val_accuracy", patience=args.patience or args.epochs))
@@ -680,80 +714,74 @@ def cmd_train(args, argv) -> int:
         from numnet.optim.lr_scheduler import ExponentialLR
 
         callbacks.append(train.LearningRateScheduler(ExponentialLR(opt, args.lr_decay)))
-    batch_log = _BatchLog(len(Xd), args.batch_size)
-    callbacks.append(batch_log.callback)
-    guard = _SafeInterrupt()
-    callbacks.append(guard.callback)
-    option = f"--arch {args.arch}" if args.arch else f"--model {args.model}"
-    title = f"numnet train {option} --data {args.data}: {model.num_parameters():,} parameters"
-    t0 = time.perf_counter()
-    try:
-        with guard:
-            history = train.fit(
-                model,
-                F.cross_entropy,
-                opt,
-                (Xd, yd),
-                epochs=args.epochs,
-                batch_size=args.batch_size,
-                validation=(Xv, yv),
-                callbacks=callbacks,
-                seed=args.seed,
-                verbose=2 if not sys.stderr.isatty() else 1,
-                checkpoint=ckpt,
-            )
-    except train.TrainingDivergedError as exc:
-        done = len(exc.history)
-        when = f"end of epoch {done}" if done else "the initial weights: no epoch finished"
-        io.save(
-            model,
-            out / "model.safetensors",
-            metadata={
-                "data": args.data,
-                "diverged": str(exc),
-                "input_shape": list(input_shape),
-                "args": _run_args(args),
-            },
-        )
-        if len(exc.history):
-            _plot_run(exc.history, batch_log, None, out / "learning_curves.png", title)
-        print(
-            f"numnet train: error: training diverged: {exc}.\nwrote the last finite model "
-            f"({when}) to {out / 'model.safetensors'}; try a smaller --lr (was {args.lr})",
-            file=sys.stderr,
-        )
-        return 1
-    except KeyboardInterrupt:
-        sys.stdout.flush()
-        if ckpt.exists():
-            epoch, _ = _checkpoint_epoch(ckpt)
-            print(
-                f"\ninterrupted: the checkpoint of epoch {epoch} is in {ckpt}; resume with\n"
-                f"  {_command_line(argv, '--resume')}",
-                file=sys.stderr,
-                flush=True,
-            )
-        else:
-            print(
-                "\ninterrupted before the first epoch ended: no checkpoint to resume from",
-                file=sys.stderr,
-                flush=True,
-            )
-        raise Interrupted from None
+    return callbacks + list(extra)
 
-    # 3. results
-    test = train.evaluate(model, F.cross_entropy, (Xt, yt), batch_size=1000)
-    best = history.best("val_accuracy", mode="max")
+
+def _save_model(model, path: Path, args, data: _TrainData, **metadata) -> None:
+    from numnet import io
+
     io.save(
         model,
-        out / "model.safetensors",
+        path,
         metadata={
             "data": args.data,
-            "selected_epoch": best["epoch"],
-            "test_error": 1 - test["accuracy"],
-            "input_shape": list(input_shape),
+            **metadata,
+            "input_shape": list(data.input_shape),
             "args": _run_args(args),
         },
+    )
+
+
+def _report_divergence(exc, args, out: Path, data, model, batch_log, title: str) -> int:
+    """Save the last finite model (and the curves so far); exit status 1."""
+    done = len(exc.history)
+    when = f"end of epoch {done}" if done else "the initial weights: no epoch finished"
+    _save_model(model, out / "model.safetensors", args, data, diverged=str(exc))
+    if len(exc.history):
+        _plot_run(exc.history, batch_log, None, out / "learning_curves.png", title)
+    print(
+        f"numnet train: error: training diverged: {exc}.\nwrote the last finite model "
+        f"({when}) to {out / 'model.safetensors'}; try a smaller --lr (was {args.lr})",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _report_interrupt(ckpt: Path, argv) -> Interrupted:
+    """Say how to resume after Ctrl-C; the exception that exits with status 130."""
+    sys.stdout.flush()
+    if ckpt.exists():
+        epoch, _ = _checkpoint_epoch(ckpt)
+        print(
+            f"\ninterrupted: the checkpoint of epoch {epoch} is in {ckpt}; resume with\n"
+            f"  {_command_line(argv, '--resume')}",
+            file=sys.stderr,
+            flush=True,
+        )
+    else:
+        print(
+            "\ninterrupted before the first epoch ended: no checkpoint to resume from",
+            file=sys.stderr,
+            flush=True,
+        )
+    return Interrupted()
+
+
+def _report_results(args, out: Path, data, model, history, batch_log, title, t0) -> None:
+    """Test the kept model; write model.safetensors, summary.json and the curves (``t0``:
+    when training started)."""
+    import numnet.nn.functional as F
+    from numnet import train
+
+    test = train.evaluate(model, F.cross_entropy, (data.Xt, data.yt), batch_size=1000)
+    best = history.best("val_accuracy", mode="max")
+    _save_model(
+        model,
+        out / "model.safetensors",
+        args,
+        data,
+        selected_epoch=best["epoch"],
+        test_error=1 - test["accuracy"],
     )
     summary = {
         "test_error": 1 - test["accuracy"],
@@ -761,9 +789,9 @@ def cmd_train(args, argv) -> int:
         "selected_epoch": best["epoch"],
         "val_error": 1 - best["val_accuracy"],
         "epochs_run": len(history),
-        "train_samples": len(Xd),
-        "validation_samples": len(Xv),
-        "test_samples": len(Xt),
+        "train_samples": len(data.X),
+        "validation_samples": len(data.Xv),
+        "test_samples": len(data.Xt),
         "parameters": model.num_parameters(),
         "seconds": round(time.perf_counter() - t0, 1),
     }
@@ -777,6 +805,42 @@ def cmd_train(args, argv) -> int:
         f"wrote {out}/model.safetensors, history.csv, history.json, summary.json, "
         "model_summary.txt" + (f", {png.name}" if png else "")
     )
+
+
+def cmd_train(args, argv) -> int:
+    import numnet.nn.functional as F
+    from numnet import train
+
+    # 1. everything that can be refused is checked before anything is written
+    _check_train_options(args)
+    out, resumed_from = _check_out(args, argv)
+    data, model, table = _train_data_and_model(args)
+
+    # 2. the run
+    _start_run(args, out, data, model, table, resumed_from)
+    ckpt = out / "checkpoint.safetensors"
+    opt = _optimizer(args, model)
+    batch_log = _BatchLog(len(data.X), args.batch_size)
+    guard = _SafeInterrupt()
+    callbacks = _train_callbacks(args, out, opt, batch_log.callback, guard.callback)
+    option = f"--arch {args.arch}" if args.arch else f"--model {args.model}"
+    title = f"numnet train {option} --data {args.data}: {model.num_parameters():,} parameters"
+    t0 = time.perf_counter()
+    try:
+        with guard:
+            history = train.fit(
+                model, F.cross_entropy, opt, (data.X, data.y),
+                epochs=args.epochs, batch_size=args.batch_size, validation=(data.Xv, data.yv),
+                callbacks=callbacks, generator=args.seed, checkpoint=ckpt,
+                verbose=2 if not sys.stderr.isatty() else 1,
+            )  # fmt: skip
+    except train.TrainingDivergedError as exc:
+        return _report_divergence(exc, args, out, data, model, batch_log, title)
+    except KeyboardInterrupt:
+        raise _report_interrupt(ckpt, argv) from None
+
+    # 3. results
+    _report_results(args, out, data, model, history, batch_log, title, t0)
     return 0
 
 
@@ -851,9 +915,9 @@ def cmd_info(args, argv) -> int:
 
 # -- reproduce -------------------------------------------------------------------------
 # Wall times on this project's 2-core machine. quick: `numnet reproduce NAME --quick
-# --data-dir <MNIST>`, measured for issue 13; full: as recorded in docs/ (None: not
-# measured). MNIST: "yes" needs it even with --quick, "full run" needs it without --quick
-# (--quick falls back to synthetic digits when MNIST is not found), "no" never.
+# --data-dir <MNIST>`; full: as recorded in docs/ (None: not measured). MNIST: "yes"
+# needs it even with --quick, "full run" needs it without --quick (--quick falls back
+# to synthetic digits when MNIST is not found), "no" never.
 EXPERIMENT_TIMES: dict[str, tuple[float | None, float | None, str]] = {
     "backward-cost": (2.3, 5, "no"),
     "deep-linear-dynamics": (1.6, 3, "no"),
@@ -974,6 +1038,32 @@ def _find_mnist() -> str | None:
     return None
 
 
+def _list_experiments() -> None:
+    """Print the experiments with their run times, whether they need MNIST, and how to
+    run one."""
+    from numnet import experiments
+
+    registry = experiments.registry()
+    width = max(map(len, registry)) + 2
+    print(f"{'experiment':<{width}}{'--quick':>9}  {'full run':>13}  {'MNIST':<10}description")
+    for name, module in registry.items():
+        quick, full, mnist = EXPERIMENT_TIMES.get(name, (None, None, "?"))
+        print(
+            f"{name:<{width}}{_duration(quick):>9}  {_duration(full):>13}  {mnist:<10}"
+            f"{module.DESCRIPTION}"
+        )
+    print(
+        "\ntimes: wall clock on a 2-core machine (--quick measured with MNIST present; "
+        "full runs as recorded in docs/).\nMNIST: 'yes' needs MNIST even with --quick; "
+        "'full run': --quick uses synthetic digits when MNIST is not found.\n"
+        + DATA_HELP.strip()
+        + "\n"
+        "Run one: numnet reproduce NAME [--quick] [--data-dir DIR] [--out DIR]\n"
+        "One cell of a table: numnet reproduce mnist-mlp-table --cells relu-512x3/l2 "
+        "(numnet reproduce --help lists the cells)"
+    )
+
+
 def cmd_reproduce(args, argv) -> int:
     from numnet import experiments
 
@@ -983,25 +1073,7 @@ def cmd_reproduce(args, argv) -> int:
             "--cells l2 (cells of: " + ", ".join(TABLE_EXPERIMENTS) + ")"
         )
     if args.list or not args.name:
-        registry = experiments.registry()
-        width = max(map(len, registry)) + 2
-        print(f"{'experiment':<{width}}{'--quick':>9}  {'full run':>13}  {'MNIST':<10}description")
-        for name, module in registry.items():
-            quick, full, mnist = EXPERIMENT_TIMES.get(name, (None, None, "?"))
-            print(
-                f"{name:<{width}}{_duration(quick):>9}  {_duration(full):>13}  {mnist:<10}"
-                f"{module.DESCRIPTION}"
-            )
-        print(
-            "\ntimes: wall clock on a 2-core machine (--quick measured with MNIST present; "
-            "full runs as recorded in docs/).\nMNIST: 'yes' needs MNIST even with --quick; "
-            "'full run': --quick uses synthetic digits when MNIST is not found.\n"
-            + DATA_HELP.strip()
-            + "\n"
-            "Run one: numnet reproduce NAME [--quick] [--data-dir DIR] [--out DIR]\n"
-            "One cell of a table: numnet reproduce mnist-mlp-table --cells relu-512x3/l2 "
-            "(numnet reproduce --help lists the cells)"
-        )
+        _list_experiments()
         return 0
     try:
         module = experiments.get(args.name)
@@ -1055,25 +1127,17 @@ def cmd_demo(args, argv) -> int:
 
     print("numnet demo: a 2-64-64-3 ReLU MLP learns three interleaved spirals")
     X, y = spirals(3000, 3, generator=args.seed)
-    X, y, Xt, yt = train_val_split(X, y, 0.2, seed=args.seed)
-    X, y, Xv, yv = train_val_split(X, y, 0.1, seed=args.seed + 1)
+    X, y, Xt, yt = train_val_split(X, y, 0.2, generator=args.seed)
+    X, y, Xv, yv = train_val_split(X, y, 0.1, generator=args.seed + 1)
     model = models.mlp(2, [64, 64], 3, activation="relu", generator=args.seed)
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     # patience = all the epochs: it never stops early, it only keeps the best weights
     keep_best = train.EarlyStopping("val_loss", patience=args.epochs, restore_best_weights=True)
     t0 = time.perf_counter()
     hist = train.fit(
-        model,
-        F.cross_entropy,
-        opt,
-        (X, y),
-        epochs=args.epochs,
-        batch_size=32,
-        validation=(Xv, yv),
-        callbacks=[keep_best],
-        seed=args.seed,
-        verbose=2,
-    )
+        model, F.cross_entropy, opt, (X, y), epochs=args.epochs, batch_size=32,
+        validation=(Xv, yv), callbacks=[keep_best], generator=args.seed, verbose=2,
+    )  # fmt: skip
     seconds = time.perf_counter() - t0
     val = train.evaluate(model, F.cross_entropy, (Xv, yv))  # the kept weights
     test = train.evaluate(model, F.cross_entropy, (Xt, yt))
@@ -1117,354 +1181,255 @@ class _Given(argparse.Action):
         setattr(namespace, f"{self.dest}_given", True)
 
 
+def _option(*flags: str, **keywords) -> tuple[tuple[str, ...], dict]:
+    """One argument spec: ``parser.add_argument(*flags, **keywords)``."""
+    return flags, keywords
+
+
+def _add_options(parser, options) -> None:
+    """Add ``(flags, keywords)`` argument specs to a parser or an argument group, in order."""
+    for flags, keywords in options:
+        parser.add_argument(*flags, **keywords)
+
+
+def _seed_option(default: int | None, help: str):
+    return _option("--seed", type=nonnegative_int, default=default, metavar="N", help=help)
+
+
+def _data_dir_option(what: str = "the IDX files"):
+    return _option(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help=f"folder holding {what} (default: $NUMNET_DATA, else ~/.cache/numnet)",
+    )
+
+
+def _model_file_argument():
+    return _option("model", metavar="MODEL_FILE", help="a model.safetensors written by numnet")
+
+
+DEMO_OPTIONS = (
+    _option("--epochs", type=positive_int, default=40, metavar="N",
+            help="passes over the training points (default: 40)"),
+    _seed_option(0, "random seed of data, weights and shuffles (default: 0)"),
+    _option("--out", default="runs/demo", metavar="DIR",
+            help="folder for the decision-region PNG, '' for none (default: runs/demo)"),
+)  # fmt: skip
+
+TRAIN_DATA_OPTIONS = (
+    _option("--data", default="mnist", choices=DATASETS, metavar="NAME",
+            help=f"data set, one of: {', '.join(DATASETS)} (default: mnist). idx: any "
+            "IDX files in MNIST's layout, read without checksums. Toy sets: "
+            f"{_fmt(TOY_SIZES[0])} training and {_fmt(TOY_SIZES[1])} test 2-D points"),
+    _data_dir_option(),
+    _option("--validation", type=open_fraction, default=0.1, metavar="FRACTION",
+            help="fraction of the training set held out (stratified) to select the "
+            "epoch, strictly between 0 and 1 (default: 0.1, i.e. MNIST's 60,000 "
+            "-> 54,000 train + 6,000 validation)"),
+)  # fmt: skip
+
+TRAIN_MODEL_OPTIONS = (
+    _option("--model", default="mlp", choices=MODELS, metavar="KIND",
+            help="mlp: fully connected; convnet: the seeds' ConvNet [conv k x k -> "
+            "ReLU -> max-pool 2] per --channels stage -> fc --hidden -> fc; "
+            "resnet: Linear -> --depth residual blocks x + Linear(act(x)) of "
+            "width --hidden -> act -> Linear (default: mlp)"),
+    _option("--arch", default=None, metavar="FILE",
+            help="build the model from a JSON or TOML (.toml) file in the format of "
+            "numnet.nn.config.to_config (the 'config' of a saved model) instead "
+            "of --model; default: none"),
+    _option("--hidden", type=int_list, default=None, metavar="SIZES",
+            help="hidden units, comma-separated. mlp: one size per layer (default: "
+            "512,512,512; 0 for none); convnet: width of the fully connected "
+            "layer (default: 1024; 0 for none); resnet: width of every block "
+            "(default: 128)"),
+    _option("--activation", default="relu", choices=ACTIVATIONS, metavar="NAME",
+            help=f"mlp and resnet nonlinearity, one of: {', '.join(ACTIVATIONS)} "
+            "(default: relu; convnet always uses relu)"),
+    # the options of one kind of model remember whether they were given (<dest>_given)
+    _option("--channels", type=int_list, default=None, action=_Given, metavar="SIZES",
+            help="convnet: output channels of each convolutional stage, "
+            "comma-separated; each stage halves the image side (default: 32,64)"),
+    _option("--kernel-size", type=positive_int, default=None, action=_Given, metavar="K",
+            help="convnet: odd side of the square filters, in pixels (default: 5)"),
+    _option("--padding", choices=("same", "valid"), default=None, action=_Given,
+            help="convnet: 'same' zero-pads to keep the image size, 'valid' trims "
+            "k-1 pixels per convolution (default: same)"),
+    _option("--depth", type=positive_int, default=None, action=_Given, metavar="N",
+            help="resnet: number of residual blocks (default: 8)"),
+    _option("--dropout", type=probability, default=0.0, metavar="P",
+            help="probability of dropping a hidden unit in training, in [0, 1); "
+            "mlp: every hidden layer; convnet: the fully connected one "
+            "(default: 0, off)"),
+)  # fmt: skip
+
+TRAIN_TRAINING_OPTIONS = (
+    _option("--optimizer", default="sgd", choices=("sgd", "adam", "rmsprop"), metavar="NAME",
+            help="one of: sgd, adam, rmsprop (default: sgd)"),
+    _option("--lr", type=positive_float, default=0.05, metavar="RATE",
+            help="learning rate, > 0 (default: 0.05)"),
+    _option("--lr-decay", type=decay_factor, default=0.0, metavar="FACTOR",
+            help="multiply the learning rate by FACTOR in (0, 1] after every epoch; 0 turns "
+            "it off (default: 0)"),
+    _option("--momentum", type=probability, default=0.9, metavar="BETA",
+            help="sgd momentum coefficient, in [0, 1) (default: 0.9)"),
+    _option("--nesterov", action="store_true", help="sgd: Nesterov momentum (default: off)"),
+    _option("--l2", type=nonnegative_float, default=0.0, metavar="LAMBDA",
+            help="weight decay λ of the penalty λ/2 Σ‖W‖² on weights, not biases, >= 0 "
+            "(default: 0)"),
+    _option("--epochs", type=positive_int, default=20, metavar="N",
+            help="passes over the training set, >= 1; with --resume, the total "
+            "including the epochs already done (default: 20)"),
+    _option("--batch-size", type=positive_int, default=128, metavar="N",
+            help="samples per minibatch, from 1 to the training-set size (default: 128)"),
+    _option("--patience", type=nonnegative_int, default=0, metavar="EPOCHS",
+            help="stop after this many epochs without a better validation accuracy "
+            "(default: 0, never stop early; the best epoch's model is kept "
+            "either way)"),
+    _seed_option(0, "random seed of the weights, the split and the shuffles (default: 0)"),
+)  # fmt: skip
+
+TRAIN_OUTPUT_OPTIONS = (
+    _option("--out", default="runs/train", metavar="DIR",
+            help="output folder (default: runs/train); one holding an earlier run is "
+            "refused unless --force or --resume"),
+    _option("--force", action="store_true",
+            help="overwrite the earlier run in --out (default: refuse)"),
+    _option("--resume", action="store_true",
+            help="continue the run in --out from its checkpoint (after Ctrl-C, or "
+            "with a larger --epochs); the other options must be the same (default: "
+            "start a new run)"),
+)  # fmt: skip
+
+TRAIN_DESCRIPTION = (
+    "Train a classifier by minibatch SGD (or Adam/RMSprop), keep the epoch with the\n"
+    "best validation accuracy, and report its test error. Writes to --out:\n"
+    "model.safetensors, history.csv/.json, learning_curves.png, summary.json,\n"
+    "model_summary.txt, run.json and checkpoint.safetensors (one per epoch; Ctrl-C\n"
+    "prints the command that resumes from it).\n\n" + DATA_HELP
+)
+
+EVALUATE_OPTIONS = (
+    _model_file_argument(),
+    _option("--data", default=None, choices=DATASETS, metavar="NAME",
+            help=f"one of: {', '.join(DATASETS)} (default: the data set the model was "
+            "trained on)"),
+    _data_dir_option(),
+    _seed_option(None, "seed of a toy test set (default: the training run's seed)"),
+    _option("--json", action="store_true",
+            help='print {"test_loss", "test_error", "samples"} as JSON, for scripts '
+            "(default: one readable line)"),
+)  # fmt: skip
+
+
+def _reproduce_options():
+    """``reproduce``'s options but --workers/--scheduler (built when the parser is: the
+    --cells help lists the tables' cells)."""
+    return (
+        _option("name", nargs="?", metavar="NAME", help="experiment name (see --list)"),
+        _option("--list", action="store_true",
+                help="list the experiments with their run times and whether they need "
+                "MNIST (default: list when no NAME is given)"),
+        _option("--quick", action="store_true",
+                help="a reduced version, under a minute (default: the full experiment)"),
+        _data_dir_option("the MNIST IDX files"),
+        _option("--out", default=None, metavar="DIR",
+                help="output folder (default: runs/NAME)"),
+        _seed_option(0, "random seed (default: 0)"),
+        _option("--cells", default=None, metavar="CELL[,CELL...]", help=_cells_help()),
+        _option("--seeds", type=positive_int, default=None, metavar="K",
+                help="run each cell of a table for K seeds (--seed, ..., --seed + K - 1) "
+                "and report mean ± std and the best seed per cell; finished tasks are "
+                "kept in --out/grid/ (tables only: " + ", ".join(GRID_EXPERIMENTS)
+                + "; docs/grids.md; default: one seed, today's run)"),
+    )  # fmt: skip
+
+
+REPRODUCE_WHERE_OPTIONS = (
+    _option("--workers", type=positive_int, default=None, metavar="N",
+            help="run the table's tasks on a local Dask cluster of N processes, each with "
+            "cores/N BLAS threads (needs numnet[distributed]; default: serial)"),
+    _option("--scheduler", default=None, metavar="ADDRESS",
+            help="run the table's tasks on an existing Dask cluster, e.g. tcp://host:8786 "
+            "(needs numnet[distributed]; default: serial)"),
+)  # fmt: skip
+
+
+def _subcommand(sub, name: str, func, help: str, description: str, options=()):
+    """The parser of one subcommand, with ``options`` added and ``func`` to run it."""
+    parser = sub.add_parser(name, help=help, description=description, formatter_class=_Formatter)
+    _add_options(parser, options)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def _add_train(sub) -> None:
+    parser = _subcommand(
+        sub,
+        "train",
+        cmd_train,
+        "train an MLP, ConvNet or residual network and report its test error",
+        TRAIN_DESCRIPTION,
+    )
+    for title, options in (
+        ("data", TRAIN_DATA_OPTIONS),
+        ("model", TRAIN_MODEL_OPTIONS),
+        ("training", TRAIN_TRAINING_OPTIONS),
+        ("output", TRAIN_OUTPUT_OPTIONS),
+    ):
+        _add_options(parser.add_argument_group(title), options)
+    parser.set_defaults(
+        channels_given=False, kernel_size_given=False, padding_given=False, depth_given=False
+    )
+
+
+def _add_reproduce(sub) -> None:
+    parser = _subcommand(
+        sub,
+        "reproduce",
+        cmd_reproduce,
+        "run one of the lecture notes' experiments (--list: names and times)",
+        "Run one of the seeds' experiments; it writes tables (Markdown, CSV, JSON) and "
+        "figures (PNG) to --out.\n\n" + DATA_HELP,
+        _reproduce_options(),
+    )
+    _add_options(parser.add_mutually_exclusive_group(), REPRODUCE_WHERE_OPTIONS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from numnet import __version__
 
     p = argparse.ArgumentParser(prog="numnet", description=DESCRIPTION, formatter_class=_Formatter)
     p.add_argument("--version", action="version", version=f"numnet {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    d = sub.add_parser(
+    _subcommand(
+        sub,
         "demo",
-        help="train a small MLP on generated spirals (offline, about 10 s)",
-        description="Train a 2-64-64-3 ReLU MLP on three interleaved spirals (offline).",
-        formatter_class=_Formatter,
+        cmd_demo,
+        "train a small MLP on generated spirals (offline, about 10 s)",
+        "Train a 2-64-64-3 ReLU MLP on three interleaved spirals (offline).",
+        DEMO_OPTIONS,
     )
-    d.add_argument(
-        "--epochs",
-        type=positive_int,
-        default=40,
-        metavar="N",
-        help="passes over the training points (default: 40)",
-    )
-    d.add_argument(
-        "--seed",
-        type=nonnegative_int,
-        default=0,
-        metavar="N",
-        help="random seed of data, weights and shuffles (default: 0)",
-    )
-    d.add_argument(
-        "--out",
-        default="runs/demo",
-        metavar="DIR",
-        help="folder for the decision-region PNG, '' for none (default: runs/demo)",
-    )
-    d.set_defaults(func=cmd_demo)
-
-    t = sub.add_parser(
-        "train",
-        help="train an MLP, ConvNet or residual network and report its test error",
-        description=(
-            "Train a classifier by minibatch SGD (or Adam/RMSprop), keep the epoch with the\n"
-            "best validation accuracy, and report its test error. Writes to --out:\n"
-            "model.safetensors, history.csv/.json, learning_curves.png, summary.json,\n"
-            "model_summary.txt, run.json and checkpoint.safetensors (one per epoch; Ctrl-C\n"
-            "prints the command that resumes from it).\n\n" + DATA_HELP
-        ),
-        formatter_class=_Formatter,
-    )
-    g = t.add_argument_group("data")
-    g.add_argument(
-        "--data",
-        default="mnist",
-        choices=DATASETS,
-        metavar="NAME",
-        help=f"data set, one of: {', '.join(DATASETS)} (default: mnist). idx: any "
-        "IDX files in MNIST's layout, read without checksums. Toy sets: "
-        f"{_fmt(TOY_SIZES[0])} training and {_fmt(TOY_SIZES[1])} test 2-D points",
-    )
-    g.add_argument(
-        "--data-dir",
-        default=None,
-        metavar="DIR",
-        help="folder holding the IDX files (default: $NUMNET_DATA, else ~/.cache/numnet)",
-    )
-    g.add_argument(
-        "--validation",
-        type=open_fraction,
-        default=0.1,
-        metavar="FRACTION",
-        help="fraction of the training set held out (stratified) to select the "
-        "epoch, strictly between 0 and 1 (default: 0.1, i.e. MNIST's 60,000 "
-        "-> 54,000 train + 6,000 validation)",
-    )
-    m = t.add_argument_group("model")
-    m.add_argument(
-        "--model",
-        default="mlp",
-        choices=MODELS,
-        metavar="KIND",
-        help="mlp: fully connected; convnet: the seeds' ConvNet [conv k x k -> "
-        "ReLU -> max-pool 2] per --channels stage -> fc --hidden -> fc; "
-        "resnet: Linear -> --depth residual blocks x + Linear(act(x)) of "
-        "width --hidden -> act -> Linear (default: mlp)",
-    )
-    m.add_argument(
-        "--arch",
-        default=None,
-        metavar="FILE",
-        help="build the model from a JSON or TOML (.toml) file in the format of "
-        "numnet.nn.config.to_config (the 'config' of a saved model) instead "
-        "of --model; default: none",
-    )
-    m.add_argument(
-        "--hidden",
-        type=int_list,
-        default=None,
-        metavar="SIZES",
-        help="hidden units, comma-separated. mlp: one size per layer (default: "
-        "512,512,512; 0 for none); convnet: width of the fully connected "
-        "layer (default: 1024; 0 for none); resnet: width of every block "
-        "(default: 128)",
-    )
-    m.add_argument(
-        "--activation",
-        default="relu",
-        choices=ACTIVATIONS,
-        metavar="NAME",
-        help=f"mlp and resnet nonlinearity, one of: {', '.join(ACTIVATIONS)} "
-        "(default: relu; convnet always uses relu)",
-    )
-    m.add_argument(
-        "--channels",
-        type=int_list,
-        default=None,
-        action=_Given,
-        metavar="SIZES",
-        help="convnet: output channels of each convolutional stage, "
-        "comma-separated; each stage halves the image side (default: 32,64)",
-    )
-    m.add_argument(
-        "--kernel-size",
-        type=positive_int,
-        default=None,
-        action=_Given,
-        metavar="K",
-        help="convnet: odd side of the square filters, in pixels (default: 5)",
-    )
-    m.add_argument(
-        "--padding",
-        choices=("same", "valid"),
-        default=None,
-        action=_Given,
-        help="convnet: 'same' zero-pads to keep the image size, 'valid' trims "
-        "k-1 pixels per convolution (default: same)",
-    )
-    m.add_argument(
-        "--depth",
-        type=positive_int,
-        default=None,
-        action=_Given,
-        metavar="N",
-        help="resnet: number of residual blocks (default: 8)",
-    )
-    m.add_argument(
-        "--dropout",
-        type=probability,
-        default=0.0,
-        metavar="P",
-        help="probability of dropping a hidden unit in training, in [0, 1); "
-        "mlp: every hidden layer; convnet: the fully connected one "
-        "(default: 0, off)",
-    )
-    o = t.add_argument_group("training")
-    o.add_argument(
-        "--optimizer",
-        default="sgd",
-        choices=("sgd", "adam", "rmsprop"),
-        metavar="NAME",
-        help="one of: sgd, adam, rmsprop (default: sgd)",
-    )
-    o.add_argument(
-        "--lr",
-        type=positive_float,
-        default=0.05,
-        metavar="RATE",
-        help="learning rate, > 0 (default: 0.05)",
-    )
-    o.add_argument(
-        "--lr-decay",
-        type=decay_factor,
-        default=0.0,
-        metavar="FACTOR",
-        help="multiply the learning rate by FACTOR in (0, 1] after every epoch; 0 turns it "
-        "off (default: 0)",
-    )
-    o.add_argument(
-        "--momentum",
-        type=probability,
-        default=0.9,
-        metavar="BETA",
-        help="sgd momentum coefficient, in [0, 1) (default: 0.9)",
-    )
-    o.add_argument("--nesterov", action="store_true", help="sgd: Nesterov momentum (default: off)")
-    o.add_argument(
-        "--l2",
-        type=nonnegative_float,
-        default=0.0,
-        metavar="LAMBDA",
-        help="weight decay λ of the penalty λ/2 Σ‖W‖² on weights, not biases, >= 0 (default: 0)",
-    )
-    o.add_argument(
-        "--epochs",
-        type=positive_int,
-        default=20,
-        metavar="N",
-        help="passes over the training set, >= 1; with --resume, the total "
-        "including the epochs already done (default: 20)",
-    )
-    o.add_argument(
-        "--batch-size",
-        type=positive_int,
-        default=128,
-        metavar="N",
-        help="samples per minibatch, from 1 to the training-set size (default: 128)",
-    )
-    o.add_argument(
-        "--patience",
-        type=nonnegative_int,
-        default=0,
-        metavar="EPOCHS",
-        help="stop after this many epochs without a better validation accuracy "
-        "(default: 0, never stop early; the best epoch's model is kept "
-        "either way)",
-    )
-    o.add_argument(
-        "--seed",
-        type=nonnegative_int,
-        default=0,
-        metavar="N",
-        help="random seed of the weights, the split and the shuffles (default: 0)",
-    )
-    r = t.add_argument_group("output")
-    r.add_argument(
-        "--out",
-        default="runs/train",
-        metavar="DIR",
-        help="output folder (default: runs/train); one holding an earlier run is "
-        "refused unless --force or --resume",
-    )
-    r.add_argument(
-        "--force", action="store_true", help="overwrite the earlier run in --out (default: refuse)"
-    )
-    r.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue the run in --out from its checkpoint (after Ctrl-C, or "
-        "with a larger --epochs); the other options must be the same (default: "
-        "start a new run)",
-    )
-    t.set_defaults(
-        func=cmd_train,
-        channels_given=False,
-        kernel_size_given=False,
-        padding_given=False,
-        depth_given=False,
-    )
-
-    e = sub.add_parser(
+    _add_train(sub)
+    _subcommand(
+        sub,
         "evaluate",
-        help="test error of a saved model (loads only the test split)",
-        description="Print the test error and loss of a model saved by numnet train (or, "
-        "with --json, a JSON object).\n\n" + DATA_HELP,
-        formatter_class=_Formatter,
+        cmd_evaluate,
+        "test error of a saved model (loads only the test split)",
+        "Print the test error and loss of a model saved by numnet train (or, with --json, "
+        "a JSON object).\n\n" + DATA_HELP,
+        EVALUATE_OPTIONS,
     )
-    e.add_argument("model", metavar="MODEL_FILE", help="a model.safetensors written by numnet")
-    e.add_argument(
-        "--data",
-        default=None,
-        choices=DATASETS,
-        metavar="NAME",
-        help=f"one of: {', '.join(DATASETS)} (default: the data set the model was trained on)",
-    )
-    e.add_argument(
-        "--data-dir",
-        default=None,
-        metavar="DIR",
-        help="folder holding the IDX files (default: $NUMNET_DATA, else ~/.cache/numnet)",
-    )
-    e.add_argument(
-        "--seed",
-        type=nonnegative_int,
-        default=None,
-        metavar="N",
-        help="seed of a toy test set (default: the training run's seed)",
-    )
-    e.add_argument(
-        "--json",
-        action="store_true",
-        help='print {"test_loss", "test_error", "samples"} as JSON, for scripts (default: '
-        "one readable line)",
-    )
-    e.set_defaults(func=cmd_evaluate)
-
-    i = sub.add_parser(
+    _subcommand(
+        sub,
         "info",
-        help="architecture, parameters and metadata of a saved model",
-        description="Print a saved model's layers, parameter shapes and training metadata.",
-        formatter_class=_Formatter,
+        cmd_info,
+        "architecture, parameters and metadata of a saved model",
+        "Print a saved model's layers, parameter shapes and training metadata.",
+        (_model_file_argument(),),
     )
-    i.add_argument("model", metavar="MODEL_FILE", help="a model.safetensors written by numnet")
-    i.set_defaults(func=cmd_info)
-
-    rp = sub.add_parser(
-        "reproduce",
-        help="run one of the lecture notes' experiments (--list: names and times)",
-        description="Run one of the seeds' experiments; it writes tables (Markdown, CSV, "
-        "JSON) and figures (PNG) to --out.\n\n" + DATA_HELP,
-        formatter_class=_Formatter,
-    )
-    rp.add_argument("name", nargs="?", metavar="NAME", help="experiment name (see --list)")
-    rp.add_argument(
-        "--list",
-        action="store_true",
-        help="list the experiments with their run times and whether they need MNIST "
-        "(default: list when no NAME is given)",
-    )
-    rp.add_argument(
-        "--quick",
-        action="store_true",
-        help="a reduced version, under a minute (default: the full experiment)",
-    )
-    rp.add_argument(
-        "--data-dir",
-        default=None,
-        metavar="DIR",
-        help="folder holding the MNIST IDX files (default: $NUMNET_DATA, else ~/.cache/numnet)",
-    )
-    rp.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/NAME)")
-    rp.add_argument(
-        "--seed", type=nonnegative_int, default=0, metavar="N", help="random seed (default: 0)"
-    )
-    rp.add_argument("--cells", default=None, metavar="CELL[,CELL...]", help=_cells_help())
-    rp.add_argument(
-        "--seeds",
-        type=positive_int,
-        default=None,
-        metavar="K",
-        help="run each cell of a table for K seeds (--seed, ..., --seed + K - 1) and report "
-        "mean ± std and the best seed per cell; finished tasks are kept in --out/grid/ "
-        "(tables only: " + ", ".join(GRID_EXPERIMENTS) + "; docs/grids.md; default: one "
-        "seed, today's run)",
-    )
-    where = rp.add_mutually_exclusive_group()
-    where.add_argument(
-        "--workers",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="run the table's tasks on a local Dask cluster of N processes, each with "
-        "cores/N BLAS threads (needs numnet[distributed]; default: serial)",
-    )
-    where.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="run the table's tasks on an existing Dask cluster, e.g. tcp://host:8786 "
-        "(needs numnet[distributed]; default: serial)",
-    )
-    rp.set_defaults(func=cmd_reproduce)
+    _add_reproduce(sub)
     return p
 
 
