@@ -22,9 +22,12 @@ from types import ModuleType
 
 import numpy as np
 
+from numnet.experiments._common import Recipe
+
 __all__ = [
     "cell_names",
     "cell_path",
+    "label_panel",
     "load_cached_cell",
     "mnist_splits",
     "plot_errors",
@@ -32,6 +35,7 @@ __all__ = [
     "summary_line",
     "table_cell",
     "train_cell",
+    "wants_grid",
     "write_outputs",
 ]
 
@@ -102,18 +106,9 @@ def train_cell(
 
     schedule = train.LearningRateScheduler(CosineAnnealingLR(optimizer, epochs))
     t0 = time.perf_counter()
-    history = train.fit(
-        model,
-        F.cross_entropy,
-        optimizer,
-        (Xd, yd),
-        epochs=epochs,
-        batch_size=batch_size,
-        validation=(Xv, yv),
-        seed=seed,
-        verbose=verbose,
-        checkpoint=checkpoint,
-        callbacks=[TestError(), schedule],
+    history = Recipe(epochs, batch_size, seed, verbose).fit(
+        model, F.cross_entropy, optimizer, (Xd, yd), validation=(Xv, yv),
+        checkpoint=checkpoint, callbacks=[TestError(), schedule],
     )
     seconds = time.perf_counter() - t0
     best = history.best("val_accuracy", mode="max")
@@ -217,6 +212,23 @@ def plot_errors(ax, columns: dict) -> None:
     ax.plot(epoch, [100 * (1 - a) for a in columns["accuracy"]], label="train")
     ax.plot(epoch, [100 * (1 - a) for a in columns["val_accuracy"]], label="validation")
     ax.plot(epoch, [100 * e for e in columns["test_error"]], label="test")
+
+
+def wants_grid(seeds: int, workers, scheduler) -> bool:
+    """Whether a table's ``run`` goes to the grid (:mod:`numnet.experiments._table_grid`):
+    several seeds per cell, or Dask workers or a scheduler."""
+    return seeds != 1 or workers is not None or scheduler is not None
+
+
+def label_panel(ax, row: int, col: int, last_row: int) -> None:
+    """Axis labels of a grid of error curves: x on the bottom row, y and the legend on the
+    first column (the legend only in the top-left panel)."""
+    if row == last_row:
+        ax.set_xlabel("epoch")
+    if col == 0:
+        ax.set_ylabel("error (%)")
+        if row == 0:
+            ax.legend(fontsize=7)
 
 
 def write_outputs(

@@ -20,7 +20,7 @@ import json
 import math
 from pathlib import Path
 
-from numnet.experiments import grid
+from numnet.experiments import _protocol, grid
 
 __all__ = ["convnet_task", "mlp_task", "run_convnet_grid", "run_mlp_grid"]
 
@@ -138,12 +138,7 @@ def _plot_curves(path: Path, layout, result, seed_values, ylim) -> None:
             ax.axhline(seed_values[cell][0], color="gray", ls=":", lw=1, label="seed (test)")
             ax.set_ylim(*ylim)
             ax.set_title(f"{cell}\n(n={len(runs)} seeds)", fontsize=9)
-            if i == n_rows - 1:
-                ax.set_xlabel("epoch")
-            if j == 0:
-                ax.set_ylabel("error (%)")
-            if i == 0 and j == 0:
-                ax.legend(fontsize=7)
+            _protocol.label_panel(ax, i, j, n_rows - 1)
     fig.tight_layout()
     save_figure(fig, path)
 
@@ -160,21 +155,8 @@ def _plot_summary(path: Path, test, seed_values) -> None:
     save_figure(fig, path)
 
 
-def _run(*, task, tasks, out, layout, cols, seed_values, seeds, workers, scheduler,
-         context, verbose, note, ylim, desc) -> dict:
-    from numnet._files import atomic_write_bytes
-
-    result = grid.run_grid(
-        task, tasks, out / "grid", workers=workers, scheduler=scheduler, context=context,
-        progress=verbose > 0, desc=desc,
-    )
-    test = result.summary(lambda m: m["row"]["test_error"])
-    best = result.summary(lambda m: m["row"]["best_test_error"])
-    val = result.summary(lambda m: m["row"]["val_error"])
-    atomic_write_bytes(
-        out / "results.md",
-        _markdown(layout, cols, result, test, best, seed_values, seeds, note).encode(),
-    )
+def _cell_rows(result, test, best, val, seed_values) -> list[dict]:
+    """One summary row per cell (results.json's ``cells``, results.csv's rows)."""
     cells = []
     for cell, s in test.items():
         rows = [t.metrics["row"] for t in result.by_cell()[cell] if t.ok]
@@ -199,6 +181,43 @@ def _run(*, task, tasks, out, layout, cols, seed_values, seeds, workers, schedul
                 sum(r["seconds_per_epoch"] for r in rows) / len(rows) if rows else None
             ),
         })
+    return cells
+
+
+def _write_csv(path: Path, cells: list[dict]) -> None:
+    """The cell rows as CSV, lists written space-separated."""
+    import csv
+    import io
+
+    from numnet._files import atomic_write_bytes
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(cells[0]) if cells else [], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: (" ".join(map(str, v)) if isinstance(v, list) else v)
+                      for k, v in c.items()} for c in cells)
+    atomic_write_bytes(path, buf.getvalue().encode())
+
+
+def _run(m, *, task, tasks, out, layout, seed_values, seeds, workers, scheduler, context,
+         verbose, quick, ylim) -> dict:
+    """Run the grid of table module ``m`` and write its results.md/.json/.csv and figures."""
+    from numnet._files import atomic_write_bytes
+
+    result = grid.run_grid(
+        task, tasks, out / "grid", workers=workers, scheduler=scheduler, context=context,
+        progress=verbose > 0, desc=m.NAME,
+    )
+    cols = [reg for reg, _, _ in m.REGS]
+    note = m.QUICK_NOTE if quick else ""
+    test = result.summary(lambda m: m["row"]["test_error"])
+    best = result.summary(lambda m: m["row"]["best_test_error"])
+    val = result.summary(lambda m: m["row"]["val_error"])
+    atomic_write_bytes(
+        out / "results.md",
+        _markdown(layout, cols, result, test, best, seed_values, seeds, note).encode(),
+    )
+    cells = _cell_rows(result, test, best, val, seed_values)
     tasks_json = [
         {"cell": t.cell, "seed": t.seed, "key": t.key, "status": t.status,
          "error": t.error, **(t.metrics["row"] if t.ok else {})}
@@ -208,15 +227,7 @@ def _run(*, task, tasks, out, layout, cols, seed_values, seeds, workers, schedul
         out / "results.json",
         json.dumps({"seeds": seeds, "cells": cells, "tasks": tasks_json}, indent=1).encode(),
     )
-    import csv
-    import io
-
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(cells[0]) if cells else [], lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: (" ".join(map(str, v)) if isinstance(v, list) else v)
-                      for k, v in c.items()} for c in cells)
-    atomic_write_bytes(out / "results.csv", buf.getvalue().encode())
+    _write_csv(out / "results.csv", cells)
     try:
         _plot_curves(out / "learning_curves.png", layout, result, seed_values, ylim)
         _plot_summary(out / "test_error_bars.png", test, seed_values)
@@ -279,16 +290,11 @@ def run_mlp_grid(out_dir, *, quick=False, data_dir=None, seed=0, seeds=1, epochs
     seed_values = {
         f"{arch} / {reg}": m.SEED[(arch, reg)] for arch, _, _ in m.ARCHS for reg, _, _ in m.REGS
     }
-    note = (
-        "\n_quick mode: 10,000 training images, 2,000 test images, few epochs; not "
-        "comparable with the seed's numbers._\n" if quick else ""
-    )
     return _run(
-        task=mlp_task, tasks=tasks, out=out, layout=layout,
-        cols=[r for r, _, _ in m.REGS],
-        seed_values=seed_values, seeds=seed_list, workers=workers, scheduler=scheduler,
+        m, task=mlp_task, tasks=tasks, out=out, layout=layout, seed_values=seed_values,
+        seeds=seed_list, workers=workers, scheduler=scheduler,
         context={"data_dir": None if data_dir is None else str(data_dir)},
-        verbose=verbose, note=note, ylim=(0, 5), desc=m.NAME,
+        verbose=verbose, quick=quick, ylim=(0, 5),
     )
 
 
@@ -315,13 +321,8 @@ def run_convnet_grid(out_dir, *, quick=False, data_dir=None, seed=0, seeds=1, ep
     context = {"data_dir": None if data_dir is None else str(data_dir)}
     if scheduler is None:  # workers share this disk: a killed task resumes from its epoch
         context["checkpoint_dir"] = str(out / "grid")
-    note = (
-        "\n_quick mode: 2,700 development images, 1,000 test images, a small net and 2 "
-        "epochs; not comparable with the seed's numbers._\n" if quick else ""
-    )
     return _run(
-        task=convnet_task, tasks=tasks, out=out, layout=layout,
-        cols=[reg for reg, _, _ in m.REGS],
-        seed_values=seed_values, seeds=seed_list, workers=workers, scheduler=scheduler,
-        context=context, verbose=verbose, note=note, ylim=(0, 3), desc=m.NAME,
+        m, task=convnet_task, tasks=tasks, out=out, layout=layout, seed_values=seed_values,
+        seeds=seed_list, workers=workers, scheduler=scheduler, context=context,
+        verbose=verbose, quick=quick, ylim=(0, 3),
     )

@@ -443,34 +443,14 @@ def run_grid(
     GridResult
         One :class:`TaskResult` per task, in the grid's order.
     """
-    if sum(x is not None for x in (workers, scheduler, client)) > 1:
-        raise ValueError("give at most one of workers=, scheduler= and client=")
-    if workers is not None and workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
-    if isinstance(cells, Mapping):
-        tasks = make_tasks(cells, 1 if seeds is None else seeds)
-    else:
-        if seeds is not None:
-            raise ValueError("seeds= goes with a mapping of cells, not with a list of tasks")
-        tasks = list(cells)
+    tasks = _grid_tasks(cells, seeds, workers, scheduler, client)
     name = function_name(fn)
     context = dict(context or {})
     out = Path(results_dir)
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
 
-    keys = [task_key(name, t.settings) for t in tasks]
-    results: list[TaskResult | None] = [None] * len(tasks)
-    pending: dict[str, list[int]] = {}  # key -> indices (a task listed twice runs once)
-    for i, (task, key) in enumerate(zip(tasks, keys)):
-        saved = _load_done(out / f"{key}.json", name, task.settings)
-        if saved is not None:
-            results[i] = TaskResult(
-                task.cell, task.seed, key, task.settings, "ok", saved["metrics"],
-                cached=True, seconds=saved.get("seconds"), worker=saved.get("worker"),
-            )
-        else:
-            pending.setdefault(key, []).append(i)
+    results, pending = _saved_results(tasks, name, out)
     skipped = sum(r is not None for r in results)
     grid = GridResult([], skipped=skipped)
     bar = _Progress(len(tasks), skipped, desc, progress)
@@ -509,6 +489,37 @@ def run_grid(
     if len(grid.tasks) != len(tasks):  # interrupted: the caller gets the exception instead
         raise RuntimeError("grid interrupted")  # pragma: no cover
     return grid
+
+
+def _grid_tasks(cells, seeds, workers, scheduler, client) -> list[Task]:
+    """:func:`run_grid`'s tasks, after checking its arguments."""
+    if sum(x is not None for x in (workers, scheduler, client)) > 1:
+        raise ValueError("give at most one of workers=, scheduler= and client=")
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if isinstance(cells, Mapping):
+        return make_tasks(cells, 1 if seeds is None else seeds)
+    if seeds is not None:
+        raise ValueError("seeds= goes with a mapping of cells, not with a list of tasks")
+    return list(cells)
+
+
+def _saved_results(tasks: list[Task], name: str, out: Path):
+    """The results of the tasks finished earlier (None for the others), and the pending
+    tasks' indices by key (a task listed twice runs once)."""
+    results: list[TaskResult | None] = [None] * len(tasks)
+    pending: dict[str, list[int]] = {}
+    for i, task in enumerate(tasks):
+        key = task_key(name, task.settings)
+        saved = _load_done(out / f"{key}.json", name, task.settings)
+        if saved is not None:
+            results[i] = TaskResult(
+                task.cell, task.seed, key, task.settings, "ok", saved["metrics"],
+                cached=True, seconds=saved.get("seconds"), worker=saved.get("worker"),
+            )
+        else:
+            pending.setdefault(key, []).append(i)
+    return results, pending
 
 
 def _dask_missing(exc: ImportError) -> ImportError:

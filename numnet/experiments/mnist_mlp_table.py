@@ -65,6 +65,10 @@ def recipe(dropout: float, quick: bool, epochs: int | None = None,
 
 
 BATCH = 128
+QUICK_NOTE = (
+    "\n_quick mode: 10,000 training images, 2,000 test images, few epochs; not "
+    "comparable with the seed's numbers._\n"
+)
 
 
 def _data(data_dir, quick: bool, seed: int):
@@ -97,13 +101,7 @@ def _markdown(rows: list[dict], quick: bool) -> str:
     for arch, _, _ in ARCHS:
         cells = [_protocol.table_cell(by.get((arch, reg)), SEED[(arch, reg)]) for reg, _, _ in REGS]
         lines.append(f"| {arch} | " + " | ".join(cells) + " |")
-    note = (
-        "\n_quick mode: 10,000 training images, 2,000 test images, few epochs; not "
-        "comparable with the seed's numbers._\n"
-        if quick
-        else ""
-    )
-    return "\n".join(lines) + "\n" + note
+    return "\n".join(lines) + "\n" + (QUICK_NOTE if quick else "")
 
 
 def _plot(histories: dict, path: Path) -> None:
@@ -120,12 +118,7 @@ def _plot(histories: dict, path: Path) -> None:
             _protocol.plot_errors(ax, h)
             ax.set_ylim(0, 5)
             ax.set_title(f"{arch}\n{reg}", fontsize=9)
-            if i == len(ARCHS) - 1:
-                ax.set_xlabel("epoch")
-            if j == 0:
-                ax.set_ylabel("error (%)")
-            if i == 0 and j == 0:
-                ax.legend(fontsize=7)
+            _protocol.label_panel(ax, i, j, len(ARCHS) - 1)
     fig.tight_layout()
     save_figure(fig, path)
 
@@ -147,13 +140,13 @@ def run(
 
     The written table holds every cell finished in ``out_dir`` (by this run or an
     earlier one with the same mode and recipe), so it can be filled a cell at a time."""
-    if seeds != 1 or workers is not None or scheduler is not None:
-        # several seeds per cell, or Dask: the grid (numnet.experiments.grid)
+    options = dict(quick=quick, data_dir=data_dir, seed=seed, epochs=epochs, cells=cells,
+                   verbose=verbose)
+    if _protocol.wants_grid(seeds, workers, scheduler):
         from numnet.experiments import _table_grid
 
         return _table_grid.run_mlp_grid(
-            out_dir, quick=quick, data_dir=data_dir, seed=seed, seeds=seeds, epochs=epochs,
-            cells=cells, workers=workers, scheduler=scheduler, verbose=verbose,
+            out_dir, seeds=seeds, workers=workers, scheduler=scheduler, **options
         )
     out = Path(out_dir)
     (out / "cells").mkdir(parents=True, exist_ok=True)

@@ -28,6 +28,7 @@ NAME = "shift-equivariance"
 DESCRIPTION = "conv layers commute with translations (Toeplitz), fully connected layers do not"
 
 CANVAS = 40
+TOEPLITZ_N = 16
 SHIFTS = [(0, 1), (1, 0), (2, 2), (-3, 1), (4, -2), (-5, -5), (6, 3)]
 
 
@@ -94,7 +95,6 @@ def layer_matrix(layer, n: int) -> np.ndarray:
 
 def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0, verbose: int = 1) -> dict:
     """Measure the equivariance errors and the Toeplitz structure; write results and a PNG."""
-    from numnet import nn
     from numnet._files import atomic_write_bytes
 
     out = Path(out_dir)
@@ -103,50 +103,9 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0, verbose: 
     x = np.zeros((CANVAS, CANVAS), np.float32)
     x[6:34, 6:34] = digit  # 6-pixel zero margin: shifts up to 6 keep the digit inside
     conv, pool, fc = _layers(seed)
-    rows = []
-    for dy, dx in SHIFTS[:3] if quick else SHIFTS:
-        xs = _shift(x, dy, dx)
-        row = {
-            "shift": [dy, dx],
-            "conv_error": _rel(_apply(conv, xs), _shift(_apply(conv, x), dy, dx)),
-            "fc_error": _rel(_apply(fc, xs), _shift(_apply(fc, x), dy, dx)),
-        }
-        if dy % 2 == 0 and dx % 2 == 0:
-            row["conv_pool_error"] = _rel(
-                _apply(pool, xs), _shift(_apply(pool, x), dy // 2, dx // 2)
-            )
-        else:  # a shift by an odd number of pixels is not a shift of the pooled grid
-            row["conv_pool_error"] = None
-        rows.append(row)
-    n = 16
-    toeplitz = {
-        "conv1d": toeplitz_deviation(
-            layer_matrix(nn.Conv1d(1, 1, 5, padding="same", bias=False, generator=seed), n)
-        ),
-        "linear": toeplitz_deviation(
-            layer_matrix(
-                nn.Sequential(nn.Flatten(), nn.Linear(n, n, bias=False, generator=seed)), n
-            )
-        ),
-    }
-    lines = [
-        "| shift (dy, dx) | conv + ReLU | conv + ReLU + max-pool 2 | fully connected + ReLU |",
-        "|---|---|---|---|",
-    ]
-    for r in rows:
-        pool_txt = "—" if r["conv_pool_error"] is None else f"{r['conv_pool_error']:.1e}"
-        lines.append(
-            f"| {tuple(r['shift'])} | {r['conv_error']:.1e} | {pool_txt} | {r['fc_error']:.2f} |"
-        )
-    text = (
-        "Relative equivariance error ‖L(Sx) − S L(x)‖ / ‖L(x)‖ "
-        f"(input: {source} on a {CANVAS}×{CANVAS} zero canvas; after pooling the output "
-        "shift is (dy/2, dx/2)):\n\n"
-        + "\n".join(lines)
-        + f"\n\nToeplitz check on {n}-sample signals (spread of the entries along the "
-        f"diagonals of the layer's matrix / largest entry): Conv1d(k=5) "
-        f"{toeplitz['conv1d']:.1e}, Linear {toeplitz['linear']:.2f}.\n"
-    )
+    rows = [_shift_errors(x, shift, conv, pool, fc) for shift in (SHIFTS[:3] if quick else SHIFTS)]
+    toeplitz = toeplitz_checks(seed)
+    text = _markdown(rows, toeplitz, source)
     atomic_write_bytes(out / "results.md", text.encode())
     atomic_write_bytes(
         out / "results.json",
@@ -166,6 +125,55 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0, verbose: 
         "min_fc_error": round(min(r["fc_error"] for r in rows), 3),
         "toeplitz_deviation": toeplitz,
     }
+
+
+def _shift_errors(x, shift, conv, pool, fc) -> dict:
+    """The three layers' relative equivariance errors for one shift ``(dy, dx)``."""
+    dy, dx = shift
+    xs = _shift(x, dy, dx)
+    row = {
+        "shift": [dy, dx],
+        "conv_error": _rel(_apply(conv, xs), _shift(_apply(conv, x), dy, dx)),
+        "fc_error": _rel(_apply(fc, xs), _shift(_apply(fc, x), dy, dx)),
+    }
+    if dy % 2 == 0 and dx % 2 == 0:
+        row["conv_pool_error"] = _rel(_apply(pool, xs), _shift(_apply(pool, x), dy // 2, dx // 2))
+    else:  # a shift by an odd number of pixels is not a shift of the pooled grid
+        row["conv_pool_error"] = None
+    return row
+
+
+def toeplitz_checks(seed: int, n: int = TOEPLITZ_N) -> dict:
+    """:func:`toeplitz_deviation` of a Conv1d(k=5) and of a Linear layer on ``n`` samples."""
+    from numnet import nn
+
+    conv1d = nn.Conv1d(1, 1, 5, padding="same", bias=False, generator=seed)
+    linear = nn.Sequential(nn.Flatten(), nn.Linear(n, n, bias=False, generator=seed))
+    return {
+        "conv1d": toeplitz_deviation(layer_matrix(conv1d, n)),
+        "linear": toeplitz_deviation(layer_matrix(linear, n)),
+    }
+
+
+def _markdown(rows: list[dict], toeplitz: dict, source: str) -> str:
+    lines = [
+        "| shift (dy, dx) | conv + ReLU | conv + ReLU + max-pool 2 | fully connected + ReLU |",
+        "|---|---|---|---|",
+    ]
+    for r in rows:
+        pool_txt = "—" if r["conv_pool_error"] is None else f"{r['conv_pool_error']:.1e}"
+        lines.append(
+            f"| {tuple(r['shift'])} | {r['conv_error']:.1e} | {pool_txt} | {r['fc_error']:.2f} |"
+        )
+    return (
+        "Relative equivariance error ‖L(Sx) − S L(x)‖ / ‖L(x)‖ "
+        f"(input: {source} on a {CANVAS}×{CANVAS} zero canvas; after pooling the output "
+        "shift is (dy/2, dx/2)):\n\n"
+        + "\n".join(lines)
+        + f"\n\nToeplitz check on {TOEPLITZ_N}-sample signals (spread of the entries along "
+        f"the diagonals of the layer's matrix / largest entry): Conv1d(k=5) "
+        f"{toeplitz['conv1d']:.1e}, Linear {toeplitz['linear']:.2f}.\n"
+    )
 
 
 def _plot(x, conv, fc, path: Path) -> None:
