@@ -58,7 +58,6 @@ __all__ = [
 
 
 # -- datasets ------------------------------------------------------------------------------
-
 def _check_batch_size(batch_size) -> None:
     """PyTorch's check and message for ``batch_size`` (a positive int, not a bool)."""
     if (
@@ -69,6 +68,7 @@ def _check_batch_size(batch_size) -> None:
         raise ValueError(
             f"batch_size should be a positive integer value, but got batch_size={batch_size}"
         )
+
 
 class Dataset:
     """A map-style dataset: subclasses define ``__getitem__(index)`` and ``__len__()``.
@@ -471,6 +471,69 @@ def default_convert(data):
 
 
 # -- the loader ------------------------------------------------------------------------------
+def _check_workers(num_workers, pin_memory) -> None:
+    """PyTorch's check of ``num_workers``; warnings for what numnet ignores."""
+    if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or (
+        num_workers < 0
+    ):
+        raise ValueError(
+            "num_workers option should be non-negative; use num_workers=0 to disable "
+            "multiprocessing."
+        )
+    if num_workers > 0:
+        warnings.warn(
+            f"numnet's DataLoader loads batches in the main process: num_workers="
+            f"{num_workers} is ignored",
+            UserWarning,
+            stacklevel=3,  # the caller of DataLoader(...)
+        )
+    if pin_memory:
+        warnings.warn(
+            "'pin_memory' argument is set as true but no accelerator is found, then "
+            "device pinned memory won't be used.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _refuse_for_iterable(*, shuffle, sampler, batch_sampler) -> None:
+    """An IterableDataset gives its own order: no shuffle, sampler or batch_sampler."""
+    for name, value, given in (
+        ("shuffle", shuffle, shuffle not in (None, False)),
+        ("sampler", sampler, sampler is not None),
+        ("batch_sampler", batch_sampler, batch_sampler is not None),
+    ):
+        if given:
+            raise ValueError(
+                f"DataLoader with IterableDataset: expected unspecified {name} option, "
+                f"but got {name}={value}"
+            )
+
+
+def _check_batching(batch_size, shuffle: bool, sampler, batch_sampler, drop_last):
+    """``(batch_size, drop_last)`` after PyTorch's checks of the batching options (a
+    ``batch_sampler`` decides the batches: ``(None, False)``)."""
+    if sampler is not None and shuffle:
+        raise ValueError("sampler option is mutually exclusive with shuffle")
+    if batch_sampler is not None:
+        if batch_size != 1 or shuffle or sampler is not None or drop_last:
+            raise ValueError(
+                "batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                "sampler, and drop_last"
+            )
+        batch_size, drop_last = None, False
+    elif batch_size is None and drop_last:
+        raise ValueError(
+            "batch_size=None option disables auto-batching and is mutually exclusive "
+            "with drop_last"
+        )
+    if batch_size is not None:
+        _check_batch_size(batch_size)
+    if not isinstance(drop_last, bool):
+        raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
+    return batch_size, drop_last
+
+
 class DataLoader:
     """Iterate over a dataset in batches (``torch.utils.data.DataLoader``).
 
@@ -539,63 +602,14 @@ class DataLoader:
         *,
         generator=None,
     ) -> None:
-        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or (
-            num_workers < 0
-        ):
-            raise ValueError(
-                "num_workers option should be non-negative; use num_workers=0 to disable "
-                "multiprocessing."
-            )
-        if num_workers > 0:
-            warnings.warn(
-                f"numnet's DataLoader loads batches in the main process: num_workers="
-                f"{num_workers} is ignored",
-                UserWarning,
-                stacklevel=2,
-            )
-        if pin_memory:
-            warnings.warn(
-                "'pin_memory' argument is set as true but no accelerator is found, then "
-                "device pinned memory won't be used.",
-                UserWarning,
-                stacklevel=2,
-            )
+        _check_workers(num_workers, pin_memory)
         self._iterable = isinstance(dataset, IterableDataset)
         if self._iterable:
-            if shuffle not in (None, False):
-                raise ValueError(
-                    "DataLoader with IterableDataset: expected unspecified shuffle option, "
-                    f"but got shuffle={shuffle}"
-                )
-            if sampler is not None:
-                raise ValueError(
-                    "DataLoader with IterableDataset: expected unspecified sampler option, "
-                    f"but got sampler={sampler}"
-                )
-            if batch_sampler is not None:
-                raise ValueError(
-                    "DataLoader with IterableDataset: expected unspecified batch_sampler "
-                    f"option, but got batch_sampler={batch_sampler}"
-                )
+            _refuse_for_iterable(shuffle=shuffle, sampler=sampler, batch_sampler=batch_sampler)
         shuffle = bool(shuffle)
-        if sampler is not None and shuffle:
-            raise ValueError("sampler option is mutually exclusive with shuffle")
-        if batch_sampler is not None:
-            if batch_size != 1 or shuffle or sampler is not None or drop_last:
-                raise ValueError(
-                    "batch_sampler option is mutually exclusive with batch_size, shuffle, "
-                    "sampler, and drop_last"
-                )
-            batch_size, drop_last = None, False
-        elif batch_size is None and drop_last:
-            raise ValueError(
-                "batch_size=None option disables auto-batching and is mutually exclusive "
-                "with drop_last"
-            )
-        if batch_size is not None:
-            _check_batch_size(batch_size)
-        if not isinstance(drop_last, bool):
-            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
+        batch_size, drop_last = _check_batching(
+            batch_size, shuffle, sampler, batch_sampler, drop_last
+        )
         self.generator = _resolve_generator(generator)
         if sampler is None and not self._iterable:
             sampler = (
