@@ -23,9 +23,9 @@ and measure the max error on 2,001 points:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
+
+from numnet.experiments._common import output_dir, write_json
 
 NAME = "universal-approximation"
 DESCRIPTION = "max error vs width K of one hidden layer of sign / sigmoid units on [0, 1]"
@@ -124,17 +124,34 @@ def _evaluate(net, x: np.ndarray) -> np.ndarray:
 
 def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     """Max error vs K for the three constructions; fits and error curves as PNGs."""
-    from numnet.experiments._common import write_json
-    from numnet.viz import new_figure, plot_function_fits, save_figure
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out_dir)
     widths = (2, 8) if quick else WIDTHS
-    max_iter = 50 if quick else 2000
+    show_K = widths if quick else (4, 32)
     x = np.linspace(0.0, 1.0, 2001)
+    errors, shown = compute(x, widths, show_K, max_iter=50 if quick else 2000)
+    write_json(
+        out / "results.json",
+        {
+            "widths": list(widths),
+            "max_error_on_2001_points": errors,
+            "steepness_of_sigmoid_staircase": f"{STEEPNESS}·K",
+            "seed_claim": "sup|f − F| → 0 as K grows; the theorem does not say how fast",
+        },
+    )
+    _plot_fits(x, errors, shown, show_K, out / "fits.png")
+    _plot_errors(errors, widths, out / "max_error_vs_width.png")
+    summary = {"widths": list(widths)}
+    for fname, errs in errors.items():
+        for method, values in errs.items():
+            summary[f"{fname} / {method}"] = [round(v, 5) for v in values]
+    return summary
+
+
+def compute(x, widths, show_K, *, max_iter: int) -> tuple[dict, dict]:
+    """``max |f − F|`` on ``x`` per function, construction and width, and the fitted
+    values ``{(function, K, construction): F(x)}`` for the widths in ``show_K``."""
     errors: dict = {}
     shown: dict = {}
-    show_K = widths if quick else (4, 32)
     for fname, f in FUNCTIONS.items():
         errors[fname] = {m: [] for m in ("sign staircase", "sigmoid staircase", "sigmoid, trained")}
         for K in widths:
@@ -155,25 +172,28 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
             ),
             flush=True,
         )
-    results = {
-        "widths": list(widths),
-        "max_error_on_2001_points": errors,
-        "steepness_of_sigmoid_staircase": f"{STEEPNESS}·K",
-        "seed_claim": "sup|f − F| → 0 as K grows; the theorem does not say how fast",
-    }
-    write_json(out / "results.json", results)
-    panels = []
-    for fname, f in FUNCTIONS.items():
-        for K in show_K:
-            panels.append(
-                {
-                    "x": x,
-                    "target": f(x),
-                    "title": f"{fname}, K = {K}",
-                    "fits": {m: shown[(fname, K, m)] for m in errors[fname]},
-                }
-            )
-    plot_function_fits(panels, out / "fits.png", ncols=len(show_K))
+    return errors, shown
+
+
+def _plot_fits(x, errors, shown, show_K, path) -> None:
+    from numnet.viz import plot_function_fits
+
+    panels = [
+        {
+            "x": x,
+            "target": f(x),
+            "title": f"{fname}, K = {K}",
+            "fits": {m: shown[(fname, K, m)] for m in errors[fname]},
+        }
+        for fname, f in FUNCTIONS.items()
+        for K in show_K
+    ]
+    plot_function_fits(panels, path, ncols=len(show_K))
+
+
+def _plot_errors(errors, widths, path) -> None:
+    from numnet.viz import new_figure, save_figure
+
     fig, axes = new_figure(1, len(FUNCTIONS), size=(4.6 * len(FUNCTIONS), 3.8))
     for ax, (fname, errs) in zip(axes[0], errors.items()):
         for method, values in errs.items():
@@ -181,18 +201,8 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
         ax.plot(
             widths, [errs["sign staircase"][0] / K for K in widths], ":", color="0.5", label="∝ 1/K"
         )
-        ax.set(
-            xscale="log",
-            yscale="log",
-            xlabel="hidden units K",
-            ylabel="max |f(x) − F(x)| on [0, 1]",
-            title=fname,
-        )
+        ax.set(xscale="log", yscale="log", xlabel="hidden units K",
+               ylabel="max |f(x) − F(x)| on [0, 1]", title=fname)
         ax.legend(fontsize=7)
     fig.tight_layout()
-    save_figure(fig, out / "max_error_vs_width.png")
-    summary = {"widths": list(widths)}
-    for fname, errs in errors.items():
-        for method, values in errs.items():
-            summary[f"{fname} / {method}"] = [round(v, 5) for v in values]
-    return summary
+    save_figure(fig, path)
