@@ -12,6 +12,7 @@ from numnet.optim.optimizer import (
     check_bool,
     check_in_unit_interval,
     check_nonnegative,
+    scratch_and_decayed_grad,
 )
 
 
@@ -53,23 +54,16 @@ def adam_update(
     work : ndarray, optional
         Scratch space ``(2, *param.shape)`` in ``param``'s dtype.
     """
-    if work is None:
-        work = np.empty((2, *param.shape), dtype=param.dtype)
-    w0, w1 = work[0, ...], work[1, ...]
+    if decoupled_weight_decay and weight_decay != 0.0:
+        param *= 1.0 - lr * weight_decay
+    coupled = 0.0 if decoupled_weight_decay else weight_decay
+    g, w1 = scratch_and_decayed_grad(param, grad, coupled, work)
     if not state:
         state["step"] = 0
         state["exp_avg"] = np.zeros_like(param)
         state["exp_avg_sq"] = np.zeros_like(param)
     state["step"] += 1
     t = state["step"]
-    g = grad
-    if weight_decay != 0.0:
-        if decoupled_weight_decay:
-            param *= 1.0 - lr * weight_decay
-        else:
-            np.multiply(param, weight_decay, out=w0)
-            w0 += grad
-            g = w0  # g + λθ
     m, v = state["exp_avg"], state["exp_avg_sq"]
     np.subtract(g, m, out=w1)
     w1 *= 1.0 - beta1
@@ -106,6 +100,28 @@ def _check_betas(betas) -> None:
         raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
     check_in_unit_interval("betas[0]", betas[0])
     check_in_unit_interval("betas[1]", betas[1])
+
+
+def _adam_constructor(*, weight_decay: float):
+    """Adam's and AdamW's ``__init__``: the same arguments, with PyTorch's two defaults
+    of ``weight_decay`` (0 and 1e-2)."""
+    default_weight_decay = weight_decay
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = default_weight_decay,
+        amsgrad: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad
+        )
+        Optimizer.__init__(self, params, defaults)
+
+    return __init__
 
 
 class Adam(Optimizer):
@@ -156,20 +172,9 @@ class Adam(Optimizer):
 
     _n_work = 2
     _decoupled = False
-
-    def __init__(
-        self,
-        params: Iterable,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        amsgrad: bool = False,
-    ) -> None:
-        defaults = dict(
-            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad
-        )
-        super().__init__(params, defaults)
+    _update_fn = staticmethod(adam_update)
+    _options = (("lr", float), ("eps", float), ("weight_decay", float), ("amsgrad", bool))
+    __init__ = _adam_constructor(weight_decay=0.0)
 
     def _validate_group(self, group: dict) -> None:
         check_nonnegative("lr", group["lr"])
@@ -179,21 +184,12 @@ class Adam(Optimizer):
         check_nonnegative("weight_decay", group["weight_decay"])
         check_bool("amsgrad", group["amsgrad"])
 
-    def _update(self, p, grad, state, group, work) -> None:
+    def _update_options(self, group: dict) -> dict:
         beta1, beta2 = group["betas"]
-        adam_update(
-            p.data,
-            grad,
-            state,
-            lr=float(group["lr"]),
-            beta1=float(beta1),
-            beta2=float(beta2),
-            eps=float(group["eps"]),
-            weight_decay=float(group["weight_decay"]),
-            amsgrad=bool(group["amsgrad"]),
-            decoupled_weight_decay=self._decoupled,
-            work=work,
-        )
+        options = super()._update_options(group)
+        options.update(beta1=float(beta1), beta2=float(beta2))
+        options["decoupled_weight_decay"] = self._decoupled
+        return options
 
 
 class AdamW(Adam):
@@ -235,16 +231,4 @@ class AdamW(Adam):
     """
 
     _decoupled = True
-
-    def __init__(
-        self,
-        params: Iterable,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
-        amsgrad: bool = False,
-    ) -> None:
-        super().__init__(
-            params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad
-        )
+    __init__ = _adam_constructor(weight_decay=1e-2)  # PyTorch's AdamW default decay

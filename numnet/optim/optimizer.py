@@ -80,6 +80,26 @@ def check_bool(name: str, value) -> None:
         raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
+def scratch_and_decayed_grad(
+    param: np.ndarray, grad: np.ndarray, weight_decay: float, work: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The gradient with coupled (L2) weight decay, and a free scratch array.
+
+    Returns ``(g, w1)``: ``g = grad + λθ`` written into ``work[0]`` (``grad`` itself when
+    ``λ = 0``: the gradient is never modified) and the view ``w1 = work[1]``. ``work``,
+    shaped ``(2, *param.shape)`` in ``param``'s dtype, is allocated if None. The first
+    lines of every per-parameter update (``sgd_update``, ``adam_update``...).
+    """
+    if work is None:
+        work = np.empty((2, *param.shape), dtype=param.dtype)
+    w0, w1 = work[0, ...], work[1, ...]
+    if weight_decay == 0.0:
+        return grad, w1
+    np.multiply(param, weight_decay, out=w0)
+    w0 += grad
+    return w0, w1  # g + λθ
+
+
 class Optimizer:
     """Base class: parameter groups, per-parameter state, ``zero_grad``, ``step``.
 
@@ -94,13 +114,18 @@ class Optimizer:
     Notes
     -----
     Subclasses implement ``_validate_group(group)`` (raise ``ValueError`` naming a bad
-    option) and ``_update(p, grad, state, group, work)``, which applies one update to
-    ``p.data`` in place. ``work`` is scratch space shaped ``(k, *p.shape)`` in ``p``'s
+    option) and either name their pure per-parameter update, ``_update_fn`` (called as
+    ``_update_fn(p.data, grad, state, work=work, **options)`` with the group's options
+    listed in ``_options`` as ``(name, type)`` pairs; ``_update_options`` may rename
+    them), or override ``_update(p, grad, state, group, work)``, which applies one update
+    to ``p.data`` in place. ``work`` is scratch space shaped ``(k, *p.shape)`` in ``p``'s
     dtype (``k = _n_work``), shared by all parameters so that steps allocate nothing
     on the hot path. Gradients are never modified.
     """
 
     _n_work = 0  # scratch arrays per parameter that ``_update`` needs
+    _update_fn: Callable[..., None] | None = None  # e.g. staticmethod(sgd_update)
+    _options: tuple[tuple[str, type], ...] = ()  # the group options it takes
 
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
         if isinstance(params, (Tensor, dict)):
@@ -249,7 +274,13 @@ class Optimizer:
             self._update(p, grad, state, group, work)
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict, work) -> None:
-        raise NotImplementedError
+        if self._update_fn is None:
+            raise NotImplementedError
+        self._update_fn(p.data, grad, state, work=work, **self._update_options(group))
+
+    def _update_options(self, group: dict) -> dict[str, Any]:
+        """The keyword arguments of ``_update_fn``: the ``_options`` of ``group``, typed."""
+        return {name: kind(group[name]) for name, kind in self._options}
 
     def _scratch(self, data: np.ndarray, workspace: dict | None = None) -> np.ndarray:
         """Scratch space ``(k, *data.shape)`` carved from one reusable buffer per dtype

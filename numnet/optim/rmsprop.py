@@ -11,6 +11,7 @@ from numnet.optim.optimizer import (
     check_bool,
     check_in_unit_interval,
     check_nonnegative,
+    scratch_and_decayed_grad,
 )
 
 
@@ -50,18 +51,11 @@ def rmsprop_update(
     work : ndarray, optional
         Scratch space ``(2, *param.shape)`` in ``param``'s dtype.
     """
-    if work is None:
-        work = np.empty((2, *param.shape), dtype=param.dtype)
-    w0, w1 = work[0, ...], work[1, ...]
+    g, w1 = scratch_and_decayed_grad(param, grad, weight_decay, work)
     if not state:
         state["step"] = 0
         state["square_avg"] = np.zeros_like(param)
     state["step"] += 1
-    g = grad
-    if weight_decay != 0.0:
-        np.multiply(param, weight_decay, out=w0)
-        w0 += grad
-        g = w0
     v = state["square_avg"]
     v *= alpha
     np.multiply(g, g, out=w1)
@@ -147,6 +141,9 @@ class RMSprop(Optimizer):
     """
 
     _n_work = 2
+    _update_fn = staticmethod(rmsprop_update)
+    _options = (("lr", float), ("alpha", float), ("eps", float), ("weight_decay", float),
+                ("momentum", float), ("centered", bool))
 
     def __init__(
         self,
@@ -158,14 +155,8 @@ class RMSprop(Optimizer):
         momentum: float = 0.0,
         centered: bool = False,
     ) -> None:
-        defaults = dict(
-            lr=lr,
-            alpha=alpha,
-            eps=eps,
-            weight_decay=weight_decay,
-            momentum=momentum,
-            centered=centered,
-        )
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                        momentum=momentum, centered=centered)
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict) -> None:
@@ -175,17 +166,3 @@ class RMSprop(Optimizer):
         check_nonnegative("weight_decay", group["weight_decay"])
         check_in_unit_interval("momentum", group["momentum"])
         check_bool("centered", group["centered"])
-
-    def _update(self, p, grad, state, group, work) -> None:
-        rmsprop_update(
-            p.data,
-            grad,
-            state,
-            lr=float(group["lr"]),
-            alpha=float(group["alpha"]),
-            eps=float(group["eps"]),
-            weight_decay=float(group["weight_decay"]),
-            momentum=float(group["momentum"]),
-            centered=bool(group["centered"]),
-            work=work,
-        )

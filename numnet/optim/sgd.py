@@ -13,6 +13,7 @@ from numnet.optim.optimizer import (
     check_in_unit_interval,
     check_nonnegative,
     required,
+    scratch_and_decayed_grad,
 )
 
 CONVENTIONS = ("pytorch", "seed")
@@ -56,59 +57,60 @@ def sgd_update(
         Scratch space of shape ``(2, *param.shape)`` and ``param``'s dtype; allocated
         if not given.
     """
-    if work is None:
-        work = np.empty((2, *param.shape), dtype=param.dtype)
-    w0, w1 = work[0, ...], work[1, ...]
-    g = grad
-    if weight_decay != 0.0:
-        np.multiply(param, weight_decay, out=w0)
-        w0 += grad
-        g = w0  # g + λθ
+    g, w1 = scratch_and_decayed_grad(param, grad, weight_decay, work)
     if momentum == 0.0:
         np.multiply(g, lr, out=w1)
         param -= w1
-        return
-    if convention == "pytorch":
-        buf = state.get("momentum_buffer")
-        if buf is None:
-            buf = state["momentum_buffer"] = g.copy()  # v₁ = g
-        elif (
-            dampening == 0.0 and not nesterov and _fusable(param, g, buf) and kernels.enabled()
-        ):  # the compiled fast path: v ← μv + g and θ ← θ − lr·v in one pass
-            dt = param.dtype.type
-            kernels.get("sgd_momentum")(
-                param.reshape(-1), g.reshape(-1), buf.reshape(-1), dt(lr), dt(momentum)
-            )
-            return
-        else:
-            buf *= momentum
-            if dampening != 0.0:
-                np.multiply(g, 1.0 - dampening, out=w1)
-                buf += w1
-            else:
-                buf += g  # v ← μv + g
-        if nesterov:
-            np.multiply(buf, momentum, out=w1)
-            w1 += g  # g + μv
-            w1 *= lr
-        else:
-            np.multiply(buf, lr, out=w1)
-        param -= w1
+    elif convention == "pytorch":
+        _pytorch_momentum_step(param, g, state, w1, lr, momentum, dampening, nesterov)
     elif convention == "seed":
-        delta = state.get("delta")
-        if delta is None:
-            delta = state["delta"] = np.zeros_like(param)
-        np.multiply(g, lr, out=w1)  # lr·g
-        delta *= momentum
-        delta -= w1  # Δ ← μΔ − lr·g
-        if nesterov:
-            param -= w1
-            np.multiply(delta, momentum, out=w1)
-            param += w1  # θ ← θ + μΔ − lr·g
-        else:
-            param += delta
+        _seed_momentum_step(param, g, state, w1, lr, momentum, nesterov)
     else:
         raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
+
+
+def _pytorch_momentum_step(param, g, state, w1, lr, momentum, dampening, nesterov) -> None:
+    """``v ← μv + (1 − τ)g`` (``v₁ = g``), ``θ ← θ − lr·v`` (nesterov: ``− lr·(g + μv)``)."""
+    buf = state.get("momentum_buffer")
+    if buf is None:
+        buf = state["momentum_buffer"] = g.copy()  # v₁ = g
+    elif dampening == 0.0 and not nesterov and _fusable(param, g, buf) and kernels.enabled():
+        # the compiled fast path: v ← μv + g and θ ← θ − lr·v in one pass
+        dt = param.dtype.type
+        kernels.get("sgd_momentum")(
+            param.reshape(-1), g.reshape(-1), buf.reshape(-1), dt(lr), dt(momentum)
+        )
+        return
+    else:
+        buf *= momentum
+        if dampening != 0.0:
+            np.multiply(g, 1.0 - dampening, out=w1)
+            buf += w1
+        else:
+            buf += g  # v ← μv + g
+    if nesterov:
+        np.multiply(buf, momentum, out=w1)
+        w1 += g  # g + μv
+        w1 *= lr
+    else:
+        np.multiply(buf, lr, out=w1)
+    param -= w1
+
+
+def _seed_momentum_step(param, g, state, w1, lr, momentum, nesterov) -> None:
+    """Seed 001: ``Δ ← μΔ − lr·g`` (``Δ₀ = 0``), ``θ ← θ + Δ`` (nesterov: ``+ μΔ − lr·g``)."""
+    delta = state.get("delta")
+    if delta is None:
+        delta = state["delta"] = np.zeros_like(param)
+    np.multiply(g, lr, out=w1)  # lr·g
+    delta *= momentum
+    delta -= w1  # Δ ← μΔ − lr·g
+    if nesterov:
+        param -= w1
+        np.multiply(delta, momentum, out=w1)
+        param += w1  # θ ← θ + μΔ − lr·g
+    else:
+        param += delta
 
 
 _FUSED_MIN_SIZE = 1 << 16  # smaller parameters: NumPy's passes are cheap, and a small
@@ -194,6 +196,9 @@ class SGD(Optimizer):
     """
 
     _n_work = 2
+    _update_fn = staticmethod(sgd_update)
+    _options = (("lr", float), ("momentum", float), ("dampening", float),
+                ("weight_decay", float), ("nesterov", bool), ("convention", str))
 
     def __init__(
         self,
@@ -206,14 +211,8 @@ class SGD(Optimizer):
         *,
         convention: str = "pytorch",
     ) -> None:
-        defaults = dict(
-            lr=lr,
-            momentum=momentum,
-            dampening=dampening,
-            weight_decay=weight_decay,
-            nesterov=nesterov,
-            convention=convention,
-        )
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
+                        weight_decay=weight_decay, nesterov=nesterov, convention=convention)
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict) -> None:
@@ -231,16 +230,3 @@ class SGD(Optimizer):
         if group["convention"] == "seed" and group["dampening"] != 0:
             raise ValueError("dampening is only defined for convention='pytorch'")
 
-    def _update(self, p, grad, state, group, work) -> None:
-        sgd_update(
-            p.data,
-            grad,
-            state,
-            lr=float(group["lr"]),
-            momentum=float(group["momentum"]),
-            dampening=float(group["dampening"]),
-            weight_decay=float(group["weight_decay"]),
-            nesterov=bool(group["nesterov"]),
-            convention=group["convention"],
-            work=work,
-        )
