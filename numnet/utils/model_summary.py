@@ -10,6 +10,7 @@ model changes: no parameter is written, no random number is drawn (dropout is of
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -173,6 +174,74 @@ def _count(params) -> tuple[int, int]:
     return int(total), int(trainable)
 
 
+def _depths(model, modules) -> dict[int, int]:
+    """Nesting depth of each module (by id), the model's being 0."""
+    depths = {id(model): 0}
+    for _, m in modules:  # depth first from the model: parents come before children
+        for child in m.children():
+            depths.setdefault(id(child), depths[id(m)] + 1)
+    return depths
+
+
+@contextlib.contextmanager
+def _recorded_calls(model, modules):
+    """In eval mode, record every sub-module call as ``[module, repeated, output shape]``
+    (in call order) in the list the block gets; the forwards and training modes are put
+    back after it."""
+    calls: list[list] = []
+    seen: set[int] = set()
+    patched: list[tuple[object, bool, object]] = []
+    modes = [(m, "training" in vars(m), m.training) for _, m in modules]
+
+    def wrap(module, forward):
+        def recording_forward(*args, **kwargs):
+            record = [module, id(module) in seen, None]
+            seen.add(id(module))
+            calls.append(record)
+            out = forward(*args, **kwargs)
+            record[2] = _output_shape(out)
+            return out
+
+        return recording_forward
+
+    try:
+        for name, m in modules:
+            if not name:
+                continue  # the model itself: its output is the summary's output
+            own = vars(m)
+            patched.append((m, "forward" in own, own.get("forward")))
+            m.forward = wrap(m, m.forward)
+        model.eval()
+        yield calls
+    finally:
+        for m, had, previous in patched:
+            if had:
+                m.forward = previous
+            else:
+                del m.forward
+        for m, had_mode, mode in modes:
+            if had_mode:
+                m.training = mode
+            else:
+                vars(m).pop("training", None)  # back to the class default
+
+
+def _layer_info(module, name: str, depth: int, repeated: bool, shape) -> LayerInfo:
+    total, trainable = _count(module.parameters())
+    own, _ = _count(p for _, p in module._own_parameters())
+    return LayerInfo(
+        name=name,
+        class_name=type(module).__name__,
+        depth=depth,
+        output_shape=shape,
+        num_params=total,
+        trainable_params=trainable,
+        own_params=own,
+        is_leaf=next(iter(module.children()), None) is None,
+        repeated=repeated,
+    )
+
+
 def summary(model, input_size, *, dtype=np.float32) -> ModelSummary:
     """A per-layer table of ``model``: output shapes and parameter counts (like torchinfo).
 
@@ -219,67 +288,14 @@ def summary(model, input_size, *, dtype=np.float32) -> ModelSummary:
     dtype = as_dtype(dtype)
     sizes = _input_sizes(input_size)
     modules = list(model.named_modules())
+    with _recorded_calls(model, modules) as calls, no_grad():
+        out = model(*(Tensor._wrap(np.zeros(s, dtype=dtype)) for s in sizes))
     names = {id(m): name for name, m in modules}
-    depths = {id(model): 0}
-    for _, m in modules:  # depth first from the model: parents come before children
-        for child in m.children():
-            depths.setdefault(id(child), depths[id(m)] + 1)
-    calls: list[list] = []
-    seen: set[int] = set()
-    patched: list[tuple[object, bool, object]] = []
-    modes = [(m, "training" in vars(m), m.training) for _, m in modules]
-
-    def wrap(module, forward):
-        def recording_forward(*args, **kwargs):
-            record = [module, id(module) in seen, None]
-            seen.add(id(module))
-            calls.append(record)
-            out = forward(*args, **kwargs)
-            record[2] = _output_shape(out)
-            return out
-
-        return recording_forward
-
-    try:
-        for name, m in modules:
-            if not name:
-                continue  # the model itself: its output is the summary's output
-            own = vars(m)
-            patched.append((m, "forward" in own, own.get("forward")))
-            m.forward = wrap(m, m.forward)
-        model.eval()
-        with no_grad():
-            out = model(*(Tensor._wrap(np.zeros(s, dtype=dtype)) for s in sizes))
-    finally:
-        for m, had, previous in patched:
-            if had:
-                m.forward = previous
-            else:
-                del m.forward
-        for m, had_mode, mode in modes:
-            if had_mode:
-                m.training = mode
-            else:
-                vars(m).pop("training", None)  # back to the class default
-
-    layers = []
-    for module, repeated, shape in calls:
-        name = names[id(module)]
-        total, trainable = _count(module.parameters())
-        own, _ = _count(p for _, p in module._own_parameters())
-        layers.append(
-            LayerInfo(
-                name=name,
-                class_name=type(module).__name__,
-                depth=depths[id(module)],
-                output_shape=shape,
-                num_params=total,
-                trainable_params=trainable,
-                own_params=own,
-                is_leaf=next(iter(module.children()), None) is None,
-                repeated=repeated,
-            )
-        )
+    depths = _depths(model, modules)
+    layers = [
+        _layer_info(module, names[id(module)], depths[id(module)], repeated, shape)
+        for module, repeated, shape in calls
+    ]
     params = list(model.parameters())
     total, trainable = _count(params)
     return ModelSummary(
