@@ -11,14 +11,8 @@ from numnet.train.callbacks import (
     ProgressBar,
 )
 from numnet.train.history import History
-from numnet.train.loop import (
-    Accuracy,
-    TrainingDivergedError,
-    accuracy_count,
-    evaluate,
-    fit,
-    predict,
-)
+from numnet.train.loop import TrainingDivergedError, evaluate, fit, predict
+from numnet.train.metrics import Accuracy, accuracy_count
 
 __all__ = [
     "Accuracy",
