@@ -236,7 +236,6 @@ class LBFGS(Optimizer):
         lr = float(group["lr"])
         max_iter, max_eval = int(group["max_iter"]), int(group["max_eval"])
         tol_grad, tol_change = float(group["tolerance_grad"]), float(group["tolerance_change"])
-        history_size = int(group["history_size"])
         state = self.state.setdefault(group["params"][0], {})
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
@@ -248,86 +247,70 @@ class LBFGS(Optimizer):
             self._finish(state, loss, 0, evals, True, "gradient tolerance reached", g)
             return orig
 
-        d, t = state.get("d"), state.get("t")
-        old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
-        h_diag = state.get("H_diag")
-        prev_g, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
         n_iter = 0
         converged, message = False, "max_iter reached"
         while n_iter < max_iter:
             n_iter += 1
             state["n_iter"] += 1
-            if state["n_iter"] == 1:
-                d = -g
-                old_dirs, old_stps, ro, h_diag = [], [], [], 1.0
-            else:
-                y = g - prev_g
-                s = d * t
-                ys = float(y @ s)
-                if ys > 1e-10:  # keep the pair only if the curvature condition holds
-                    if len(old_dirs) == history_size:
-                        old_dirs.pop(0), old_stps.pop(0), ro.pop(0)
-                    old_dirs.append(y), old_stps.append(s), ro.append(1.0 / ys)
-                    h_diag = ys / float(y @ y)
-                d = _two_loop(g, old_dirs, old_stps, ro, h_diag)
-            prev_g = g.copy()
-            prev_loss = loss
+            d = self._direction(state, g, int(group["history_size"]))
+            state["prev_flat_grad"], state["prev_loss"] = g.copy(), loss
             t = lr * min(1.0, 1.0 / np.abs(g).sum()) if state["n_iter"] == 1 else lr
+            state["d"], state["t"] = d, t
             gtd = float(g @ d)
             if gtd > -tol_change:
                 converged, message = True, "no descent direction (gᵀd > -tolerance_change)"
                 break
-
-            ls_evals = 0
-            if group["line_search_fn"] == "strong_wolfe":
-                x0 = self._gather()
-
-                def phi(step: float, x0=x0, d=d) -> tuple[float, np.ndarray]:
-                    self._write(x0 + step * d)
-                    return self._evaluate(closure)[1:]
-
-                loss, g, t, ls_evals = strong_wolfe(
-                    phi, d, t, loss, g, gtd, max_ls=max_eval - evals
-                )
-                self._write(x0 + t * d)
-                grad_ok = np.max(np.abs(g)) <= tol_grad
-            else:
-                self._write(self._gather() + t * d)
-                grad_ok = False
-                if n_iter != max_iter:
-                    _, loss, g = self._evaluate(closure)
-                    grad_ok = np.max(np.abs(g)) <= tol_grad
-                    ls_evals = 1
+            loss, g, t, ls_evals = self._move(closure, d, t, loss, g, gtd, max_eval - evals,
+                                              last=n_iter == max_iter)
+            state["t"] = t
             evals += ls_evals
             state["func_evals"] += ls_evals
-
-            if n_iter == max_iter:
+            stop = _stop_reason(n_iter == max_iter, evals >= max_eval,
+                                np.max(np.abs(g)) <= tol_grad,
+                                np.max(np.abs(d * t)) <= tol_change,
+                                abs(loss - state["prev_loss"]) < tol_change)
+            if stop is not None:
+                converged, message = stop
                 break
-            if evals >= max_eval:
-                message = "max_eval reached"
-                break
-            if grad_ok:
-                converged, message = True, "gradient tolerance reached"
-                break
-            if np.max(np.abs(d * t)) <= tol_change:
-                converged, message = True, "step below tolerance_change"
-                break
-            if abs(loss - prev_loss) < tol_change:
-                converged, message = True, "loss change below tolerance_change"
-                break
-
-        state.update(
-            d=d,
-            t=t,
-            old_dirs=old_dirs,
-            old_stps=old_stps,
-            ro=ro,
-            H_diag=h_diag,
-            prev_flat_grad=prev_g,
-            prev_loss=prev_loss,
-        )
         self._finish(state, loss, n_iter, evals, converged, message, g)
         return orig
+
+    def _direction(self, state: dict, g: np.ndarray, history_size: int) -> np.ndarray:
+        """The quasi-Newton direction ``d = -H g``, after adding the last step's curvature
+        pair ``(y, s)`` to the history kept in ``state`` (reset on the first iteration)."""
+        if state["n_iter"] == 1:
+            state.update(old_dirs=[], old_stps=[], ro=[], H_diag=1.0)
+            return -g
+        old_dirs, old_stps, ro = state["old_dirs"], state["old_stps"], state["ro"]
+        y = g - state["prev_flat_grad"]
+        s = state["d"] * state["t"]
+        ys = float(y @ s)
+        if ys > 1e-10:  # keep the pair only if the curvature condition holds
+            if len(old_dirs) == history_size:
+                old_dirs.pop(0), old_stps.pop(0), ro.pop(0)
+            old_dirs.append(y), old_stps.append(s), ro.append(1.0 / ys)
+            state["H_diag"] = ys / float(y @ y)
+        return _two_loop(g, old_dirs, old_stps, ro, state["H_diag"])
+
+    def _move(self, closure, d, t, loss, g, gtd, budget: int, *, last: bool):
+        """Step along ``d``: by the strong-Wolfe search, or by the fixed step ``t`` (then
+        the closure runs again unless this is the last iteration).
+        Returns ``(loss, gradient, t, evaluations)``."""
+        if self.param_groups[0]["line_search_fn"] == "strong_wolfe":
+            x0 = self._gather()
+
+            def phi(step: float) -> tuple[float, np.ndarray]:
+                self._write(x0 + step * d)
+                return self._evaluate(closure)[1:]
+
+            loss, g, t, evals = strong_wolfe(phi, d, t, loss, g, gtd, max_ls=budget)
+            self._write(x0 + t * d)
+            return loss, g, t, evals
+        self._write(self._gather() + t * d)
+        if last:
+            return loss, g, t, 0
+        _, loss, g = self._evaluate(closure)
+        return loss, g, t, 1
 
     def _finish(self, state, loss, n_iter, evals, converged, message, g) -> None:
         self.result = LBFGSResult(
@@ -405,6 +388,22 @@ class LBFGS(Optimizer):
             for key in ("t", "H_diag", "prev_loss"):
                 if isinstance(state.get(key), (np.ndarray, np.generic)):
                     state[key] = float(state[key])
+
+
+def _stop_reason(last_iter, evals_spent, grad_small, step_small, loss_flat):
+    """``(converged, message)`` when an L-BFGS iteration's checks end the call (in
+    PyTorch's order), else None."""
+    if last_iter:
+        return False, "max_iter reached"
+    if evals_spent:
+        return False, "max_eval reached"
+    if grad_small:
+        return True, "gradient tolerance reached"
+    if step_small:
+        return True, "step below tolerance_change"
+    if loss_flat:
+        return True, "loss change below tolerance_change"
+    return None
 
 
 def _vector(value, n: int, key: str) -> np.ndarray:
@@ -498,64 +497,83 @@ def strong_wolfe(
     (loss, gradient, t, n_evals)
         At the returned step (the best point found if the conditions were not met).
     """
-    d_norm = float(np.max(np.abs(d)))
-    f_new, g_new = phi(t)
-    evals = 1
-    gtd_new = float(g_new @ d)
-    t_prev, f_prev, g_prev, gtd_prev = 0.0, f0, g0, gtd0
-    done = False
-    ls_iter = 0
-    while ls_iter < max_ls:  # bracketing (Alg. 3.5)
-        if f_new > f0 + c1 * t * gtd0 or (ls_iter > 1 and f_new >= f_prev):
-            br = [[t_prev, f_prev, g_prev, gtd_prev], [t, f_new, g_new, gtd_new]]
-            break
-        if abs(gtd_new) <= -c2 * gtd0:
-            br = [[t, f_new, g_new, gtd_new]]
-            done = True
-            break
-        if gtd_new >= 0:
-            br = [[t_prev, f_prev, g_prev, gtd_prev], [t, f_new, g_new, gtd_new]]
-            break
-        t_next = _cubic_minimizer(
-            t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(t + 0.01 * (t - t_prev), t * 10)
-        )
-        t_prev, f_prev, g_prev, gtd_prev = t, f_new, g_new, gtd_new
-        t = t_next
-        f_new, g_new = phi(t)
-        evals += 1
-        gtd_new = float(g_new @ d)
-        ls_iter += 1
+    start = [0.0, f0, g0, gtd0]
+    bracket, done, ls_iter, evals = _bracket(phi, d, t, start, c1, c2, max_ls)
+    if done:
+        best = bracket[0]
     else:
-        br = [[0.0, f0, g0, gtd0], [t, f_new, g_new, gtd_new]]
+        best, more = _zoom(phi, d, bracket, start, c1, c2, tolerance_change, max_ls - ls_iter)
+        evals += more
+    t, f_new, g_new, _ = best
+    return f_new, g_new, t, evals
 
+
+def _probe(phi, t: float, d: np.ndarray) -> list:
+    """The point ``[t, f(t), ∇f(t), f'(t)]`` of the line search (``f'(t) = ∇f(t)ᵀd``)."""
+    f, g = phi(t)
+    return [t, f, g, float(g @ d)]
+
+
+def _bracket(phi, d, t: float, start: list, c1: float, c2: float, max_ls: int):
+    """The bracketing phase (N&W Alg. 3.5): extrapolate until an interval holds a
+    strong-Wolfe point. Returns ``(bracket, done, iterations, evals)``; ``done`` means
+    its one point already satisfies the conditions."""
+    f0, gtd0 = start[1], start[3]
+    prev, new = start, _probe(phi, t, d)
+    evals, ls_iter = 1, 0
+    while ls_iter < max_ls:
+        if new[1] > f0 + c1 * new[0] * gtd0 or (ls_iter > 1 and new[1] >= prev[1]):
+            return [prev, new], False, ls_iter, evals
+        if abs(new[3]) <= -c2 * gtd0:
+            return [new], True, ls_iter, evals
+        if new[3] >= 0:
+            return [prev, new], False, ls_iter, evals
+        t_prev, t = prev[0], new[0]
+        t_next = _cubic_minimizer(
+            t_prev, prev[1], prev[3], t, new[1], new[3], bounds=(t + 0.01 * (t - t_prev), t * 10)
+        )
+        prev, new = new, _probe(phi, t_next, d)
+        evals += 1
+        ls_iter += 1
+    return [start, new], False, ls_iter, evals
+
+
+def _zoom(phi, d, br: list, start: list, c1, c2, tolerance_change, max_ls: int):
+    """The zoom phase (N&W Alg. 3.6): shrink the bracket ``br`` (two points) by cubic
+    interpolation. Returns ``(the best point, evals)``."""
+    f0, gtd0 = start[1], start[3]
+    d_norm = float(np.max(np.abs(d)))
+    evals = 0
     insufficient_progress = False
     low, high = (0, 1) if br[0][1] <= br[-1][1] else (1, 0)
-    while not done and ls_iter < max_ls:  # zoom (Alg. 3.6)
+    while evals < max_ls:
         if abs(br[1][0] - br[0][0]) * d_norm < tolerance_change:
             break
         t = _cubic_minimizer(br[0][0], br[0][1], br[0][3], br[1][0], br[1][1], br[1][3])
-        a, b = min(br[0][0], br[1][0]), max(br[0][0], br[1][0])
-        eps = 0.1 * (b - a)
-        if min(b - t, t - a) < eps:  # too close to an end
-            if insufficient_progress or t >= b or t <= a:
-                t = b - eps if abs(t - b) < abs(t - a) else a + eps
-                insufficient_progress = False
-            else:
-                insufficient_progress = True
-        else:
-            insufficient_progress = False
-        f_new, g_new = phi(t)
+        t, insufficient_progress = _off_the_ends(t, br[0][0], br[1][0], insufficient_progress)
+        new = _probe(phi, t, d)
         evals += 1
-        gtd_new = float(g_new @ d)
-        ls_iter += 1
-        if f_new > f0 + c1 * t * gtd0 or f_new >= br[low][1]:
-            br[high] = [t, f_new, g_new, gtd_new]
+        done = False
+        if new[1] > f0 + c1 * t * gtd0 or new[1] >= br[low][1]:
+            br[high] = new
         else:
-            if abs(gtd_new) <= -c2 * gtd0:
-                done = True
-            elif gtd_new * (br[high][0] - br[low][0]) >= 0:
+            done = abs(new[3]) <= -c2 * gtd0
+            if not done and new[3] * (br[high][0] - br[low][0]) >= 0:
                 br[high] = br[low]
-            br[low] = [t, f_new, g_new, gtd_new]
+            br[low] = new
         low, high = (0, 1) if br[0][1] <= br[1][1] else (1, 0)
-    t, f_new, g_new, _ = br[low]
-    return f_new, g_new, t, evals
+        if done:
+            break
+    return br[low], evals
+
+
+def _off_the_ends(t: float, t1: float, t2: float, insufficient_progress: bool):
+    """The zoom's safeguard: a trial step within 10 % of an end of ``[t1, t2]`` twice in
+    a row (or outside it) moves to 10 % of the interval from that end."""
+    a, b = min(t1, t2), max(t1, t2)
+    eps = 0.1 * (b - a)
+    if min(b - t, t - a) >= eps:
+        return t, False
+    if insufficient_progress or t >= b or t <= a:
+        return (b - eps if abs(t - b) < abs(t - a) else a + eps), False
+    return t, True
