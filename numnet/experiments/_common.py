@@ -13,6 +13,7 @@ import numpy as np
 __all__ = [
     "Digits",
     "Recipe",
+    "data_fields",
     "load_digits_data",
     "load_images",
     "output_dir",
@@ -170,6 +171,11 @@ def load_images(
         keep = np.sort(rng.choice(len(Xt), n_test, replace=False))
         Xt, yt = Xt[keep], yt[keep]
     return X, y, Xt, yt, "mnist"
+
+
+def data_fields(source: str, X, X_test) -> dict:
+    """The first fields of an image experiment's results.json: data source and sizes."""
+    return {"data": source, "n_train": int(len(X)), "n_test": int(len(X_test))}
 
 
 def half_squared_error(X_hat, X) -> float:

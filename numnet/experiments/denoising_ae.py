@@ -19,7 +19,13 @@ from __future__ import annotations
 
 import time
 
-from numnet.experiments._common import half_squared_error, load_images, output_dir, write_json
+from numnet.experiments._common import (
+    data_fields,
+    half_squared_error,
+    load_images,
+    output_dir,
+    write_json,
+)
 
 NAME = "denoising-ae"
 DESCRIPTION = "denoising autoencoders (Gaussian / masking noise): error vs noise level"
@@ -43,9 +49,7 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     write_json(
         out / "results.json",
         {
-            "data": source,
-            "n_train": int(len(X)),
-            "n_test": int(len(Xt)),
+            **data_fields(source, X, Xt),
             "epochs": epochs,
             "train_seconds": seconds,
             "loss": "1/2 ||f(noisy x) - clean x||^2 per image",

@@ -60,13 +60,8 @@ def sample(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     """Fit both models on repeated draws of each size; write JSON, Markdown and PNGs.
 
-    Parameters
-    ----------
-    out_dir : path-like
-    quick : bool
-        3 repetitions instead of 20, 500 gradient steps instead of 2,000.
-    data_dir : ignored (synthetic data).
-    seed : int
+    The data are synthetic (``data_dir`` unused); ``seed`` draws them. Quick mode:
+    3 repetitions instead of 20, 500 gradient steps instead of 2,000.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

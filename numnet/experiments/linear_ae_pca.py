@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from numnet.experiments._common import Recipe, load_images, output_dir, write_json
+from numnet.experiments._common import Recipe, data_fields, load_images, output_dir, write_json
 
 __all__ = ["load_images", "run", "stable_step", "train_linear_ae"]
 
@@ -80,9 +80,7 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     write_json(
         out / "results.json",
         {
-            "data": source,
-            "n_train": int(len(X)),
-            "n_test": int(len(Xt)),
+            **data_fields(source, X, Xt),
             "centered": True,
             "optimizer": f"SGD(lr={LR_SCALE}/(λ₁ + tr Σ/B), momentum=0.9), "
             f"cosine annealing, batch {batch}, {epochs} epochs",

@@ -34,14 +34,8 @@ def sample(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     """Gradient descent on the summed logistic loss; write CSV, JSON and a PNG.
 
-    Parameters
-    ----------
-    out_dir : path-like
-    quick : bool
-        200 iterations instead of 1,000.
-    data_dir : ignored (synthetic data).
-    seed : int
-        Draws the data and ``w``'s initialization.
+    The data are synthetic (``data_dir`` unused); ``seed`` draws them and ``w``'s
+    initialization. Quick mode: 200 iterations instead of 1,000.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

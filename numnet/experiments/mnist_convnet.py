@@ -121,19 +121,9 @@ def _plot(histories: dict, path: Path) -> None:
     save_figure(fig, path)
 
 
-def run(
-    out_dir,
-    *,
-    quick: bool = False,
-    data_dir=None,
-    seed: int = 0,
-    epochs: int | None = None,
-    cells: list[str] | None = None,
-    verbose: int = 2,
-    seeds: int = 1,
-    workers: int | None = None,
-    scheduler: str | None = None,
-) -> dict:
+def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0, epochs: int | None = None,
+        cells: list[str] | None = None, verbose: int = 2, seeds: int = 1,
+        workers: int | None = None, scheduler: str | None = None) -> dict:
     """Run the row (or the listed ``cells``, by regularization name) and write
     results.md/.csv/.json and learning_curves.png, holding every cell finished in
     ``out_dir`` (by this run or an earlier one with the same mode and epochs)."""

@@ -22,16 +22,8 @@ DESCRIPTION = "Perceptron on MNIST 0 vs 1: the seed-002 epoch log, R, γ and the
 def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     """Train the perceptron on 0 vs 1 and write ``log.txt``, ``results.json``, a PNG.
 
-    Parameters
-    ----------
-    out_dir : path-like
-        Created if needed.
-    quick : bool
-        1,000 training and 500 test images (synthetic digits if MNIST is not on disk).
-    data_dir : path-like, optional
-        Where MNIST is (see :func:`numnet.data.load_mnist`).
-    seed : int
-        Only used to draw the quick-mode subset.
+    ``seed`` only draws the quick-mode subset: 1,000 training and 500 test images
+    (synthetic digits if MNIST is not on disk; see :func:`numnet.data.load_mnist`).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from numnet.experiments._common import Recipe, load_images, output_dir, write_json
+from numnet.experiments._common import Recipe, data_fields, load_images, output_dir, write_json
 
 NAME = "vanishing-gradients"
 DESCRIPTION = "seed 000's 2^20 / 0.5^20 arithmetic; per-layer gradient histograms, sigmoid vs ReLU"
@@ -110,9 +110,7 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     write_json(
         out / "results.json",
         {
-            "data": source,
-            "n_train": int(len(X)),
-            "n_test": int(len(Xt)),
+            **data_fields(source, X, Xt),
             "hidden_layers": hidden,
             "epochs": epochs,
             "chains_depth_20": {k: float(v[-1]) for k, v in chains.items()},

@@ -24,14 +24,8 @@ DESCRIPTION = "XOR: perceptron fails on (u, v), succeeds on (u, v, uv); TLU netw
 def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     """Fit the four models on the four XOR points; write JSON and a PNG.
 
-    Parameters
-    ----------
-    out_dir : path-like
-    quick : bool
-        Fewer MLP steps (1,000 instead of 3,000).
-    data_dir : ignored.
-    seed : int
-        Initializes the MLP.
+    ``seed`` initializes the MLP (``data_dir`` unused). Quick mode: 1,000 MLP steps
+    instead of 3,000.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
