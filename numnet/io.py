@@ -15,6 +15,15 @@ name, and record the other names in the metadata key ``aliases`` (JSON
 ``{alias: stored name}``, the mapping that ``safetensors.torch.save_model`` keeps as
 metadata entries); :func:`load` and :func:`load_state_dict` restore every name.
 
+numnet writes and reads the container itself (an 8-byte little-endian header length,
+a JSON header, the tensors' raw little-endian bytes): one implementation for both
+directions, so what numnet writes is what its validating reader expects, and saving
+or loading a model needs no optional dependency. The format is small enough for
+that (the writer is some 20 lines), and the files stay standard: the ``safetensors``
+package and ``safetensors.torch`` read numnet's files and numnet reads theirs (the
+tests check both directions when the package is installed). numnet's reader adds
+what a loader of untrusted files needs (see :func:`read_safetensors`).
+
 Training checkpoints use the same container: :func:`save_checkpoint` stores any
 nested structure of dicts/lists/numbers/strings/ndarrays, arrays as tensors and the
 rest as JSON.
@@ -100,24 +109,78 @@ def _parse_json(text, path, what: str, error=ModelFileError):
     return value
 
 
-def _safetensors():
-    try:
-        from safetensors.numpy import save
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("saving and loading need safetensors: pip install 'numnet[io]'") from exc
-    return save
+#: safetensors dtype codes numnet reads and writes, and their little-endian NumPy dtypes.
+_DTYPES = {
+    "F64": "<f8",
+    "F32": "<f4",
+    "F16": "<f2",
+    "I64": "<i8",
+    "I32": "<i4",
+    "I16": "<i2",
+    "I8": "i1",
+    "U64": "<u8",
+    "U32": "<u4",
+    "U16": "<u2",
+    "U8": "u1",
+    "BOOL": "?",
+}
+_CODES = {np.dtype(v).newbyteorder("="): k for k, v in _DTYPES.items()}
+
+
+# -- the safetensors container: writer ------------------------------------------------------
+def _little_endian(name: str, value) -> np.ndarray:
+    """``value`` as a C-contiguous little-endian array of a dtype safetensors stores."""
+    arr = np.asarray(value)
+    if arr.dtype.newbyteorder("=") not in _CODES:
+        raise TypeError(
+            f"tensor {name!r}: safetensors cannot store dtype {arr.dtype} "
+            f"(numnet writes {', '.join(_DTYPES)})"
+        )
+    return arr.astype(arr.dtype.newbyteorder("<"), order="C", copy=False)  # 0-d stays 0-d
+
+
+def _tensor_bytes(arr: np.ndarray) -> memoryview:
+    """The raw bytes of a contiguous array, without a copy."""
+    return memoryview(arr.reshape(-1).view(np.uint8))
 
 
 def write_safetensors(path, tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> Path:
-    """Write ``tensors`` with string ``metadata`` to ``path`` atomically."""
-    save = _safetensors()
-    arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
-    blob = save(arrays, metadata=metadata)
+    """Write ``tensors`` with string ``metadata`` to ``path`` as a safetensors file, atomically.
+
+    The format: an 8-byte little-endian header length ``n``, ``n`` bytes of JSON
+    (``{"__metadata__": {...}, name: {"dtype", "shape", "data_offsets"}}``, padded with
+    spaces to a multiple of 8), then the tensors' raw little-endian bytes, widest dtype
+    first so that every tensor is aligned (the order of the ``safetensors`` package).
+
+    Raises
+    ------
+    TypeError
+        A tensor of a dtype safetensors does not store (e.g. complex, object), or
+        metadata that is not a map of strings.
+    """
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+        raise TypeError("safetensors metadata must map strings to strings")
+    arrays = {name: _little_endian(name, value) for name, value in tensors.items()}
+    order = sorted(arrays, key=lambda name: -arrays[name].dtype.itemsize)  # stable
+    header: dict = {"__metadata__": dict(metadata)} if metadata else {}
+    header.update({name: None for name in arrays})  # entries keep the caller's order
+    offset = 0
+    for name in order:
+        arr = arrays[name]
+        code = _CODES[arr.dtype.newbyteorder("=")]
+        header[name] = {"dtype": code, "shape": list(arr.shape),
+                        "data_offsets": [offset, offset + arr.nbytes]}  # fmt: skip
+        offset += arr.nbytes
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)
     with atomic_writer(path) as fh:
-        fh.write(blob)
+        fh.write(struct.pack("<Q", len(text)) + text)
+        for name in order:
+            fh.write(_tensor_bytes(arrays[name]))
     return Path(path)
 
 
+# -- the safetensors container: reader, validating everything before reading a tensor -------
 def _entry(path, name, info) -> tuple[np.dtype, tuple[int, ...], int, int]:
     """Validate one header entry: (little-endian dtype, shape, start, end)."""
 
@@ -190,96 +253,102 @@ def read_safetensors(path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         raise ModelFileError(f"{path}: no such file")
     with open(path, "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
-        head = fh.read(8)
-        looks_pickled = (
-            head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
-        ) or head[:4] == b"PK\x03\x04"
-
-        def fail(reason: str):
-            if looks_pickled:
-                return ModelFileError(
-                    f"{path}: this is a pickle or a PyTorch .pt/.pth archive; numnet never "
-                    "unpickles files (unpickling can execute code). Convert it to safetensors."
-                )
-            return ModelFileError(f"{path}: {reason}")
-
-        if len(head) < 8:
-            raise fail(f"truncated ({size} bytes): not a safetensors file")
-        (n,) = struct.unpack("<Q", head)
-        if n > min(size - 8, _MAX_HEADER):
-            raise fail(
-                f"not a safetensors model file, or a truncated one (its first 8 bytes give "
-                f"a header length of {n}, more than the file's {size} bytes)"
-            )
-        raw = fh.read(n)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise fail(f"corrupt safetensors header ({exc})") from exc
-        try:
-            header = _parse_json(text, path, "safetensors header")
-        except ModelFileError as exc:
-            if looks_pickled:
-                raise fail("") from exc
-            raise
-        if not isinstance(header, dict):
-            raise fail("corrupt safetensors header (not a JSON object)")
-        metadata = header.pop("__metadata__", None)
-        metadata = {} if metadata is None else metadata
-        if not isinstance(metadata, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
-        ):
-            raise ModelFileError(f"{path}: corrupt safetensors metadata (not a map of strings)")
-        data_size = size - 8 - n
+        header, n = _read_header(fh, path, size)
+        metadata = _metadata(path, header.pop("__metadata__", None))
         entries = {name: _entry(path, name, info) for name, info in header.items()}
-        position = 0  # the tensors must tile the data section: no overlap, no hole
-        for name, (_, _, start, end) in sorted(entries.items(), key=lambda e: e[1][2:]):
-            if start != position:
-                raise ModelFileError(
-                    f"{path}: tensor {name!r:.100} starts at byte {start}, expected {position} "
-                    "(overlapping or missing data): corrupt file"
-                )
-            position = end
-        if position > data_size:
-            raise ModelFileError(
-                f"{path}: the tensors need {position} bytes but the data section has "
-                f"{data_size}: truncated or corrupt"
-            )
-        if position != data_size:
-            raise ModelFileError(
-                f"{path}: {data_size - position} unexpected bytes after the last tensor"
-            )
-        base = 8 + n
-        arrays = {}
-        for name, (dtype, shape, start, end) in sorted(entries.items(), key=lambda e: e[1][2:]):
-            arr = np.empty(shape, dtype=dtype)
-            if end > start:
-                fh.seek(base + start)
-                got = fh.readinto(memoryview(arr.reshape(-1).view(np.uint8)))
-                if got != end - start:
-                    raise ModelFileError(f"{path}: truncated while reading (file changed?)")
-            if dtype.kind == "b":  # any non-zero byte is True; keep NumPy bools 0/1
-                arr = arr.view(np.uint8) != 0
-            elif not dtype.isnative:
-                arr = arr.astype(dtype.newbyteorder("="))
-            arrays[name] = arr
+        _check_tiling(path, entries, data_size=size - 8 - n)
+        arrays = _read_tensors(fh, path, entries, base=8 + n)
     return {name: arrays[name] for name in entries}, metadata
 
 
-_DTYPES = {
-    "F64": "<f8",
-    "F32": "<f4",
-    "F16": "<f2",
-    "I64": "<i8",
-    "I32": "<i4",
-    "I16": "<i2",
-    "I8": "i1",
-    "U64": "<u8",
-    "U32": "<u4",
-    "U16": "<u2",
-    "U8": "u1",
-    "BOOL": "?",
-}
+def _read_header(fh, path, size: int) -> tuple[dict, int]:
+    """The parsed JSON header of the open file and its length ``n`` (bytes 8 to 8 + n)."""
+    head = fh.read(8)
+    looks_pickled = (
+        head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
+    ) or head[:4] == b"PK\x03\x04"
+
+    def fail(reason: str) -> ModelFileError:
+        if looks_pickled:
+            return ModelFileError(
+                f"{path}: this is a pickle or a PyTorch .pt/.pth archive; numnet never "
+                "unpickles files (unpickling can execute code). Convert it to safetensors."
+            )
+        return ModelFileError(f"{path}: {reason}")
+
+    if len(head) < 8:
+        raise fail(f"truncated ({size} bytes): not a safetensors file")
+    (n,) = struct.unpack("<Q", head)
+    if n > min(size - 8, _MAX_HEADER):
+        raise fail(
+            f"not a safetensors model file, or a truncated one (its first 8 bytes give "
+            f"a header length of {n}, more than the file's {size} bytes)"
+        )
+    try:
+        text = fh.read(n).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise fail(f"corrupt safetensors header ({exc})") from exc
+    try:
+        header = _parse_json(text, path, "safetensors header")
+    except ModelFileError as exc:
+        if looks_pickled:
+            raise fail("") from exc
+        raise
+    if not isinstance(header, dict):
+        raise fail("corrupt safetensors header (not a JSON object)")
+    return header, n
+
+
+def _metadata(path, metadata) -> dict[str, str]:
+    """The header's ``__metadata__``: absent or ``null`` (``{}``), or a map of strings."""
+    metadata = {} if metadata is None else metadata
+    if not isinstance(metadata, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+    ):
+        raise ModelFileError(f"{path}: corrupt safetensors metadata (not a map of strings)")
+    return metadata
+
+
+def _by_offset(entries: dict) -> list:
+    return sorted(entries.items(), key=lambda e: e[1][2:])
+
+
+def _check_tiling(path, entries: dict, data_size: int) -> None:
+    """The tensors must tile the data section: no overlap, no hole, nothing after."""
+    position = 0
+    for name, (_, _, start, end) in _by_offset(entries):
+        if start != position:
+            raise ModelFileError(
+                f"{path}: tensor {name!r:.100} starts at byte {start}, expected {position} "
+                "(overlapping or missing data): corrupt file"
+            )
+        position = end
+    if position > data_size:
+        raise ModelFileError(
+            f"{path}: the tensors need {position} bytes but the data section has "
+            f"{data_size}: truncated or corrupt"
+        )
+    if position != data_size:
+        raise ModelFileError(
+            f"{path}: {data_size - position} unexpected bytes after the last tensor"
+        )
+
+
+def _read_tensors(fh, path, entries: dict, base: int) -> dict[str, np.ndarray]:
+    """Read each validated entry straight into a new native-endian array."""
+    arrays = {}
+    for name, (dtype, shape, start, end) in _by_offset(entries):
+        arr = np.empty(shape, dtype=dtype)
+        if end > start:
+            fh.seek(base + start)
+            if fh.readinto(_tensor_bytes(arr)) != end - start:
+                raise ModelFileError(f"{path}: truncated while reading (file changed?)")
+        if dtype.kind == "b":  # any non-zero byte is True; keep NumPy bools 0/1
+            arr = arr.view(np.uint8) != 0
+        elif not dtype.isnative:
+            arr = arr.astype(dtype.newbyteorder("="))
+        arrays[name] = arr
+    return arrays
 
 
 # -- models -------------------------------------------------------------------------------
@@ -314,9 +383,7 @@ def save(model: Module, path, *, metadata: dict | None = None) -> Path:
             if isinstance(model, dict)
             else ""
         )
-        raise TypeError(
-            f"numnet.save expects a numnet.nn.Module, got {type(model).__name__}{hint}"
-        )
+        raise TypeError(f"numnet.save expects a numnet.nn.Module, got {type(model).__name__}{hint}")
     config = to_config(model)
     meta = {
         "format": FORMAT,

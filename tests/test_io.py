@@ -51,6 +51,56 @@ def test_safetensors_names_follow_pytorch(tmp_path):
     assert tensors["0.weight"].shape == (8, 4)
 
 
+def _all_dtypes() -> dict[str, np.ndarray]:
+    g = np.random.default_rng(0)
+    out = {
+        f"{np.dtype(t).name}": (g.standard_normal((2, 3)) * 50).astype(t)
+        for t in ("f8", "f4", "f2", "i8", "i4", "i2", "i1", "u8", "u4", "u2", "u1")
+    }
+    out["bool"] = g.random((3, 1)) > 0.5
+    out["empty"] = np.zeros((0, 4), np.float32)
+    out["scalar"] = np.array(2.5, np.float64)
+    return out
+
+
+def test_numnet_files_are_read_by_the_safetensors_package(tmp_path):
+    from safetensors.numpy import load_file, safe_open
+
+    tensors = _all_dtypes()
+    tensors["big-endian"] = np.arange(6, dtype=">i4").reshape(2, 3)
+    tensors["strided"] = np.arange(12.0).reshape(3, 4)[:, ::2]
+    path = io.write_safetensors(tmp_path / "n.safetensors", tensors, {"k": "v", "ü": "☃"})
+    back = load_file(path)
+    assert set(back) == set(tensors)
+    for name, arr in tensors.items():
+        assert back[name].dtype == arr.dtype.newbyteorder("=") and back[name].shape == arr.shape
+        np.testing.assert_array_equal(back[name], arr)
+    with safe_open(path, framework="numpy") as fh:
+        assert fh.metadata() == {"k": "v", "ü": "☃"}
+
+
+def test_safetensors_package_files_are_read_by_numnet(tmp_path):
+    from safetensors.numpy import save_file
+
+    tensors = _all_dtypes()
+    save_file(tensors, tmp_path / "p.safetensors", metadata={"format": "pt"})
+    back, meta = io.read_safetensors(tmp_path / "p.safetensors")
+    assert meta == {"format": "pt"} and set(back) == set(tensors)
+    for name, arr in tensors.items():
+        assert back[name].dtype == arr.dtype and back[name].shape == arr.shape
+        np.testing.assert_array_equal(back[name], arr)
+    save_file({"w": np.ones(3, np.float32)}, tmp_path / "q.safetensors")  # no metadata
+    assert io.read_safetensors(tmp_path / "q.safetensors")[1] == {}
+
+
+def test_write_refuses_what_safetensors_cannot_hold(tmp_path):
+    with pytest.raises(TypeError, match="cannot store dtype complex128"):
+        io.write_safetensors(tmp_path / "c.safetensors", {"z": np.zeros(2, complex)}, {})
+    with pytest.raises(TypeError, match="metadata"):
+        io.write_safetensors(tmp_path / "m.safetensors", {}, {"n": 1})
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_pickle_is_refused(tmp_path):
     path = tmp_path / "evil.safetensors"
     path.write_bytes(pickle.dumps({"0.weight": np.zeros(3)}))
@@ -121,8 +171,6 @@ def test_unknown_classes_are_not_built(tmp_path):
 
 
 def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
-    from safetensors import numpy as stn
-
     path = tmp_path / "m.safetensors"
     io.save(model(), path)
     before = path.read_bytes()
@@ -130,7 +178,7 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(stn, "save", boom)
+    monkeypatch.setattr(io, "_tensor_bytes", boom)  # fails after the header is written
     with pytest.raises(RuntimeError):
         io.save(model(), path)
     assert path.read_bytes() == before
