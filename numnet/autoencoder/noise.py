@@ -84,8 +84,13 @@ def masking_noise(X, p: float, *, generator=None) -> np.ndarray:
 
 
 class _Noise(Module):
+    """A corruption active in training mode only, drawing from its own generator."""
+
     def __init__(self, *, generator=None) -> None:
         self._generator = as_generator(generator)
+
+    def get_config(self) -> dict:
+        return {}  # the generator is never part of a config
 
     @property
     def generator(self) -> np.random.Generator:
