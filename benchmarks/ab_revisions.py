@@ -1,7 +1,7 @@
 """A/B: one MLP training epoch under two git revisions of numnet, in fresh processes.
 
 Used to check that a change to the engine costs nothing measurable (e.g. the version
-counters of issue 10: ``docs/performance.md``). Each revision is checked out with
+counters: ``docs/performance.md``). Each revision is checked out with
 ``git worktree add --detach`` into a temporary folder; every round starts one fresh
 Python process per revision (NumPy imported first, as most users do), in alternating
 order (A B, B A, A B...), and times one epoch of the 784-512-512-512-10 ReLU MLP

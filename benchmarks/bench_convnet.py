@@ -1,6 +1,6 @@
 """Training throughput of the seeds' MNIST ConvNet: numnet vs PyTorch CPU vs the GEMM bound.
 
-The model is issue 5's benchmark (83 MFLOP per training sample)::
+The model is the MNIST ConvNet of docs/convnet.md (83 MFLOP per training sample)::
 
     conv 5×5 1→32 (pad 2) → ReLU → max-pool 2 → conv 5×5 32→64 (pad 2) → ReLU →
     max-pool 2 → flatten 3136 → fc 3136→1024 → ReLU → fc 1024→10

@@ -1,6 +1,6 @@
 """Time one training epoch of an MNIST-shaped MLP in numnet, PyTorch and the GEMM bound.
 
-The model is issue 2's benchmark: 784-512-512-512-10, ReLU, softmax cross-entropy,
+The model (docs/performance.md): 784-512-512-512-10, ReLU, softmax cross-entropy,
 float32, batch 128, SGD (lr 0.01, momentum 0.9), one epoch over 60,000 random
 MNIST-shaped samples. In one run the systems are timed in interleaved rounds
 (A B C A B C ...) so that drifts of the machine hit all of them alike, and the

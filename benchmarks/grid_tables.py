@@ -1,4 +1,4 @@
-"""Issue 17's benchmark: the --quick MLP table with K seeds, serial vs --workers N.
+"""The grid's benchmark: the --quick MLP table with K seeds, serial vs --workers N.
 
     python benchmarks/grid_tables.py [--seeds 3] [--workers 2] [--data-dir DIR]
 

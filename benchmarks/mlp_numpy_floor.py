@@ -1,7 +1,7 @@
 """How close to the GEMM-only bound can a NumPy MLP training step get at all?
 
 An experiment behind docs/performance.md ("The <= 1.10x target is out of reach"), not
-part of numnet. For issue 2's benchmark (784-512-512-512-10, ReLU, softmax
+part of numnet. For the MLP benchmark (784-512-512-512-10, ReLU, softmax
 cross-entropy, batch 128, SGD momentum 0.9, 469 batches) it times hand-written training
 loops with no framework at all, in interleaved rounds, against the GEMM-only bound:
 

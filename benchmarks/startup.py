@@ -1,9 +1,9 @@
-"""Start-up cost of the compiled fast path: cold and warm Numba cache (issue 12).
+"""Start-up cost of the compiled fast path: cold and warm Numba cache.
 
 Runs, each in a fresh process, NumPy imported first:
 
 * ``numnet demo --epochs 5 --out ''`` (the README's first command, shortened);
-* one ConvNet training step at batch 128 (the issue's model), from ``import numnet``
+* one ConvNet training step at batch 128 (bench_convnet.py's model), from ``import numnet``
   to the step's end;
 
 three ways: with an **empty** Numba cache (a new ``NUMBA_CACHE_DIR`` for that process:
