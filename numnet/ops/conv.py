@@ -60,6 +60,7 @@ import numpy as np
 from numnet import kernels
 from numnet.autograd.engine import is_grad_enabled
 from numnet.ops._ieee import primitive
+from numnet.ops.linalg import check_bias
 from numnet.parallel import get_num_threads, parallel_batch, set_num_threads  # noqa: F401
 
 
@@ -237,11 +238,7 @@ def _check_conv2d(x, weight, bias, stride, pads, dilation, groups) -> tuple[int,
             f"shape {weight.shape} expects C_in = {weight.shape[1] * groups} "
             f"(weight.shape[1] = {weight.shape[1]} × groups = {groups})"
         )
-    if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(
-            f"conv2d: bias of shape {bias.shape} does not match weight of shape "
-            f"{weight.shape} (expected ({weight.shape[0]},))"
-        )
+    check_bias("conv2d", bias, weight)
     h, w = x.shape[2], x.shape[3]
     kh, kw = weight.shape[2], weight.shape[3]
     ho = _out_size(h, pads[0] + pads[1], kh, stride[0], dilation[0])
@@ -287,28 +284,13 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1):
     ho, wo = _check_conv2d(x, weight, bias, stride, pads, dilation, groups)
     n, c, h, w = x.shape
     cout, cg, kh, kw = weight.shape
-    g, og, kg = groups, cout // groups, kh * kw * cg
+    g, kg = groups, kh * kw * cg
     m = n * ho * wo
     dtype = np.result_type(x.dtype, weight.dtype)
     aug = bias is not None  # X̂ gets a column of ones and Ŵ the bias: Ŷ = [X̂ 1][Ŵ b]ᵀ
     ka = kg + aug
-    # [Ŵ b] in the (kh, kw, c) column order of X̂: (g, C_out/g, kH·kW·C_in/g [+ 1])
-    w_hat = np.empty((g, og, ka), dtype=dtype)
-    w_hat[:, :, :kg].reshape(g, og, kh, kw, cg)[...] = weight.reshape(g, og, cg, kh, kw).transpose(
-        0, 1, 3, 4, 2
-    )
-    if aug:
-        w_hat[:, :, kg] = bias.reshape(g, og)
-    # the compiled fast path (numnet.kernels) for col2im; im2col stays NumPy's one copy
-    # of a sliding window view (a compiled copy measured 1.5-3x slower)
-    fast = (
-        g == 1
-        and cg >= 8  # few channels: the NumPy scatter measured faster
-        and dilation == (1, 1)
-        and dtype in _FAST_DTYPES
-        and x.dtype == dtype
-        and kernels.enabled()
-    )
+    w_hat = _weight_matrix(weight, bias, g, dtype)
+    fast = _fast_col2im(g, cg, dilation, dtype, x.dtype)
     xp = _pad_nhwc(_nhwc(x), pads)
     padded_shape = xp.shape  # the VJP keeps the shape, not the array
     geometry = (kh, kw, *stride, pads[0], pads[2], ho, wo)
@@ -323,40 +305,14 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1):
             cols[:, :, kg] = 1
         return cols
 
-    def product(cols: np.ndarray, out: np.ndarray) -> None:
-        """``out (rows, C_out) = X̂ Ŵᵀ`` for one chunk of rows."""
-        if g == 1:
-            np.matmul(cols[:, 0, :], w_hat[0].T, out=out)
-        else:
-            out.reshape(-1, g, og)[...] = np.matmul(
-                cols.transpose(1, 0, 2), w_hat.transpose(0, 2, 1)
-            ).transpose(1, 0, 2)
-
     y = np.empty((n, ho, wo, cout), dtype)
-    y2 = y.reshape(m, cout)
-    cols = None
-    per_sample = ho * wo * g * ka
-    if is_grad_enabled():  # keep X̂ for δŴ
-        cols_buf = WORKSPACE.take((n * per_sample,), dtype)
-        cols = im2col(0, n, cols_buf)
-        product(cols, y2)
-    else:  # evaluation: bounded memory, chunks of the batch
-        step = max(1, _NO_GRAD_CHUNK_BYTES // (per_sample * np.dtype(dtype).itemsize))
-        buf = WORKSPACE.take((min(step, n) * per_sample,), dtype)
-        for n0 in range(0, n, step):
-            n1 = min(n, n0 + step)
-            chunk = im2col(n0, n1, buf[: (n1 - n0) * per_sample])
-            product(chunk, y2[n0 * ho * wo : n1 * ho * wo])
-        WORKSPACE.give(buf)
+    cols, cols_buf = _im2col_product(im2col, w_hat, y.reshape(m, cout), n, ho * wo * g * ka)
 
     def vjp(gy, needs):
         gx = gw = gb = None
         gh = _nhwc(gy).reshape(m, cout)  # δŶ (free when δy is channels-last)
         if needs[1] or (aug and needs[2]):  # [δŴ δb] = δŶᵀ [X̂ 1]
-            if g == 1:
-                gw_hat = (gh.T @ cols[:, 0, :])[None]
-            else:
-                gw_hat = np.matmul(gh.reshape(m, g, og).transpose(1, 2, 0), cols.transpose(1, 0, 2))
+            gw_hat = _weight_matrix_grad(gh, cols)
             if needs[1]:
                 gw = np.ascontiguousarray(
                     gw_hat[:, :, :kg].reshape(cout, kh, kw, cg).transpose(0, 3, 1, 2)
@@ -372,6 +328,73 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1):
     if cols is not None:  # return X̂ to the pool once the graph node is gone
         weakref.finalize(vjp, WORKSPACE.give, cols_buf)
     return y.transpose(0, 3, 1, 2), vjp
+
+
+def _weight_matrix(weight, bias, g: int, dtype) -> np.ndarray:
+    """``[Ŵ b]`` in the (kh, kw, c) column order of X̂: (g, C_out/g, kH·kW·C_in/g [+ 1])."""
+    cout, cg, kh, kw = weight.shape
+    og, kg = cout // g, kh * kw * cg
+    w_hat = np.empty((g, og, kg + (bias is not None)), dtype=dtype)
+    w_hat[:, :, :kg].reshape(g, og, kh, kw, cg)[...] = weight.reshape(g, og, cg, kh, kw).transpose(
+        0, 1, 3, 4, 2
+    )
+    if bias is not None:
+        w_hat[:, :, kg] = bias.reshape(g, og)
+    return w_hat
+
+
+def _fast_col2im(g: int, cg: int, dilation, dtype, x_dtype) -> bool:
+    """Whether δx takes the compiled col2im (numnet.kernels). im2col stays NumPy's one
+    copy of a sliding window view (a compiled copy measured 1.5-3x slower)."""
+    return (
+        g == 1
+        and cg >= 8  # few channels: the NumPy scatter measured faster
+        and dilation == (1, 1)
+        and dtype in _FAST_DTYPES
+        and x_dtype == dtype
+        and kernels.enabled()
+    )
+
+
+def _product(cols: np.ndarray, w_hat: np.ndarray, out: np.ndarray) -> None:
+    """``out (rows, C_out) = X̂ Ŵᵀ`` for one chunk of rows of X̂ (rows, g, k)."""
+    g, og = w_hat.shape[:2]
+    if g == 1:
+        np.matmul(cols[:, 0, :], w_hat[0].T, out=out)
+    else:
+        out.reshape(-1, g, og)[...] = np.matmul(
+            cols.transpose(1, 0, 2), w_hat.transpose(0, 2, 1)
+        ).transpose(1, 0, 2)
+
+
+def _im2col_product(im2col, w_hat, y2: np.ndarray, n: int, per_sample: int):
+    """``Ŷ = X̂ Ŵᵀ`` into ``y2`` (N·Ho·Wo, C_out). Recording a graph, X̂ of the whole batch
+    is formed in a pooled buffer and returned with it (``(cols, buffer)``) for δŴ; in
+    evaluation it is formed in chunks of the batch (bounded memory) and ``(None, None)``
+    is returned."""
+    dtype = w_hat.dtype
+    if is_grad_enabled():  # keep X̂ for δŴ
+        cols_buf = WORKSPACE.take((n * per_sample,), dtype)
+        cols = im2col(0, n, cols_buf)
+        _product(cols, w_hat, y2)
+        return cols, cols_buf
+    rows = y2.shape[0] // n if n else 0
+    step = max(1, _NO_GRAD_CHUNK_BYTES // (per_sample * np.dtype(dtype).itemsize))
+    buf = WORKSPACE.take((min(step, n) * per_sample,), dtype)
+    for n0 in range(0, n, step):
+        n1 = min(n, n0 + step)
+        chunk = im2col(n0, n1, buf[: (n1 - n0) * per_sample])
+        _product(chunk, w_hat, y2[n0 * rows : n1 * rows])
+    WORKSPACE.give(buf)
+    return None, None
+
+
+def _weight_matrix_grad(gh: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``[δŴ δb] = δŶᵀ [X̂ 1]`` per group: (g, C_out/g, k) from δŶ (M, C_out), X̂ (M, g, k)."""
+    m, g = cols.shape[:2]
+    if g == 1:
+        return (gh.T @ cols[:, 0, :])[None]
+    return np.matmul(gh.reshape(m, g, -1).transpose(1, 2, 0), cols.transpose(1, 0, 2))
 
 
 def _col2im_fast(gh, w_hat, shape, geometry):

@@ -80,6 +80,15 @@ def matmul(a, b):
     return y, vjp
 
 
+def check_bias(op: str, bias, weight) -> None:
+    """Raise unless ``bias`` is None or of shape ``(weight.shape[0],)`` (one per output)."""
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(
+            f"{op}: bias of shape {bias.shape} does not match weight of shape "
+            f"{weight.shape} (expected ({weight.shape[0]},))"
+        )
+
+
 @primitive("linear", family="linalg", int_rule="no_bool", saves=(0, 1))
 def linear(x, weight, bias=None):
     """Affine map ``y = x Wᵀ + b`` (fused; ``torch.nn.functional.linear``).
@@ -100,11 +109,7 @@ def linear(x, weight, bias=None):
             f"linear: input of shape {x.shape} does not match weight of shape {weight.shape} "
             f"(input's last dim must be in_features = {weight.shape[1]})"
         )
-    if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(
-            f"linear: bias of shape {bias.shape} does not match weight of shape "
-            f"{weight.shape} (expected ({weight.shape[0]},))"
-        )
+    check_bias("linear", bias, weight)
     y = x @ weight.T
     if bias is not None:
         y += bias

@@ -170,13 +170,42 @@ def max_pool2d(x, *, kernel_size, stride=None, padding=0):
     a, nhwc = _canonical(x)
     fill = -np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).min
     a = _pad(a, pad, fill)
-    offsets = [(p, q) for p in range(kernel[0]) for q in range(kernel[1])]
+    n_offsets = kernel[0] * kernel[1]
     y = np.empty((a.shape[0], *out, a.shape[3]), a.dtype)
     idx = None
     if is_grad_enabled():  # the arg-max is needed only for a VJP
-        idx = np.empty(y.shape, np.uint8 if len(offsets) < 256 else np.int32)
-    # the compiled fast path (numnet.kernels) for windows that tile the input
-    fast = (
+        idx = np.empty(y.shape, np.uint8 if n_offsets < 256 else np.int32)
+    fast = _windows_tile(a, kernel, stride, pad, out)
+    if fast:
+        _max_pool_compiled(a, y, idx, kernel, stride)
+    else:
+        _max_pool_reference(a, y, idx, kernel, stride, out)
+    if idx is not None and pad != (0, 0):
+        _first_input_of_empty_windows(idx, y == fill, kernel, stride, pad, out)
+
+    def vjp(g, needs):
+        if idx is None:
+            raise RuntimeError("max_pool2d: the forward ran under no_grad; no arg-max was kept")
+        gc = _to_canonical(g, nhwc)
+        if fast and gc.dtype == a.dtype:  # δx = δy routed to the arg-max (compiled)
+            ga = np.empty(a.shape, gc.dtype)
+            backward_fn = kernels.get("max_pool_backward")
+            parallel_batch(
+                lambda b0, b1: backward_fn(gc[b0:b1], idx[b0:b1], ga[b0:b1], *kernel, *stride),
+                a.shape[0],
+            )
+            return (_from_canonical(ga, nhwc, n, c),)
+        ga = _scatter(gc, idx, a.shape, kernel, stride, out, gc.dtype)
+        ga = ga[:, pad[0] : ga.shape[1] - pad[0], pad[1] : ga.shape[2] - pad[1]]
+        return (_from_canonical(ga, nhwc, n, c),)
+
+    return _from_canonical(y, nhwc, n, c), vjp
+
+
+def _windows_tile(a: np.ndarray, kernel, stride, pad, out) -> bool:
+    """Whether the compiled max-pool kernels (numnet.kernels) apply: unpadded windows
+    that tile the canonical input ``a`` exactly, in a float dtype."""
+    return (
         pad == (0, 0)
         and stride == kernel
         and a.shape[1] == kernel[0] * out[0]
@@ -184,15 +213,24 @@ def max_pool2d(x, *, kernel_size, stride=None, padding=0):
         and a.dtype in (np.float32, np.float64)
         and kernels.enabled()
     )
-    if fast:
-        kernel_fn = kernels.get("max_pool_forward")
-        keep = idx if idx is not None else np.empty((0, 0, 0, 0), np.uint8)
-        parallel_batch(
-            lambda b0, b1: kernel_fn(
-                a[b0:b1], y[b0:b1], keep[b0:b1] if idx is not None else keep, *kernel, *stride
-            ),
-            a.shape[0],
-        )
+
+
+def _max_pool_compiled(a, y, idx, kernel, stride) -> None:
+    """The compiled forward: window maxima into ``y``, arg-max offsets into ``idx``."""
+    kernel_fn = kernels.get("max_pool_forward")
+    keep = idx if idx is not None else np.empty((0, 0, 0, 0), np.uint8)
+    parallel_batch(
+        lambda b0, b1: kernel_fn(
+            a[b0:b1], y[b0:b1], keep[b0:b1] if idx is not None else keep, *kernel, *stride
+        ),
+        a.shape[0],
+    )
+
+
+def _max_pool_reference(a, y, idx, kernel, stride, out) -> None:
+    """The NumPy forward: ``y = max_k`` of the strided slices at the kernel offsets k,
+    and (if ``idx`` is not None) the first offset reaching it."""
+    offsets = [(p, q) for p in range(kernel[0]) for q in range(kernel[1])]
 
     def forward(b0: int, b1: int) -> None:  # rows b0..b1 of the canonical batch
         ys, src = y[b0:b1], a[b0:b1]
@@ -207,28 +245,7 @@ def max_pool2d(x, *, kernel_size, stride=None, padding=0):
                 np.maximum(idx[b0:b1], better, out=idx[b0:b1])
             np.maximum(ys, v, out=ys)
 
-    if not fast:
-        parallel_batch(forward, a.shape[0])
-    if idx is not None and pad != (0, 0):
-        _first_input_of_empty_windows(idx, y == fill, kernel, stride, pad, out)
-
-    def vjp(g, needs):
-        if idx is None:
-            raise RuntimeError("max_pool2d: the forward ran under no_grad; no arg-max was kept")
-        gc = _to_canonical(g, nhwc)
-        if fast and gc.dtype == a.dtype:
-            ga = np.empty(a.shape, gc.dtype)
-            backward_fn = kernels.get("max_pool_backward")
-            parallel_batch(
-                lambda b0, b1: backward_fn(gc[b0:b1], idx[b0:b1], ga[b0:b1], *kernel, *stride),
-                a.shape[0],
-            )
-            return (_from_canonical(ga, nhwc, n, c),)
-        ga = _scatter(gc, idx, a.shape, kernel, stride, out, gc.dtype)
-        ga = ga[:, pad[0] : ga.shape[1] - pad[0], pad[1] : ga.shape[2] - pad[1]]
-        return (_from_canonical(ga, nhwc, n, c),)
-
-    return _from_canonical(y, nhwc, n, c), vjp
+    parallel_batch(forward, a.shape[0])
 
 
 @primitive("avg_pool2d", family="conv", int_rule="no_bool")

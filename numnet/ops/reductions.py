@@ -90,30 +90,29 @@ def _check_extreme(x, axes, dim, name: str) -> None:
             )
 
 
-@primitive("amax", family="reductions", saves_output=True)
-def amax(x, *, dim=None, keepdim=False):
-    """Largest value over ``dim``. Math: ``δx_i = δy`` at the arg-max (ties share it)."""
+def _extremum(reduce, name: str, x, dim, keepdim):
+    """``reduce`` (``np.max`` or ``np.min``) over ``dim``, and its VJP: ``δx_i = δy`` at
+    the positions holding the extreme, ties sharing it (:func:`_extreme`)."""
     axes = _axes(dim, x.ndim)
-    _check_extreme(x, axes, dim, "amax")
-    y = np.max(x, axis=axes, keepdims=keepdim)
+    _check_extreme(x, axes, dim, name)
+    y = reduce(x, axis=axes, keepdims=keepdim)
 
     def vjp(g, needs):
         return (_extreme(x, y, axes, keepdim, g),)
 
     return y, vjp
+
+
+@primitive("amax", family="reductions", saves_output=True)
+def amax(x, *, dim=None, keepdim=False):
+    """Largest value over ``dim``. Math: ``δx_i = δy`` at the arg-max (ties share it)."""
+    return _extremum(np.max, "amax", x, dim, keepdim)
 
 
 @primitive("amin", family="reductions", saves_output=True)
 def amin(x, *, dim=None, keepdim=False):
     """Smallest value over ``dim``. Math: ``δx_i = δy`` at the arg-min (ties share it)."""
-    axes = _axes(dim, x.ndim)
-    _check_extreme(x, axes, dim, "amin")
-    y = np.min(x, axis=axes, keepdims=keepdim)
-
-    def vjp(g, needs):
-        return (_extreme(x, y, axes, keepdim, g),)
-
-    return y, vjp
+    return _extremum(np.min, "amin", x, dim, keepdim)
 
 
 @primitive("logsumexp", family="reductions", saves=(), int_rule="float")
