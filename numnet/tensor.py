@@ -49,6 +49,37 @@ def _to_array(data, dtype=None) -> np.ndarray:
     raise TypeError(f"cannot make a Tensor from data of dtype {arr.dtype}")
 
 
+def _forward(op: str):
+    """A method calling ``numnet.ops.<op>(self, other)``."""
+
+    def method(self, other):
+        return getattr(_ops, op)(self, other)
+
+    method.__name__ = op
+    return method
+
+
+def _binary(op: str):
+    """``(method, reflected method)``: ``numnet.ops.<op>`` on ``(self, other)`` and on
+    ``(other, self)`` (``2 - x`` calls ``x.__rsub__(2)``, which is ``ops.sub(2, x)``)."""
+
+    def reflected(self, other):
+        return getattr(_ops, op)(other, self)
+
+    reflected.__name__ = f"r{op}"
+    return _forward(op), reflected
+
+
+def _unary(op: str):
+    """A method calling ``numnet.ops.<op>(self)``."""
+
+    def method(self):
+        return getattr(_ops, op)(self)
+
+    method.__name__ = op
+    return method
+
+
 class Tensor:
     """A multi-dimensional array with reverse-mode automatic differentiation.
 
@@ -270,8 +301,10 @@ class Tensor:
 
     def clone(self) -> Tensor:
         """A copy, differentiable (``δself = δclone``); saves nothing for backward."""
-        return _ops.cast(self, dtype=self._data.dtype) if self.requires_grad else Tensor._wrap(
-            self._data.copy()
+        return (
+            _ops.cast(self, dtype=self._data.dtype)
+            if self.requires_grad
+            else Tensor._wrap(self._data.copy())
         )
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -296,9 +329,7 @@ class Tensor:
         ``remove()`` unregisters the hook. (``torch.Tensor.register_hook``.)
         """
         if not self.requires_grad:
-            raise RuntimeError(
-                "cannot register a hook on a tensor that does not require grad"
-            )
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
         return self._hook_list("grad").add(hook)
 
     def register_post_accumulate_grad_hook(self, hook) -> RemovableHandle:
@@ -316,9 +347,7 @@ class Tensor:
                 "post accumulate grad hooks cannot be registered on non-leaf tensors"
             )
         if not self.requires_grad:
-            raise RuntimeError(
-                "cannot register a hook on a tensor that does not require grad"
-            )
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
         return self._hook_list("post").add(hook)
 
     def _hook_list(self, kind: str) -> _HookList:
@@ -470,23 +499,17 @@ class Tensor:
             )
         if alpha != 1:
             o = o * alpha
-        return self._write(
-            "sub_()", lambda a: np.subtract(a, o, out=a, casting="same_kind"), other
-        )
+        return self._write("sub_()", lambda a: np.subtract(a, o, out=a, casting="same_kind"), other)
 
     def mul_(self, other) -> Tensor:
         """``self *= other``, in place."""
         o = self._operand(other)
-        return self._write(
-            "mul_()", lambda a: np.multiply(a, o, out=a, casting="same_kind"), other
-        )
+        return self._write("mul_()", lambda a: np.multiply(a, o, out=a, casting="same_kind"), other)
 
     def div_(self, other) -> Tensor:
         """``self /= other``, in place (floating tensors only)."""
         o = self._operand(other)
-        return self._write(
-            "div_()", lambda a: np.divide(a, o, out=a, casting="same_kind"), other
-        )
+        return self._write("div_()", lambda a: np.divide(a, o, out=a, casting="same_kind"), other)
 
     def clamp_(self, min=None, max=None) -> Tensor:
         """Clip to ``[min, max]``, in place."""
@@ -535,69 +558,19 @@ class Tensor:
         """
         _backward(self, gradient, retain_graph=retain_graph)
 
-    # -- arithmetic ------------------------------------------------------------------------
-    def __add__(self, other):
-        return _ops.add(self, other)
-
-    def __radd__(self, other):
-        return _ops.add(other, self)
-
-    def __sub__(self, other):
-        return _ops.sub(self, other)
-
-    def __rsub__(self, other):
-        return _ops.sub(other, self)
-
-    def __mul__(self, other):
-        return _ops.mul(self, other)
-
-    def __rmul__(self, other):
-        return _ops.mul(other, self)
-
-    def __truediv__(self, other):
-        return _ops.div(self, other)
-
-    def __rtruediv__(self, other):
-        return _ops.div(other, self)
-
-    def __neg__(self):
-        return _ops.neg(self)
+    # -- operators: each calls the primitive of numnet.ops named in the table --------------
+    __add__, __radd__ = _binary("add")
+    __sub__, __rsub__ = _binary("sub")
+    __mul__, __rmul__ = _binary("mul")
+    __truediv__, __rtruediv__ = _binary("div")
+    __pow__, __rpow__ = _binary("pow")
+    __matmul__, __rmatmul__ = _binary("matmul")
+    __lt__, __le__, __gt__, __ge__ = _forward("lt"), _forward("le"), _forward("gt"), _forward("ge")
+    __eq__, __ne__ = _forward("eq"), _forward("ne")  # elementwise, like NumPy and PyTorch
+    __neg__, __abs__ = _unary("neg"), _unary("abs")
 
     def __pos__(self):
         return self
-
-    def __pow__(self, exponent):
-        return _ops.pow(self, exponent)
-
-    def __rpow__(self, base):
-        return _ops.pow(base, self)
-
-    def __matmul__(self, other):
-        return _ops.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _ops.matmul(other, self)
-
-    def __abs__(self):
-        return _ops.abs(self)
-
-    def __lt__(self, other):
-        return _ops.lt(self, other)
-
-    def __le__(self, other):
-        return _ops.le(self, other)
-
-    def __gt__(self, other):
-        return _ops.gt(self, other)
-
-    def __ge__(self, other):
-        return _ops.ge(self, other)
-
-    def __eq__(self, other):  # elementwise, like NumPy and PyTorch
-        return _ops.eq(self, other)
-
-    def __ne__(self, other):
-        return _ops.ne(self, other)
 
     def __getitem__(self, index):
         return _ops.getitem(self, index=index)
@@ -706,37 +679,14 @@ class Tensor:
     def expand(self, *shape):
         return _ops.broadcast_to(self, shape=_shape_arg(shape))
 
-    def exp(self):
-        return _ops.exp(self)
-
-    def log(self):
-        return _ops.log(self)
-
-    def sqrt(self):
-        return _ops.sqrt(self)
-
-    def abs(self):
-        return _ops.abs(self)
+    exp, log, sqrt, abs = _unary("exp"), _unary("log"), _unary("sqrt"), _unary("abs")
+    sigmoid, tanh, relu = _unary("sigmoid"), _unary("tanh"), _unary("relu")
+    pow, matmul = _forward("pow"), _forward("matmul")
 
     def clamp(self, min=None, max=None):
         return _ops.clamp(self, min=min, max=max)
 
     clip = clamp
-
-    def pow(self, exponent):
-        return _ops.pow(self, exponent)
-
-    def matmul(self, other):
-        return _ops.matmul(self, other)
-
-    def sigmoid(self):
-        return _ops.sigmoid(self)
-
-    def tanh(self):
-        return _ops.tanh(self)
-
-    def relu(self):
-        return _ops.relu(self)
 
     def softmax(self, dim: int = -1):
         return _ops.softmax(self, dim=dim)

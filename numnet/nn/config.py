@@ -15,6 +15,7 @@ are not part of a config: they are loaded afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -77,35 +78,45 @@ def _decode(value, classes):
         if "__dtype__" in value:
             return _decode_dtype(value["__dtype__"])
         if "__tuple__" in value:
-            items = value["__tuple__"]
-            if not isinstance(items, list):
-                raise ValueError(f"malformed config entry {value!r:.200} (__tuple__ not a list)")
-            return tuple(_decode(v, classes) for v in items)
+            return tuple(_decode(v, classes) for v in _tagged(value, "__tuple__", list))
         if "__array__" in value:
             return _decode_array(value["__array__"])
         if "__dict__" in value:
-            items = value["__dict__"]
-            if not isinstance(items, dict):
-                raise ValueError(f"malformed config entry {value!r:.200} (__dict__ not a map)")
-            return {k: _decode(v, classes) for k, v in items.items()}
+            return {k: _decode(v, classes) for k, v in _tagged(value, "__dict__", dict).items()}
         raise ValueError(f"malformed config entry {value!r:.200}")
     return value
 
 
-def _decode_dtype(name) -> np.dtype:
+def _tagged(value: dict, tag: str, kind: type):
+    """The list or map under ``tag`` of a tagged entry, checked to be a ``kind``."""
+    items = value[tag]
+    if not isinstance(items, kind):
+        what = "a list" if kind is list else "a map"
+        raise ValueError(f"malformed config entry {value!r:.200} ({tag} not {what})")
+    return items
+
+
+@contextlib.contextmanager
+def _malformed(what: str, value):
+    """Turn a failure to decode ``value`` into ``ValueError("malformed <what> ...")``."""
     try:
+        yield
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"malformed {what} in config: {value!r:.200} ({exc})") from exc
+
+
+def _decode_dtype(name) -> np.dtype:
+    with _malformed("dtype", name):
         if not isinstance(name, str):
             raise TypeError("not a name")
         dtype = np.dtype(name)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"malformed dtype in config: {name!r:.200} ({exc})") from exc
     if dtype.kind not in _ARRAY_KINDS:
         raise ValueError(f"malformed dtype in config: {name!r:.200} is not numeric")
     return dtype
 
 
 def _decode_array(entry) -> np.ndarray:
-    try:
+    with _malformed("array", entry):
         if not isinstance(entry, dict):
             raise TypeError("not a map")
         dtype = _decode_dtype(entry["dtype"])
@@ -118,8 +129,6 @@ def _decode_array(entry) -> np.ndarray:
         if data.ndim != 1 or math.prod(shape) != data.size:
             raise ValueError(f"{data.size} values do not fill shape {shape}")
         return data.reshape(shape)
-    except (KeyError, TypeError, ValueError, OverflowError) as exc:
-        raise ValueError(f"malformed array in config: {entry!r:.200} ({exc})") from exc
 
 
 def to_config(module: Module) -> dict:

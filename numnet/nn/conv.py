@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from numnet import ops
-from numnet.nn import init
+from numnet.nn.linear import _fan_in_uniform
 from numnet.nn.module import Module
-from numnet.nn.parameter import Parameter
-from numnet.random import as_generator
 
 
 def _tuple(value, n: int, name: str) -> tuple[int, ...]:
@@ -67,29 +63,13 @@ class _ConvNd(Module):
                 f"{name}: kernel_size, stride and dilation must be positive, got "
                 f"{self.kernel_size}, {self.stride}, {self.dilation}"
             )
-        rng = as_generator(generator)
         shape = (out_channels, in_channels // groups, *self.kernel_size)
-        fan_in = shape[1] * math.prod(self.kernel_size)
-        bound = 1.0 / math.sqrt(fan_in)
-        self.weight = Parameter(np.empty(shape, dtype=dtype))
-        init.uniform_(self.weight, -bound, bound, generator=rng)
-        self.bias = None
-        if bias:
-            self.bias = Parameter(np.empty(out_channels, dtype=dtype))
-            init.uniform_(self.bias, -bound, bound, generator=rng)
+        self.weight, self.bias = _fan_in_uniform(shape, bias, generator, dtype)
 
     def get_config(self) -> dict:
-        return {
-            "in_channels": self.in_channels,
-            "out_channels": self.out_channels,
-            "kernel_size": self.kernel_size,
-            "stride": self.stride,
-            "padding": self.padding,
-            "dilation": self.dilation,
-            "groups": self.groups,
-            "bias": self.bias is not None,
-            "dtype": self.weight.dtype,
-        }
+        names = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation")
+        config = {name: getattr(self, name) for name in (*names, "groups")}
+        return {**config, "bias": self.bias is not None, "dtype": self.weight.dtype}
 
     def _conv_kwargs(self) -> dict:
         pad = self.padding

@@ -13,6 +13,21 @@ from numnet.nn.parameter import Parameter
 from numnet.random import as_generator
 
 
+def _fan_in_uniform(shape: tuple[int, ...], bias: bool, generator, dtype):
+    """``(weight, bias or None)``: a weight of ``shape`` and, if ``bias``, a bias
+    ``(shape[0],)``, both from ``U(-1/√fan_in, 1/√fan_in)`` with ``fan_in =
+    prod(shape[1:])``, weight first: PyTorch's initialisation of ``Linear`` and
+    ``Conv*d`` (kaiming-uniform with ``a = √5``)."""
+    rng = as_generator(generator)
+    bound = 1.0 / math.sqrt(math.prod(shape[1:]))
+    params = [Parameter(np.empty(shape, dtype=dtype))]
+    if bias:
+        params.append(Parameter(np.empty(shape[0], dtype=dtype)))
+    for p in params:
+        init.uniform_(p, -bound, bound, generator=rng)
+    return params[0], (params[1] if bias else None)
+
+
 class Linear(Module):
     """``y = x Wᵀ + b`` (seed 000's ``z_k = W_k y_{k-1} + b_k``, batch as rows).
 
@@ -46,16 +61,11 @@ class Linear(Module):
                 f"Linear needs positive sizes, got in_features={in_features}, "
                 f"out_features={out_features}"
             )
-        rng = as_generator(generator)
         self.in_features = int(in_features)
         self.out_features = int(out_features)
-        bound = 1.0 / math.sqrt(in_features)
-        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
-        init.uniform_(self.weight, -bound, bound, generator=rng)
-        self.bias = None
-        if bias:
-            self.bias = Parameter(np.empty(out_features, dtype=dtype))
-            init.uniform_(self.bias, -bound, bound, generator=rng)
+        self.weight, self.bias = _fan_in_uniform(
+            (out_features, in_features), bias, generator, dtype
+        )
 
     def get_config(self) -> dict:
         return {

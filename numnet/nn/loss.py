@@ -205,10 +205,8 @@ class BCEWithLogitsLoss(_ElementwiseWeightedLoss):
 
     Parameters
     ----------
-    weight : floating array or Tensor, optional
-        Rescaling of each element's loss, broadcast to the input's shape (copied; kept
-        as the non-trainable Tensor ``self.weight``).
-    reduction : 'mean' | 'sum' | 'none'
+    weight, reduction
+        As for :class:`BCELoss`.
     pos_weight : floating array or Tensor, optional
         Weight of the positive term, broadcast from the input's last (class) axis, e.g.
         shape (C,) for (N, C) logits (copied; kept as ``self.pos_weight``).
