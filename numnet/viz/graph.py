@@ -315,22 +315,36 @@ def draw_graph(
     if format not in ("svg", "png"):
         raise ValueError(f"format must be 'svg' or 'png', not {format!r}")
     names = _named(params)
-    order = graph_nodes(output)
-    ids = {id(t): f"n{i}" for i, t in enumerate(order)}
-    nodes: list[dict] = []
-    edges: list[tuple[str, str]] = []
-    missing_grads = 0
+    missing_grads = [0]
 
     def annotate(lines: list[str], t) -> None:
-        nonlocal missing_grads
+        """Append the value and adjoint lines of ``t`` (counting missing adjoints)."""
         if values:
             lines.append("value " + _fmt_array(t.data, max_elements))
         if grads:
             if t.grad is not None:
                 lines.append("grad " + _fmt_array(t.grad, max_elements))
             elif t.requires_grad:
-                missing_grads += t._op is not None
+                missing_grads[0] += t._op is not None
 
+    nodes, edges = _graph_elements(graph_nodes(output), output, names, annotate)
+    if grads and missing_grads[0]:
+        warnings.warn(
+            f"{missing_grads[0]} intermediate node(s) have no .grad: call "
+            "numnet.viz.retain_all_grads(output) before output.backward() to keep them",
+            UserWarning,
+            stacklevel=2,
+        )
+    return Graph(_dot_source(nodes, edges, rankdir), nodes, edges, format)
+
+
+def _graph_elements(order: list, output, names: dict, annotate) -> tuple[list, list]:
+    """The nodes (dicts: id, kind, label) and edges (id pairs) drawn for ``order``;
+    scalar constants are folded into their operation's label, and an operation's
+    result gets a white output node after it."""
+    ids = {id(t): f"n{i}" for i, t in enumerate(order)}
+    nodes: list[dict] = []
+    edges: list[tuple[str, str]] = []
     for t in order:
         if _scalar_constant(t, names) and t is not output:
             continue  # folded into the label of the operation that uses it
@@ -338,7 +352,7 @@ def draw_graph(
         name = names.get(id(t))
         if t._op is None:
             kind = "parameter" if t.requires_grad else "input"
-            lines = [name or ("parameter" if t.requires_grad else "input"), _shape(t)]
+            lines = [name or kind, _shape(t)]
         else:
             kind = "operation"
             consts = [
@@ -347,30 +361,23 @@ def draw_graph(
             op = t._op + (f" ({', '.join(consts)})" if consts else "")
             head = f"{name} = {op}" if name and t is not output else op
             lines = [head, _shape(t)]
-            for p in t._parents:
-                if not _scalar_constant(p, names):
-                    edges.append((ids[id(p)], node_id))
+            edges += [(ids[id(p)], node_id) for p in t._parents if not _scalar_constant(p, names)]
         if t is not output or t._op is None:
             annotate(lines, t)
         nodes.append({"id": node_id, "kind": kind, "label": "\n".join(lines)})
 
     if output._op is not None:  # the output: a white node after its operation
-        name = names.get(id(output)) or "output"
-        lines = [name, _shape(output)]
+        lines = [names.get(id(output)) or "output", _shape(output)]
         annotate(lines, output)
         nodes.append({"id": "out", "kind": "output", "label": "\n".join(lines)})
         edges.append((ids[id(output)], "out"))
     elif nodes and nodes[-1]["kind"] == "input":
         nodes[-1]["kind"] = "output"  # a lone leaf: nothing was recorded behind it
+    return nodes, edges
 
-    if grads and missing_grads:
-        warnings.warn(
-            f"{missing_grads} intermediate node(s) have no .grad: call "
-            "numnet.viz.retain_all_grads(output) before output.backward() to keep them",
-            UserWarning,
-            stacklevel=2,
-        )
 
+def _dot_source(nodes: list[dict], edges: list, rankdir: str) -> str:
+    """The DOT text of the graph (each node dict also gets its fill ``color``)."""
     out = [
         "digraph numnet {",
         f"  graph [rankdir={rankdir}, fontname=Helvetica];",
@@ -387,4 +394,4 @@ def draw_graph(
     for a, b in edges:
         out.append(f"  {a} -> {b};")
     out.append("}")
-    return Graph("\n".join(out) + "\n", nodes, edges, format)
+    return "\n".join(out) + "\n"

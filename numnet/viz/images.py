@@ -87,9 +87,14 @@ def plot_image_grid(
 ) -> Path:
     """Save a grid of images (flat ``(N, H·W)`` or ``(N, H, W)``) as a PNG."""
     a = _as_images(images, side)
+    return _save_grid(a, path, ncols, title, 0.55, cmap=cmap, vmin=vmin, vmax=vmax)
+
+
+def _save_grid(a: np.ndarray, path, ncols: int, title, cell: float, **imshow) -> Path:
+    """Save images ``a`` (N, H, W) as one grid figure, ``cell`` inches per image."""
     nrows = math.ceil(len(a) / min(ncols, len(a)))
-    fig, axes = new_figure(1, 1, size=(0.55 * min(ncols, len(a)) + 0.4, 0.55 * nrows + 0.6))
-    draw_image_grid(axes[0, 0], a, ncols=ncols, title=title, cmap=cmap, vmin=vmin, vmax=vmax)
+    fig, axes = new_figure(1, 1, size=(cell * min(ncols, len(a)) + 0.4, cell * nrows + 0.6))
+    draw_image_grid(axes[0, 0], a, ncols=ncols, title=title, **imshow)
     return save_figure(fig, path)
 
 
@@ -152,8 +157,4 @@ def plot_filters(
     w = w[:max_filters]
     scale = np.abs(w).max(axis=1, keepdims=True)
     w = w / np.where(scale > 0, scale, 1.0)
-    a = _as_images(w, side)
-    nrows = math.ceil(len(a) / min(ncols, len(a)))
-    fig, axes = new_figure(1, 1, size=(0.6 * min(ncols, len(a)) + 0.4, 0.6 * nrows + 0.6))
-    draw_image_grid(axes[0, 0], a, ncols=ncols, title=title, cmap="RdBu_r", vmin=-1, vmax=1)
-    return save_figure(fig, path)
+    return _save_grid(_as_images(w, side), path, ncols, title, 0.6, cmap="RdBu_r", vmin=-1, vmax=1)
