@@ -3,8 +3,8 @@
     python benchmarks/diagnostics_overhead.py [--data-dir DIR] [--rounds 11] [--quick]
 
 The model is an MLP 784-256-256-10 (ReLU), batch 64, SGD (lr 0.05, momentum 0.9),
-trained for 3 epochs on 10,000 MNIST images (synthetic digits with ``--quick`` or
-without MNIST); BLAS is limited to one thread. Two measures:
+trained for 3 epochs on 10,000 MNIST images (``--quick``: synthetic digits); BLAS is
+limited to one thread. Two measures:
 
 1. End to end: wall time of ``fit`` without the callback, with it (training gradients)
    and with it plus a 64-image probe batch, the three variants interleaved in rotating
@@ -184,7 +184,8 @@ def main(argv=None) -> int:
         threadpool_limits(1, user_api="blas")
     except ImportError:
         pass
-    X, y, _, _, source = load_images(args.data_dir, quick=args.quick, seed=args.seed,
+    data_dir = None if args.quick else args.data_dir  # quick: synthetic digits
+    X, y, _, _, source = load_images(data_dir, quick=args.quick, seed=args.seed,
                                      n_train=10_000, n_test=None, quick_sizes=(300, 100))
     if args.quick:
         result = measure(X, y, hidden=(32,), epochs=1, rounds=1, seed=args.seed)
