@@ -261,7 +261,6 @@ def data_parallel_step(
     -------
     The whole-batch loss as a 0-d Tensor without a graph (and the output if asked).
     """
-    from numnet.autograd.engine import grad as autograd_grad
     from numnet.autograd.engine import is_grad_enabled
     from numnet.tensor import Tensor
 
@@ -282,6 +281,23 @@ def data_parallel_step(
         result = Tensor._wrap(loss.data)
         return (result, Tensor._wrap(out.data)) if return_output else result
 
+    losses, outputs, grads = _run_shards(model, loss_fn, xa, ya, t, params, reduction)
+    _add_shard_grads(params, grads)
+    value = sum(v * w for v, w, _ in losses)
+    result = Tensor._wrap(np.asarray(value, dtype=losses[0][2]))
+    if return_output:
+        return result, Tensor._wrap(np.concatenate(outputs))
+    return result
+
+
+def _run_shards(model, loss_fn, xa, ya, t: int, params: list, reduction: str):
+    """Forward and ``grad`` of ``t`` row shards of the batch, one thread each (BLAS
+    single-threaded). Returns per shard: ``(loss, weight, dtype)``, the output array and
+    the gradients of the shard's loss times its weight in the whole-batch loss."""
+    from numnet.autograd.engine import grad as autograd_grad
+    from numnet.tensor import Tensor
+
+    n = len(xa)
     bounds = [n * i // t for i in range(t + 1)]
     masks: dict[int, np.ndarray] = {}
     lock = threading.Lock()
@@ -309,10 +325,15 @@ def data_parallel_step(
 
     with _blas_limit(1):
         _run_threads([lambda k=k: shard(k) for k in range(t)])
+    return losses, outputs, grads
+
+
+def _add_shard_grads(params: list, grads: list) -> None:
+    """Add the shards' gradients of each parameter into its ``.grad`` (like backward)."""
     for i, p in enumerate(params):
         total = None
-        for k in range(t):
-            g = grads[k][i]
+        for shard_grads in grads:
+            g = shard_grads[i]
             if g is None:
                 continue
             if total is None:
@@ -325,8 +346,3 @@ def data_parallel_step(
             p.grad = total
         else:
             p.grad = np.asarray(p.grad + total)
-    value = sum(v * w for v, w, _ in losses)
-    result = Tensor._wrap(np.asarray(value, dtype=losses[0][2]))
-    if return_output:
-        return result, Tensor._wrap(np.concatenate(outputs))
-    return result
