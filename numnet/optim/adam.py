@@ -206,16 +206,10 @@ class AdamW(Adam):
 
     Parameters
     ----------
-    params : iterable of Parameter or of dict
-    lr : float
-        ``γ >= 0``.
-    betas : (float, float)
-        ``(β₁, β₂)`` in ``[0, 1)``.
-    eps : float
-        ``ε >= 0``.
+    params, lr, betas, eps, amsgrad
+        As in :class:`Adam`.
     weight_decay : float
         ``λ >= 0`` (default ``1e-2``), multiplied by the learning rate as in PyTorch.
-    amsgrad : bool
 
     Notes
     -----
