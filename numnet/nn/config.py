@@ -23,9 +23,9 @@ import numpy as np
 from numnet.nn.module import (
     MODULE_CLASSES,
     Module,
+    _call_arguments,
     _init_signature,
-    call_arguments,
-    named_arguments,
+    _named_arguments,
     qualified_name,
 )
 from numnet.nn.parameter import Parameter
@@ -140,7 +140,7 @@ def to_config(module: Module) -> dict:
         A value of the config that JSON cannot hold (e.g. a Parameter or a function).
     """
     name = qualified_name(type(module))
-    args, kwargs = call_arguments(type(module), module.get_config())
+    args, kwargs = _call_arguments(type(module), module.get_config())
     return {
         "class": name,
         "args": [_encode(a, name) for a in args],
@@ -205,7 +205,7 @@ def from_config(config: dict, *, classes: dict[str, type] | None = None) -> Modu
     cls = _resolve(name, classes)
     args = [_decode(a, classes) for a in args]
     kwargs = {k: _decode(v, classes) for k, v in kwargs.items()}
-    return cls.from_config(named_arguments(cls, args, kwargs) if args else kwargs)
+    return cls.from_config(_named_arguments(cls, args, kwargs) if args else kwargs)
 
 
 # -- the parameters a config declares, without building it ---------------------------------
@@ -363,7 +363,7 @@ def _shapes(config) -> dict:
     args, kwargs = [_plain(a) for a in args], {k: _plain(v) for k, v in kwargs.items()}
     try:
         if not args:  # a *args parameter may be given by name, as get_config does
-            args, kwargs = call_arguments(cls, kwargs)
+            args, kwargs = _call_arguments(cls, kwargs)
         bound = _init_signature(cls).bind(*args, **kwargs)
     except TypeError as exc:
         raise ValueError(f"{name}: arguments do not fit its constructor ({exc})") from exc

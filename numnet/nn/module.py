@@ -67,7 +67,7 @@ def _var_positional(cls: type) -> str | None:
     return None
 
 
-def named_arguments(cls: type, args, kwargs) -> dict:
+def _named_arguments(cls: type, args, kwargs) -> dict:
     """The call ``cls(*args, **kwargs)`` as a config: every argument by its name.
 
     A ``*name`` parameter becomes the list ``name``; ``**kwargs`` are merged in.
@@ -88,8 +88,8 @@ def named_arguments(cls: type, args, kwargs) -> dict:
     return named
 
 
-def call_arguments(cls: type, config: dict) -> tuple[list, dict]:
-    """``(args, kwargs)`` calling ``cls`` with ``config`` (:func:`named_arguments` undone).
+def _call_arguments(cls: type, config: dict) -> tuple[list, dict]:
+    """``(args, kwargs)`` calling ``cls`` with ``config`` (:func:`_named_arguments` undone).
 
     The entry named like a ``*name`` parameter (``Sequential(*modules)``: ``modules``)
     is passed positionally; every other entry by keyword.
@@ -219,7 +219,7 @@ class Module:
         if not self._auto_config:
             return {}
         args, kwargs = self.__dict__.get("_init_args", ((), {}))
-        named = named_arguments(type(self), args, kwargs)
+        named = _named_arguments(type(self), args, kwargs)
         return {
             name: value
             for name, value in named.items()
@@ -235,7 +235,7 @@ class Module:
         are modules here: :func:`numnet.nn.config.from_config` builds the nested ones
         from JSON first. Override it when the constructor cannot take the config.
         """
-        args, kwargs = call_arguments(cls, config)
+        args, kwargs = _call_arguments(cls, config)
         return cls(*args, **kwargs)
 
     def forward(self, *args, **kwargs):
