@@ -1,4 +1,4 @@
-"""Edge values, as a sweep (issue 10, item 3): every primitive and every loss against PyTorch.
+"""Edge values, as a sweep: every primitive and every loss against PyTorch.
 
 Each registered primitive (``numnet.autograd.PRIMITIVES``) and each loss (functional and
 module) has an entry in ``CASES`` / ``LOSS_CASES``; a primitive or loss without one fails

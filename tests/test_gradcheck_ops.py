@@ -111,7 +111,7 @@ CASES = {
     "binary_cross_entropy_logits": [
         (ops.binary_cross_entropy_logits, [t(6, low=-5, high=5), t(6, low=0, high=1)])
     ],
-    # convolution and pooling (issue 5): strides, paddings, dilations, groups, odd sizes
+    # convolution and pooling: strides, paddings, dilations, groups, odd sizes
     "conv2d": [
         (lambda x, w, b: ops.conv2d(x, w, b, padding=1), [t(2, 3, 5, 6), t(4, 3, 3, 3), t(4)]),
         (

@@ -1,4 +1,4 @@
-"""The compiled fast path (numnet.kernels, Numba) against the NumPy reference (issue 12).
+"""The compiled fast path (numnet.kernels, Numba) against the NumPy reference.
 
 Both paths run in the same process: ``numnet.kernels.disabled()`` selects the reference.
 ``test_suite_parts_without_numba`` runs key test files in a subprocess with

@@ -1,4 +1,4 @@
-"""Batch-split data parallelism inside one process (numnet.parallel, issue 12)."""
+"""Batch-split data parallelism inside one process (numnet.parallel)."""
 
 from __future__ import annotations
 

@@ -121,7 +121,7 @@ __all__ = [
     "where",
 ]
 
-# -- convolution and pooling (issue 5) ---------------------------------------------------
+# -- convolution and pooling ---------------------------------------------------------------
 from numnet.ops.conv import conv1d, conv2d, convolve1d, convolve2d  # noqa: E402
 from numnet.ops.pool import avg_pool2d, max_pool2d  # noqa: E402
 

@@ -34,7 +34,7 @@ from numnet.tensor import Tensor
 # Below this many parameter entries a step is not split over threads. Alone, the split
 # pays from ~1e5 entries (SGD, 932k entries: 864 -> 535 us); inside a training loop it
 # does not: right after backward the BLAS threads still spin on the second core, and
-# 3 interleaved A/B rounds (session 2) gave 0.23 s vs 0.26 s of SGD steps per half
+# 3 interleaved A/B rounds gave 0.23 s vs 0.26 s of SGD steps per half
 # epoch of the MLP benchmark and 35 vs 39 ms per 8 ConvNet steps in favour of one
 # thread. So only very large models are split.
 _PARALLEL_MIN_SIZE = 1 << 24
