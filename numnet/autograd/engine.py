@@ -264,15 +264,16 @@ def _add_outgrads(adjoints: dict[int, list], node: Tensor, parent_grads, needs, 
     returned for two parents. Any other array is copied by the first addition into it.
     """
     parents = node._parents
-    held = [id(g), id(node._data)] + [id(p._data) for p in parents]  # never the engine's
     returned = [id(pg) for pg in parent_grads if pg is not None]
     for parent, pg, need in zip(parents, parent_grads, needs):
         if pg is None or not need:
             continue
-        fresh = returned.count(id(pg)) == 1 and id(pg) not in held
         if isinstance(pg, np.ndarray):
-            fresh = fresh and pg.base is None
+            fresh = pg.base is None and pg is not g and returned.count(id(pg)) == 1
+            if fresh and (pg is node._data or any([pg is p._data for p in parents])):
+                fresh = False  # an array the VJP saved: the node's output or an input
         else:  # NumPy returns scalars for 0-d results
+            fresh = True
             pg = np.asarray(pg)
         data = parent._data
         reduced = unbroadcast(pg, data.shape)
