@@ -15,6 +15,7 @@ and float64 Tensors raises ``TypeError`` instead of upcasting silently.
 from __future__ import annotations
 
 from collections import namedtuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from numnet._device import device as _device
 from numnet._device import parse_to as _parse_to
 from numnet.autograd.engine import backward as _backward
 from numnet.autograd.engine import is_grad_enabled
+
+if TYPE_CHECKING:
+    from numnet.utils.hooks import RemovableHandle, _HookList, _Hooks
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -352,6 +356,8 @@ class Tensor:
 
     def _hook_list(self, kind: str) -> _HookList:
         if self._hooks is None:
+            from numnet.utils.hooks import _Hooks  # on first use: numnet.utils loads lazily
+
             self._hooks = _Hooks()
         return getattr(self._hooks, kind)
 
@@ -702,7 +708,16 @@ def _shape_arg(args) -> tuple[int, ...]:
 
 
 from numnet import ops as _ops  # noqa: E402  (ops import Tensor from this module)
-from numnet.utils.hooks import RemovableHandle, _HookList, _Hooks  # noqa: E402, F401
 
 # The slots that copy.deepcopy and pickle carry over (not the hooks, not __weakref__).
 _STATE_SLOTS = tuple(n for n in Tensor.__slots__ if n not in ("_hooks", "__weakref__"))
+
+
+def __getattr__(name: str):
+    """``numnet.tensor.RemovableHandle``, which lives in :mod:`numnet.utils.hooks`
+    (imported on first use, so that ``import numnet`` does not load ``numnet.utils``)."""
+    if name == "RemovableHandle":
+        from numnet.utils.hooks import RemovableHandle
+
+        return RemovableHandle
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
