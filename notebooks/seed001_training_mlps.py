@@ -57,7 +57,7 @@ losses = {}
 for name, make in optimizers.items():
     model = models.mlp(2, (32, 32), 3, activation="tanh", generator=0)
     hist = train.fit(model, F.cross_entropy, make(model.parameters()), (X, y), epochs=25,
-                     batch_size=32, seed=0, verbose=0)
+                     batch_size=32, generator=0, verbose=0)
     losses[name] = hist["loss"]
     print(f"{name:20s} final training loss {hist['loss'][-1]:.3f}, "
           f"accuracy {100 * hist['accuracy'][-1]:.1f} %")
@@ -93,14 +93,14 @@ for name, (l2, p) in settings.items():
     model = models.mlp(2, (64, 64), 1, activation="relu", dropout=p, generator=0)
     opt = optim.Adam(models.weight_decay_groups(model, l2), lr=0.01)
     curves[name] = train.fit(model, F.binary_cross_entropy_with_logits, opt, (Xm, ym),
-                             epochs=200, batch_size=100, validation=(Xv, yv), seed=0,
+                             epochs=200, batch_size=100, validation=(Xv, yv), generator=0,
                              verbose=0)
 
 model = models.mlp(2, (64, 64), 1, activation="relu", generator=0)
 stopper = train.EarlyStopping("val_loss", patience=30, restore_best_weights=True)
 early = train.fit(model, F.binary_cross_entropy_with_logits, optim.Adam(model.parameters(),
                   lr=0.01), (Xm, ym), epochs=200, batch_size=100, validation=(Xv, yv),
-                  seed=0, verbose=0, callbacks=[stopper])
+                  generator=0, verbose=0, callbacks=[stopper])
 print(f"early stopping: stopped after {len(early)} epochs, kept epoch {stopper.best_epoch} "
       f"(validation loss {min(early['val_loss']):.3f})")
 for name, h in curves.items():
@@ -134,7 +134,7 @@ digits = synthetic_digits(1000, 200, seed=0)
 Xd, Xt = digits.X_train.reshape(len(digits.X_train), -1), digits.X_test.reshape(200, -1)
 ae = Autoencoder(784, 16, (64,), activation="relu", output_activation="sigmoid", generator=0)
 hist = train.fit(ae, reconstruction_loss, optim.Adam(ae.parameters(), lr=3e-3), (Xd, Xd),
-                 epochs=20, batch_size=50, seed=0, verbose=0)
+                 epochs=20, batch_size=50, generator=0, verbose=0)
 with numnet.no_grad():
     rec = ae(numnet.tensor(Xt)).numpy()
 pca = PCA(16).fit(Xd)

@@ -28,7 +28,7 @@ def fit(model, data, callbacks, epochs=2):
         data,
         epochs=epochs,
         batch_size=16,
-        seed=0,
+        generator=0,
         verbose=0,
         callbacks=callbacks,
     )
@@ -136,7 +136,7 @@ def test_state_dict_survives_a_checkpointed_fit(data, tmp_path):
             data,
             epochs=epochs,
             batch_size=16,
-            seed=0,
+            generator=0,
             verbose=0,
             callbacks=[d],
             checkpoint=ck,

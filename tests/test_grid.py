@@ -47,7 +47,7 @@ def toy_task(settings, *, log_dir=None, fail_once=None, kill_once=None):
     model = models.mlp(2, [settings["width"]], 2, generator=settings["seed"])
     opt = optim.SGD(model.parameters(), lr=settings["lr"], momentum=0.9)
     history = train.fit(
-        model, F.cross_entropy, opt, (X, y), epochs=5, batch_size=32, seed=settings["seed"]
+        model, F.cross_entropy, opt, (X, y), epochs=5, batch_size=32, generator=settings["seed"]
     )
     return {"loss": history["loss"][-1], "accuracy": history["accuracy"][-1],
             "losses": list(history["loss"])}

@@ -157,7 +157,7 @@ def test_training_curve_is_the_same_on_both_paths():
         net = models.convnet(generator=0, channels=(8, 16), hidden=32)
         opt = optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
         hist = numnet.train.fit(
-            net, F.cross_entropy, opt, (x, y), epochs=3, batch_size=16, seed=0, verbose=0
+            net, F.cross_entropy, opt, (x, y), epochs=3, batch_size=16, generator=0, verbose=0
         )
         return hist["loss"]
 

@@ -125,7 +125,7 @@ def test_training_curve_matches_the_unsplit_one():
             (x.astype(np.float32), y),
             epochs=3,
             batch_size=16,
-            seed=0,
+            generator=0,
             verbose=0,
             data_parallel=split,
         )

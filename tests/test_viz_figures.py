@@ -105,7 +105,7 @@ def test_gradient_plots(tmp_path):
         (X, y),
         epochs=2,
         batch_size=16,
-        seed=0,
+        generator=0,
         verbose=0,
         callbacks=[diag],
     )
