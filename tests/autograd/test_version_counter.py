@@ -313,7 +313,7 @@ def test_training_loop_is_unaffected():
 
 
 def _cases():
-    from tests.test_gradcheck_ops import CASES
+    from tests.ops.test_gradients import CASES
 
     for name, checks in sorted(CASES.items()):
         for k, (fn, inputs) in enumerate(checks):

@@ -168,15 +168,16 @@ def test_training_curve_is_the_same_on_both_paths():
 def test_suite_parts_without_numba():
     """The reference path end to end, as where Numba is not installed."""
     env = dict(os.environ, NUMNET_DISABLE_NUMBA="1")
-    here = os.path.dirname(os.path.abspath(__file__))
-    files = ["test_conv.py", "test_conv_torch.py", "test_parallel.py", "test_optim.py"]
+    tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    files = ["ops/test_conv.py", "ops/test_conv_torch.py", "test_parallel.py",
+             "optim/test_optimizers.py"]
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"]
     res = subprocess.run(
-        cmd + [os.path.join(here, f) for f in files],
+        cmd + [os.path.join(tests, f) for f in files],
         capture_output=True,
         text=True,
         env=env,
-        cwd=os.path.dirname(here),
+        cwd=os.path.dirname(tests),
         timeout=900,
     )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]

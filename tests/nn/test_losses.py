@@ -4,7 +4,7 @@ NaN, validation messages, and saving a model that holds a weighted loss. Likewis
 weight and pos_weight of binary_cross_entropy(_with_logits) and BCELoss /
 BCEWithLogitsLoss.
 
-The values are also cross-checked against PyTorch in tests/test_torch_crosscheck.py.
+The values are also cross-checked against PyTorch in tests/ops/test_torch_crosscheck.py.
 """
 
 import warnings
