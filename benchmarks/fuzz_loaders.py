@@ -1,6 +1,6 @@
 """Fuzz numnet's file loaders at length: generated IDX, safetensors and model files.
 
-Runs the property checks of ``tests/test_hostile_files.py`` (the same strategies and
+Runs the property checks of ``tests/io/test_hostile_files.py`` (the same strategies and
 ``check_*`` functions) with many more examples: every loader must either succeed or
 raise its documented error (``IDXFormatError``, ``ModelFileError``, ``CheckpointError``)
 naming the file, within a tracemalloc ceiling of a few times the file's size plus
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _checks():
     spec = importlib.util.spec_from_file_location(
-        "hostile_files", ROOT / "tests" / "test_hostile_files.py"
+        "hostile_files", ROOT / "tests" / "io" / "test_hostile_files.py"
     )
     module = importlib.util.module_from_spec(spec)
     sys.path.insert(0, str(ROOT))

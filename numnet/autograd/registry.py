@@ -40,7 +40,7 @@ of the above) or one the engine allocated itself (by ``unbroadcast``, a dtype ca
 the first out-of-place addition); any other array is copied by the first addition
 into it (``_add_outgrads`` in :mod:`numnet.autograd.engine`). Any *other* array a VJP
 returns is handed over to the engine: a VJP must not keep it (a cache reused by later
-calls) unless it returns a view or a copy of it. ``tests/test_vjp_contract.py`` checks
+calls) unless it returns a view or a copy of it. ``tests/autograd/test_vjp_contract.py`` checks
 these rules.
 
 Non-differentiable primitives (comparisons, ``argmax``, ``sign``...) are registered
@@ -91,7 +91,7 @@ it does when that dtype is integer or bool:
     dtype").
 
 These are PyTorch's outcomes (checked op by op against torch in
-``tests/test_dtype_sweep.py``). Where PyTorch raises (``RuntimeError`` or
+``tests/ops/test_dtype_sweep.py``). Where PyTorch raises (``RuntimeError`` or
 ``NotImplementedError``), numnet raises :class:`TypeError` naming the op and the dtype,
 like its other dtype errors (mixed float32/float64, ``requires_grad`` on integers).
 Known differences: numnet promotes an int Tensor mixed with a float Tensor in

@@ -11,7 +11,8 @@ as several strided sweeps run as compiled loops instead, dispatched from the ops
 * the SGD momentum update in one pass (``v ← μv + g; θ ← θ − lr·v``).
 
 They compute the same values as the reference (the pooling arg-max with the same tie
-rule; float32 results within 1e-5 relative, ``tests/test_kernels.py``). Every kernel is
+rule; float32 results within 1e-5 relative,
+``tests/kernels/test_compiled_kernels.py``). Every kernel is
 ``nogil`` (the data-parallel threads of :mod:`numnet.parallel` run them side by side),
 ``cache=True`` (compiled once per install and CPU, then loaded from the on-disk cache)
 and compiled lazily, on its first call: ``import numnet`` does not import Numba.

@@ -144,7 +144,7 @@ def softplus(z):
     Math: ``φ'(z) = σ(z)``. Exact for every ``z``: PyTorch's ``softplus`` (``threshold=20``)
     returns ``z`` and the derivative 1 for ``z > 20``, off by ``e^{-z} < 2.1e-9``; numnet
     keeps ``z + log1p(e^{-z})`` and ``σ(z)`` there (the difference is below float32's
-    resolution; ``tests/test_edge_sweep.py`` allows it in float64).
+    resolution; ``tests/ops/test_edge_sweep.py`` allows it in float64).
     """
     y = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
 

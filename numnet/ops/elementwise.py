@@ -69,7 +69,7 @@ def pow(x, p):
     """``x ** p``. Math: ``δx = δy ⊙ p x^{p-1}``, ``δp = δy ⊙ x^p log x``.
 
     Where a textbook formula is ``0·∞``, PyTorch's values (checked in
-    ``tests/test_edge_sweep.py``): ``δx = 0`` where ``p = 0`` (``x^0 = 1`` is constant,
+    ``tests/ops/test_edge_sweep.py``): ``δx = 0`` where ``p = 0`` (``x^0 = 1`` is constant,
     also at ``x = 0``, where ``p x^{p-1}`` would be ``0·∞``); ``δp = 0`` where ``x = 0``
     and ``p ≥ 0`` (``0^p`` is constant in ``p`` there); elsewhere the formulas, so
     ``δx = ∞`` for ``√x`` at 0, ``δp = -∞`` at ``x = 0, p < 0`` and ``δp = NaN`` for
