@@ -1,7 +1,7 @@
 """``numnet.empty_cache()``: release numnet's scratch buffers.
 
 numnet used to recycle large arrays through a process-wide cache that decided from
-an array's reference count when it was free. It was removed (issue 12): a reference
+an array's reference count when it was free. It was removed: a reference
 count is not a contract (weak references and raw pointers do not count, debuggers and
 interpreter versions change it), and the memory reuse that pays is explicit instead:
 the im2col matrices of :func:`numnet.ops.conv2d` come from a pool that the op takes

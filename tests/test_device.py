@@ -1,4 +1,4 @@
-"""Issue 13: device handling ("cpu" only), Tensor.to/cpu/device, Tensor.t, argmax/argmin."""
+"""Device handling ("cpu" only), Tensor.to/cpu/device, Tensor.t, argmax/argmin."""
 
 import pickle
 

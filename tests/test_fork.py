@@ -1,8 +1,8 @@
-"""numnet in a child made by fork after the parent used numnet's threads (issues 10, 12).
+"""numnet in a child made by fork after the parent used numnet's threads.
 
 A forked child inherits none of the parent's threads. numnet once kept a global thread
 pool, which a child inherited without its workers (its first threaded pass waited
-forever); since issue 12 threads live only inside one call (a split pass, a
+forever); now threads live only inside one call (a split pass, a
 data-parallel step), and the conv workspace pool renews its lock in the child. Every
 scenario runs
 in a fresh interpreter in its own process group, killed after a timeout, so a hang fails

@@ -1,4 +1,4 @@
-"""Memory and process-wide state (issue 12): no recycled-array cache, no import-time
+"""Memory and process-wide state: no recycled-array cache, no import-time
 environment writes; ``numnet.empty_cache()`` kept for compatibility."""
 
 from __future__ import annotations

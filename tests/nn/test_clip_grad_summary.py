@@ -1,4 +1,4 @@
-"""Issue 13: nn.utils.clip_grad_norm_ / clip_grad_value_ against torch, and numnet.summary."""
+"""nn.utils.clip_grad_norm_ / clip_grad_value_ against torch, and numnet.summary."""
 
 import math
 

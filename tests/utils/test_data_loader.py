@@ -1,4 +1,4 @@
-"""Issue 13: numnet.utils.data (Dataset, TensorDataset, DataLoader...) against torch.utils.data."""
+"""numnet.utils.data (Dataset, TensorDataset, DataLoader...) against torch.utils.data."""
 
 import struct
 import warnings
