@@ -82,16 +82,16 @@ def gradcheck(
     """
     if mode not in ("elementwise", "projection", "both"):
         raise ValueError(f"mode must be 'elementwise', 'projection' or 'both', got {mode!r}")
-    rng = as_generator(generator)
+    generator = as_generator(generator)
     xs = _as_inputs(inputs)
     checked = _checked_inputs(xs)
-    u, analytic = _analytic_vjp(fn, xs, checked, rng)
+    u, analytic = _analytic_vjp(fn, xs, checked, generator)
     if mode in ("elementwise", "both"):
         for k, i in enumerate(checked):
             _check_elementwise(fn, xs, i, u, analytic[k], eps, atol, rtol)
     if mode in ("projection", "both"):
         for _ in range(n_directions):
-            _check_direction(fn, xs, checked, u, analytic, rng, eps, atol, rtol)
+            _check_direction(fn, xs, checked, u, analytic, generator, eps, atol, rtol)
     return True
 
 
@@ -108,13 +108,13 @@ def _checked_inputs(xs: list) -> list[int]:
     return checked
 
 
-def _analytic_vjp(fn, xs: list, checked: list[int], rng) -> tuple[np.ndarray, list]:
+def _analytic_vjp(fn, xs: list, checked: list[int], generator) -> tuple[np.ndarray, list]:
     """A random adjoint ``u`` of ``fn``'s output and the engine's ``(∂y/∂x_i)ᵀ u`` for
     every checked input (zeros where the input does not reach the output)."""
     y = fn(*xs)
     if not isinstance(y, Tensor):
         raise TypeError(f"gradcheck: fn must return a Tensor, got {type(y).__name__}")
-    u = rng.standard_normal(y.shape)
+    u = generator.standard_normal(y.shape)
     for x in xs:
         x.grad = None
     if y.requires_grad:
@@ -152,10 +152,10 @@ def _check_elementwise(fn, xs: list, i: int, u, analytic, eps, atol, rtol) -> No
         )
 
 
-def _check_direction(fn, xs: list, checked, u, analytic, rng, eps, atol, rtol) -> None:
+def _check_direction(fn, xs: list, checked, u, analytic, generator, eps, atol, rtol) -> None:
     """The projection test along one random direction ``v`` of all checked inputs:
     ``⟨∇, v⟩`` against ``(f(x + εv) − f(x − εv)) / 2ε``."""
-    vs = [rng.standard_normal(xs[i].shape) for i in checked]
+    vs = [generator.standard_normal(xs[i].shape) for i in checked]
     saved = [xs[i].data.copy() for i in checked]
     for i, x0, v in zip(checked, saved, vs):
         xs[i].data = x0 + eps * v

@@ -555,7 +555,7 @@ def fit(
     history = History()
     callbacks = _with_verbosity(callbacks, verbose)
     loop = Loop(model, optimizer, history, epochs, data.n_batches)
-    generators = data.random_state(model)
+    generators = data.checkpoint_generators(model)
     _resume(checkpoint, loop, callbacks, generators)
     run = _Run(model, loss_fn, optimizer, loop, callbacks, spec, required)
     run.threads = _data_parallel_threads(model, data_parallel)
@@ -653,7 +653,7 @@ class _TrainingData:
             shuffle=shuffle, generator=self.generator, drop_last=drop_last,
         )  # fmt: skip
 
-    def random_state(self, model) -> list[np.random.Generator]:
+    def checkpoint_generators(self, model) -> list[np.random.Generator]:
         """The generators a checkpoint saves: the shuffles', the modules' (dropout), the
         numnet DataLoaders', and numnet's default one (``F.dropout`` without one)."""
         generators = [self.generator, *_module_generators(model)]
