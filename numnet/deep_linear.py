@@ -64,6 +64,22 @@ def correlations(X, Y) -> tuple[np.ndarray, np.ndarray]:
     X : (N, d) inputs as rows
     Y : (N, k) targets as rows
 
+    Returns
+    -------
+    Sxx : ndarray (d, d)
+        ``XᵀX``.
+    Sxy : ndarray (k, d)
+        ``YᵀX``.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` or ``Y`` is not 2-D, or their numbers of rows differ.
+    TypeError
+        If ``X`` or ``Y`` is not numeric.
+
+    Notes
+    -----
     Sums, not means: divide both by ``N`` for the loss averaged over samples.
     """
     X, Y = _array(X, "X"), _array(Y, "Y")

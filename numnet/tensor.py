@@ -381,18 +381,24 @@ class Tensor:
     def to(self, *args, **kwargs) -> Tensor:
         """This tensor with another dtype (``torch.Tensor.to``); numnet runs on the CPU.
 
-        Forms (as in PyTorch): ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
-        ``to(other)`` (``other``'s dtype and device), ``to(dtype=..., device=...)``,
-        each also taking ``non_blocking`` (ignored) and ``copy``.
+        The call forms are PyTorch's:
+
+        * ``to(dtype, non_blocking=False, copy=False)``
+        * ``to(device=None, dtype=None, non_blocking=False, copy=False)``
+        * ``to(other, non_blocking=False, copy=False)``: ``other``'s dtype and device.
 
         Parameters
         ----------
-        dtype : numpy dtype or torch.dtype, optional
-            The new dtype; the conversion is differentiable between float dtypes.
-        device : str, numnet.device or torch.device, optional
-            Must be the CPU (``'cpu'``, ``'cpu:0'``).
-        copy : bool
-            Return a new tensor even when nothing changes.
+        *args
+            One of the forms above, positionally: ``dtype``; ``device``;
+            ``device, dtype``; or ``other`` (a Tensor), then ``non_blocking`` and
+            ``copy``.
+        **kwargs
+            ``dtype`` (numpy dtype or torch.dtype): the new dtype; the conversion is
+            differentiable between float dtypes. ``device`` (str, numnet.device or
+            torch.device): must be the CPU (``'cpu'``, ``'cpu:0'``). ``copy`` (bool,
+            default False): return a new tensor even when nothing changes.
+            ``non_blocking`` (bool) and ``memory_format`` are accepted and ignored.
 
         Returns
         -------

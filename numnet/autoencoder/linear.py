@@ -67,6 +67,8 @@ def reconstruction_loss_np(X, X_hat) -> float:
 class PCA:
     """Principal subspace by truncated SVD: the optimal linear autoencoder (Eckart–Young).
 
+    The attributes are set by :meth:`fit`.
+
     Parameters
     ----------
     n_components : int
@@ -76,8 +78,8 @@ class PCA:
         centering (``x ↦ DCx`` with no bias); centering the data beforehand gives the
         same theorem for the centered ``X``.
 
-    Attributes (after :meth:`fit`)
-    -----------------------------
+    Attributes
+    ----------
     components_ : (m, d) float64
         ``U_mᵀ``: the optimal encoder ``C`` (and ``D = components_.T``).
     singular_values_ : (min(N, d),) float64
@@ -86,8 +88,8 @@ class PCA:
         The mean subtracted (zeros when ``center=False``).
     n_samples_ : int
 
-    Math
-    ----
+    Notes
+    -----
     ``X = U Σ Vᵀ`` (seed's layout), ``C = U_mᵀ``, ``D = U_m``, ``DCX = X_m`` and
     ``‖X − X_m‖_F² = Σ_{i>m} σ_i²`` (seed 003, Theorem 2 and "Optimal Linear Autoencoder").
 
@@ -170,8 +172,8 @@ def principal_angles(A, B) -> np.ndarray:
     -------
     (min(rank A, rank B),) float64 array in ``[0, π/2]``, descending.
 
-    Math
-    ----
+    Notes
+    -----
     With orthonormal bases ``Q_A``, ``Q_B``, the cosines are the singular values of
     ``Q_Aᵀ Q_B``; small angles are recovered from the sines, the singular values of
     ``Q_B − Q_A Q_Aᵀ Q_B``, which keeps full precision near 0 (Knyazev & Argentati, 2002;

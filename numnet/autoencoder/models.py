@@ -35,7 +35,19 @@ def reconstruction_loss(output, target) -> Tensor:
         Clean inputs ``x_i``; a float array takes ``output``'s dtype (a Tensor must
         already have it: numnet never upcasts silently).
 
-    Math: ``∂L/∂y_i = (y_i − x_i)/n``. Compared with ``mse_loss`` (mean over all
+    Returns
+    -------
+    Tensor
+        The scalar ``L``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes of ``output`` and ``target`` differ, or the batch is empty.
+
+    Notes
+    -----
+    The gradient is ``∂L/∂y_i = (y_i − x_i)/n``. Compared with ``mse_loss`` (mean over all
     ``N·d`` entries) this is ``d/2`` times larger; it is the loss whose gradients are
     written in seed 003 and whose optimum is the Eckart–Young error.
     """

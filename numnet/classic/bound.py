@@ -80,8 +80,6 @@ def max_margin(
 ) -> tuple[np.ndarray, float, float]:
     """The maximum-margin separator through the origin of the augmented space, exactly.
 
-    Math
-    ----
     ``min ‖w̃‖ subject to yₙ (w̃·x̃ₙ) ≥ 1`` is a least-distance program; its solution
     ``ŵ`` gives the largest margin ``γ* = 2 / ‖ŵ‖`` (seed's convention). It is solved
     by Lawson & Hanson's reduction to non-negative least squares: with

@@ -48,8 +48,6 @@ def hinge_subgradient(
 ) -> tuple[np.ndarray, float]:
     """A subgradient of the mean hinge loss with respect to ``(w, b)``.
 
-    Math
-    ----
     ``∂/∂w (1/N) Σ_n ℓ_t(m_n) = -(1/N) Σ_{n: m_n ≤ t} y_n x_n`` and
     ``∂/∂b = -(1/N) Σ_{n: m_n ≤ t} y_n``.
 

@@ -14,8 +14,6 @@ __all__ = ["LDA"]
 class LDA(LinearClassifier):
     """Two Gaussian classes with a shared covariance; ``P(Y=1 | X=x) = σ(w·x + b)``.
 
-    Math
-    ----
     With class means ``μ₀, μ₁``, shared covariance Σ and priors ``P₀, P₁``
     (homoscedasticity), the second-order terms of the log-likelihood ratio vanish and
 

@@ -14,8 +14,6 @@ __all__ = ["LogisticRegression", "check_gd_params"]
 class LogisticRegression(GradientDescentMixin, LinearClassifier):
     """``P(Y=y | X=x) = σ(y (w·x + b))`` fitted by plain gradient descent.
 
-    Math
-    ----
     With labels ``yₙ ∈ {-1, +1}`` (``{0, 1}`` labels are mapped to them), the loss is
 
     ``ℒ(w, b) = -Σₙ log σ(yₙ (w·xₙ + b)) + λ‖w‖²``

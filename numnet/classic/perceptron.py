@@ -21,8 +21,6 @@ _MIN_BLOCK, _MAX_BLOCK = 16, 8192
 class Perceptron(LinearClassifier):
     """The perceptron algorithm on labels ``y ∈ {-1, +1}``.
 
-    Math
-    ----
     Start with ``w⁰ = 0``; while some sample has ``yₙ (wᵏ·xₙ) ≤ 0``, update
     ``wᵏ⁺¹ = wᵏ + yₙ xₙ``. The bias is the weight β of a constant feature ``c``
     (``intercept_scaling``) appended to every ``x``: ``β ← β + yₙ c`` at each update and

@@ -20,8 +20,6 @@ def log_softmax(S: np.ndarray) -> np.ndarray:
 class SoftmaxRegression(GradientDescentMixin, ClassifierBase):
     """``P(Y=k | x) = exp(wₖ·x + bₖ) / Σⱼ exp(wⱼ·x + bⱼ)`` fitted by gradient descent.
 
-    Math
-    ----
     With one-hot targets ``zₙₖ`` and scores ``sₙ = W xₙ + b``, the cross-entropy
 
     ``ℒ(W, b) = -Σₙ Σₖ zₙₖ log softmax(sₙ)ₖ + λ‖W‖²``

@@ -14,8 +14,6 @@ __all__ = ["LinearSVM"]
 class LinearSVM(LinearClassifier):
     """Soft-margin linear SVM trained by full-batch subgradient descent (seed 002, 3.1).
 
-    Math
-    ----
     ``ℒ(w, b) = λ‖w‖² + (1/N) Σₙ max(0, 1 - yₙ (w·xₙ + b))``, the hinge at threshold 1
     of :mod:`numnet.classic.hinge`. A subgradient is
 

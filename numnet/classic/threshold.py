@@ -137,8 +137,6 @@ def truth_table(function: Callable[..., object], n_inputs: int) -> tuple[np.ndar
 def truth_table_network(outputs) -> TLUNetwork:
     """A two-layer TLU network computing the Boolean function with this truth table.
 
-    Math
-    ----
     For each true row ``a ∈ {0,1}ⁿ``, a unit with ``wᵢ = 2aᵢ - 1`` and
     ``b = 0.5 - Σᵢ aᵢ`` fires only on ``x = a`` (``w·x ≤ Σᵢ aᵢ``, with equality iff
     ``x = a``): it is the AND of the inputs that are 1 in ``a`` and the NOTs of the

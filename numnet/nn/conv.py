@@ -110,6 +110,9 @@ class _ConvNd(Module):
 class Conv2d(_ConvNd):
     """2-D convolution layer (cross-correlation, seed 001): ``y = W ⋆ x + b``.
 
+    Input ``(N, C_in, H, W)``, output ``(N, C_out, H_out, W_out)``; see
+    :func:`numnet.ops.conv2d` for the output size and the gradients.
+
     Parameters
     ----------
     in_channels, out_channels : int
@@ -117,7 +120,8 @@ class Conv2d(_ConvNd):
     padding : int, (int, int), ``'same'`` or ``'valid'`` (zeros)
     groups : int
     bias : bool
-    generator : seed or Generator for the initial weights
+    generator : int, numpy.random.Generator or None
+        The seed or generator of the initial weights.
     dtype : float32 (default) or float64
 
     Attributes
@@ -125,10 +129,8 @@ class Conv2d(_ConvNd):
     weight : Parameter (C_out, C_in / groups, kH, kW)
         ``U(-1/√fan_in, 1/√fan_in)`` with ``fan_in = C_in/groups · kH · kW``, the
         distribution of ``torch.nn.Conv2d`` (kaiming-uniform with ``a = √5``).
-    bias : Parameter (C_out,) or None, same distribution.
-
-    Shapes: input ``(N, C_in, H, W)``, output ``(N, C_out, H_out, W_out)``; see
-    :func:`numnet.ops.conv2d`.
+    bias : Parameter (C_out,) or None
+        The same distribution; ``None`` when ``bias=False``.
     """
 
     _dims = 2

@@ -328,18 +328,24 @@ class Module:
     def to(self, *args, **kwargs) -> Module:
         """Convert every parameter to a dtype, in place (``torch.nn.Module.to``).
 
-        Forms (as in PyTorch): ``to(dtype)`` (e.g. ``numnet.float64`` for gradcheck),
-        ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` (its dtype),
-        ``to(device=..., dtype=...)``; ``non_blocking`` is accepted and ignored.
+        The call forms are PyTorch's:
+
+        * ``to(dtype, non_blocking=False)``, e.g. ``numnet.float64`` for gradcheck
+        * ``to(device=None, dtype=None, non_blocking=False)``
+        * ``to(tensor, non_blocking=False)``: the tensor's dtype.
 
         Parameters
         ----------
-        dtype : numpy dtype or torch.dtype, optional
-            A floating dtype. Parameters already of that dtype are left alone; the
-            others get converted data (a version bump) and their ``.grad``, if any,
-            converted too (as in PyTorch).
-        device : str, numnet.device or torch.device, optional
-            Must be the CPU (``'cpu'``, ``'cpu:0'``): numnet runs on the CPU only.
+        *args
+            One of the forms above, positionally: ``dtype``; ``device``;
+            ``device, dtype``; or a Tensor, then ``non_blocking``.
+        **kwargs
+            ``dtype`` (numpy dtype or torch.dtype): a floating dtype. Parameters
+            already of that dtype are left alone; the others get converted data (a
+            version bump) and their ``.grad``, if any, converted too (as in PyTorch).
+            ``device`` (str, numnet.device or torch.device): must be the CPU
+            (``'cpu'``, ``'cpu:0'``): numnet runs on the CPU only. ``non_blocking`` and
+            ``memory_format`` are accepted and ignored.
 
         Returns
         -------

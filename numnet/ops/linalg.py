@@ -99,7 +99,19 @@ def linear(x, weight, bias=None):
     weight : (out_features, in_features)   (seed 000's ``W_k``, ``n_k × n_{k-1}``)
     bias : (out_features,), optional
 
-    Math (seed 000 "Backward pass", ``δs`` the adjoint of ``y``):
+    Returns
+    -------
+    Tensor (..., out_features)
+
+    Raises
+    ------
+    ValueError
+        If ``weight`` is not 2-D, or the shapes of ``x``, ``weight`` and ``bias``
+        do not match.
+
+    Notes
+    -----
+    The gradients (seed 000 "Backward pass", ``δs`` the adjoint of ``y``):
     ``δW = δsᵀ x``, ``δb = Σ δs``, ``δx = δs W``.
     """
     if weight.ndim != 2:

@@ -59,6 +59,8 @@ def binary_cross_entropy(input, target, weight=None, *, reduction: str = "mean")
         'mean' averages the weighted losses over all elements (it does not divide by
         ``Σ w``, as in PyTorch).
 
+    Notes
+    -----
     As in PyTorch, each log is clamped at -100, so ``p = 0`` or ``1`` gives a large
     finite loss (never ``log(0)``), and the gradient ``(p - y) / max(p(1 - p), 1e-12)``
     stays finite. Prefer :func:`binary_cross_entropy_with_logits`, which is exact and
@@ -102,6 +104,8 @@ def binary_cross_entropy_with_logits(
         ``(C, 1, 1)`` for (N, C, H, W)); not differentiated. ``p_w > 1`` raises recall,
         ``p_w < 1`` precision.
 
+    Notes
+    -----
     Without ``pos_weight`` the fused primitive computes
     ``max(z, 0) - z y + log(1 + e^{-|z|})``, which never overflows (seed 002's
     ``log(1 + e^{-ỹ z})`` for labels ``ỹ = 2y - 1 ∈ {±1}``), with ``δz = σ(z) - y``.
@@ -195,8 +199,11 @@ def cross_entropy(
         ``(1 - ε) ℓ + (ε / C) Σ_c w_c (-log softmax(z)_c)``, averaged with the same
         denominator ``Σ w_{y_n}``. Probability targets become ``(1 - ε) t + ε / C``.
 
-    Math: ``ℓ_n = w_{y_n} (log Σ_j e^{z_nj} - z_{n y_n})``;
+    Notes
+    -----
+    The loss and its gradient: ``ℓ_n = w_{y_n} (log Σ_j e^{z_nj} - z_{n y_n})``,
     ``δz_n = w_{y_n} (softmax(z_n) - onehot(y_n))``.
+
     The (N, C, d1, ..., dk) case moves the class axis last and flattens to
     (N·d1·…·dk, C), then uses the same fused primitives. Without weight, smoothing or
     ignored targets the single fused primitive runs, with no extra pass.
@@ -296,6 +303,8 @@ def nll_loss(
         'mean' is ``Σ_n w_{y_n} ℓ_n / Σ_n w_{y_n}`` over the non-ignored targets (NaN if
         there are none); 'none' returns the weighted losses with shape (N, d1, ..., dk).
 
+    Notes
+    -----
     The entries are picked in one gather (no loop over samples); the gradient is
     ``-w_{y} δℓ`` at the picked entries and 0 elsewhere.
     """
