@@ -30,6 +30,7 @@ __all__ = ["ConvNetClassifier", "MLPClassifier", "MLPRegressor", "expected_faile
 
 _ACTIVATIONS = {"identity", "logistic", "tanh", "relu", "sigmoid", "leaky_relu", "softplus"}
 _SOLVERS = ("adam", "sgd", "rmsprop")
+_INITS = ("glorot_uniform", "pytorch")
 
 try:
     from sklearn.exceptions import ConvergenceWarning
@@ -45,6 +46,31 @@ def _activation(name: str):
     if name == "identity":
         return None
     return nn.ACTIVATIONS["sigmoid" if name == "logistic" else name]()
+
+
+def glorot_bound(fan_in: int, fan_out: int, activation: str) -> float:
+    """scikit-learn's MLP initialisation bound ``√(factor / (fan_in + fan_out))``, with
+    ``factor = 2`` for the logistic (sigmoid) activation and 6 otherwise (Glorot &
+    Bengio, 2010; ``BaseMultilayerPerceptron._init_coef`` in scikit-learn)."""
+    factor = 2.0 if activation in ("logistic", "sigmoid") else 6.0
+    return math.sqrt(factor / (fan_in + fan_out))
+
+
+def _glorot_uniform_(layer, activation: str, generator) -> None:
+    """Refill a :class:`numnet.nn.Linear`'s weight, then its bias, from ``U(-b, b)``
+    with ``b`` = :func:`glorot_bound` (scikit-learn's rule; its weights are drawn first,
+    then its intercepts, layer by layer). Drawn in the layer's dtype (float32 draws stay
+    float32): ``(2u - 1)·b`` with ``u ~ U[0, 1)``, so ``|w| <= b``."""
+    dtype = layer.weight.data.dtype
+    bound = dtype.type(glorot_bound(layer.in_features, layer.out_features, activation))
+    params = [layer.weight] + ([layer.bias] if layer.bias is not None else [])
+    for p in params:
+        u = generator.random(p.data.shape, dtype=dtype)
+        u *= 2
+        u -= 1
+        u *= bound
+        p.data[...] = u
+        p._bump_version()
 
 
 class _Monitor(Callback):
@@ -139,6 +165,13 @@ class _BaseNet(BaseEstimator):
             raise ValueError(f"batch_size must be 'auto' or >= 1, got {self.batch_size!r}")
         if np.dtype(self.dtype) not in (np.float32, np.float64):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
+        if self._init_rule() not in _INITS:
+            raise ValueError(f"init must be one of {_INITS}, got {self._init_rule()!r}")
+
+    def _init_rule(self) -> str:
+        """How the fully connected layers are initialised: ``init`` (``MLPClassifier``,
+        ``MLPRegressor``) or PyTorch's default (``ConvNetClassifier``)."""
+        return self.init
 
     def _hidden_sizes(self) -> tuple[int, ...]:
         sizes = self.hidden_layer_sizes
@@ -154,15 +187,27 @@ class _BaseNet(BaseEstimator):
         from numnet import nn
 
         dtype = np.dtype(self.dtype).type
+        glorot = self._init_rule() == "glorot_uniform"
+
+        def linear(n_in: int, n_out: int):
+            if not glorot:  # PyTorch's default, drawn from generator
+                return nn.Linear(n_in, n_out, generator=generator, dtype=dtype)
+            # scikit-learn's rule for every layer, the output layer included (it uses
+            # the hidden activation's factor there too); the placeholder weights that
+            # Linear draws come from a throwaway seed, not from random_state
+            layer = nn.Linear(n_in, n_out, generator=0, dtype=dtype)
+            _glorot_uniform_(layer, self.activation, generator)
+            return layer
+
         for h in self._hidden_sizes():
-            layers.append(nn.Linear(width, h, generator=generator, dtype=dtype))
+            layers.append(linear(width, h))
             act = _activation(self.activation)
             if act is not None:
                 layers.append(act)
             if float(self.dropout) > 0:
                 layers.append(nn.Dropout(float(self.dropout), generator=generator))
             width = h
-        layers.append(nn.Linear(width, n_out, generator=generator, dtype=dtype))
+        layers.append(linear(width, n_out))
         return nn.Sequential(*layers)
 
     def _build(self, n_out: int, generator):
@@ -571,6 +616,24 @@ class MLPClassifier(_ClassifierNet):
         A progress bar per epoch and one line per epoch (loss, validation score).
     dtype : {'float32', 'float64'}, default 'float32'
         The network's dtype (inputs are converted to it).
+    init : {'glorot_uniform', 'pytorch'}, default 'glorot_uniform'
+        The initial weights and biases of every ``Linear`` layer, drawn from
+        ``random_state`` in ``dtype`` (float32 draws, no float64 detour):
+
+        * ``'glorot_uniform'``: scikit-learn's MLP rule (``_init_coef`` in
+          ``sklearn/neural_network/_multilayer_perceptron.py``; Glorot & Bengio, 2010):
+          weights *and* biases from ``U(-b, b)``, ``b = √(factor / (fan_in + fan_out))``,
+          ``factor = 2`` for ``activation='logistic'`` and 6 otherwise, the same factor
+          for the output layer; layer by layer, the weight drawn before the bias.
+        * ``'pytorch'``: :class:`numnet.nn.Linear`'s own default (PyTorch's
+          ``U(-1/√fan_in, 1/√fan_in)``).
+
+        The default differs from :class:`numnet.nn.Linear`'s on purpose: these are the
+        scikit-learn-shaped estimators, and the same initial scale as scikit-learn's
+        makes their training comparable. (:class:`ConvNetClassifier` has no
+        scikit-learn counterpart and keeps PyTorch's default.) The same ``init`` and
+        integer ``random_state`` give the same bits on every ``fit``; they are not
+        scikit-learn's bits (another generator).
 
     Attributes
     ----------
@@ -616,6 +679,7 @@ class MLPClassifier(_ClassifierNet):
         warm_start: bool = False,
         verbose=False,
         dtype: str = "float32",
+        init: str = "glorot_uniform",
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -639,6 +703,7 @@ class MLPClassifier(_ClassifierNet):
         self.warm_start = warm_start
         self.verbose = verbose
         self.dtype = dtype
+        self.init = init
 
 
 class ConvNetClassifier(_ClassifierNet):
@@ -734,6 +799,11 @@ class ConvNetClassifier(_ClassifierNet):
 
     def _batch_size(self, n: int) -> int:
         return min(64, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
+
+    def _init_rule(self) -> str:
+        # scikit-learn has no convolutional estimator whose initialisation to match:
+        # every layer (convolutions and the fully connected head) keeps PyTorch's default
+        return "pytorch"
 
     def _image_shape(self, n_features: int) -> tuple[int, int, int]:
         shape = self.image_shape
