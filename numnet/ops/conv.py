@@ -139,6 +139,8 @@ _COL2IM_CHUNK_BYTES = 32 << 20
 # the compiled col2im's δX̂ chunk: a few samples, so it is still in L2/L3 when scattered
 _COL2IM_FAST_CHUNK_BYTES = 4 << 20
 _FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# the chunked conv2d's X̂ chunk: a few samples, so it is still in cache when multiplied
+_CHUNK_BYTES = 4 << 20
 
 
 # -- argument parsing -----------------------------------------------------------------
@@ -290,10 +292,13 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1):
     aug = bias is not None  # X̂ gets a column of ones and Ŵ the bias: Ŷ = [X̂ 1][Ŵ b]ᵀ
     ka = kg + aug
     w_hat = _weight_matrix(weight, bias, g, dtype)
-    fast = _fast_col2im(g, cg, dilation, dtype, x.dtype)
     xp = _pad_nhwc(_nhwc(x), pads)
-    padded_shape = xp.shape  # the VJP keeps the shape, not the array
     geometry = (kh, kw, *stride, pads[0], pads[2], ho, wo)
+    if _fast_conv(g, dilation, dtype, x.dtype):
+        y, vjp = _conv2d_chunked(xp, weight, w_hat, (n, h, w, c), stride, pads, geometry)
+        return y.transpose(0, 3, 1, 2), vjp
+    fast = _fast_col2im(g, cg, dilation, dtype, x.dtype)
+    padded_shape = xp.shape  # the VJP keeps the shape, not the array
 
     def im2col(n0: int, n1: int, buf: np.ndarray) -> np.ndarray:
         """X̂ (rows, g, kH·kW·C/g [+ 1]) for the samples n0..n1, written into ``buf``."""
@@ -313,12 +318,7 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1):
         gh = _nhwc(gy).reshape(m, cout)  # δŶ (free when δy is channels-last)
         if needs[1] or (aug and needs[2]):  # [δŴ δb] = δŶᵀ [X̂ 1]
             gw_hat = _weight_matrix_grad(gh, cols)
-            if needs[1]:
-                gw = np.ascontiguousarray(
-                    gw_hat[:, :, :kg].reshape(cout, kh, kw, cg).transpose(0, 3, 1, 2)
-                )
-            if aug and needs[2]:
-                gb = gw_hat[:, :, kg].reshape(cout)
+            gw, gb = _split_weight_grad(gw_hat, weight.shape, aug, needs)
         if needs[0] and fast:
             gx = _col2im_fast(gh, w_hat[0, :, :kg], (n, h, w, c), geometry)
         elif needs[0]:
@@ -328,6 +328,118 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1):
     if cols is not None:  # return X̂ to the pool once the graph node is gone
         weakref.finalize(vjp, WORKSPACE.give, cols_buf)
     return y.transpose(0, 3, 1, 2), vjp
+
+
+def _split_weight_grad(gw_hat: np.ndarray, wshape, aug: bool, needs):
+    """``δW (C_out, C_in/g, kH, kW)`` and ``δb`` from ``[δŴ δb]`` (g, C_out/g, k [+ 1])."""
+    cout, cg, kh, kw = wshape
+    kg = kh * kw * cg
+    gw = gb = None
+    if needs[1]:
+        gw = np.ascontiguousarray(gw_hat[:, :, :kg].reshape(cout, kh, kw, cg).transpose(0, 3, 1, 2))
+    if aug and needs[2]:
+        gb = gw_hat[:, :, kg].reshape(cout)
+    return gw, gb
+
+
+def _fast_conv(g: int, dilation, dtype, x_dtype) -> bool:
+    """Whether conv2d takes the chunked path (numnet.kernels enabled): X̂ is formed a
+    few samples at a time, each chunk multiplied while it is in cache, and formed again
+    in the VJP instead of being stored."""
+    return (
+        g == 1
+        and dilation == (1, 1)
+        and dtype in _FAST_DTYPES
+        and x_dtype == dtype
+        and kernels.enabled()
+    )
+
+
+def _im2col_chunk(xp, n0: int, n1: int, buf: np.ndarray, kernel, stride, kg: int) -> np.ndarray:
+    """X̂ ``(rows, kH·kW·C [+ 1])`` of the samples n0..n1 of the padded NHWC ``xp`` into
+    ``buf`` (one copy of their receptive fields; the last column is 1 if there is one)."""
+    (kh, kw), c = kernel, xp.shape[3]
+    windows = _windows(xp[n0:n1], kernel, stride, (1, 1), 1)
+    cols = buf.reshape(-1, buf.shape[-1])
+    np.copyto(cols[:, :kg].reshape(n1 - n0, *windows.shape[1:3], 1, kh, kw, c), windows)
+    if cols.shape[1] > kg:
+        cols[:, kg] = 1
+    return cols
+
+
+def _conv2d_chunked(xp, weight, w_hat, shape, stride, pads, geometry):
+    """The chunked conv2d (groups 1, no dilation): ``Ŷ = X̂ Ŵᵀ`` a few samples at a time.
+
+    Each chunk of X̂ (``_CHUNK_BYTES``) is formed and multiplied while it is still in
+    cache, and nothing of X̂ is kept: the VJP forms each chunk again and does all of its
+    work on it at once, ``[δŴ δb] += δŶ_chunkᵀ X̂_chunk`` and (compiled col2im, C_in ≥ 8)
+    ``δX̂_chunk = δŶ_chunk Ŵ`` scattered onto ``δx``. The same products as the reference
+    path, in row blocks; the extra im2col costs less than writing X̂ to memory and
+    reading it back twice (and a training step keeps no 80 MB buffer).
+    """
+    n, h, w, c = shape
+    ho, wo = out_hw = geometry[-2:]
+    kernel = geometry[:2]
+    rows = ho * wo
+    cout, ka = w_hat.shape[1:]
+    kg = kernel[0] * kernel[1] * c
+    dtype = w_hat.dtype
+    w2 = w_hat[0]
+    step = max(1, _CHUNK_BYTES // (rows * ka * dtype.itemsize))
+    y = np.empty((n, ho, wo, cout), dtype)
+    y2 = y.reshape(n * rows, cout)
+
+    def forward(a: int, b: int) -> None:
+        buf = np.empty((min(step, b - a) * rows, ka), dtype)
+        for n0 in range(a, b, step):
+            n1 = min(b, n0 + step)
+            cols = _im2col_chunk(xp, n0, n1, buf[: (n1 - n0) * rows], kernel, stride, kg)
+            np.matmul(cols, w2.T, out=y2[n0 * rows : n1 * rows])
+
+    parallel_batch(forward, n)
+
+    def vjp(gy, needs):
+        gh = _nhwc(gy).reshape(n * rows, cout)  # δŶ (free when δy is channels-last)
+        aug = ka > kg
+        want_w = bool(needs[1] or (aug and needs[2]))
+        compiled_x = bool(needs[0]) and c >= 8
+        gx = np.empty(shape, dtype) if compiled_x else None
+        col2im_kernel = kernels.get("col2im") if compiled_x else None
+        partials: list[np.ndarray] = []
+
+        def backward(a: int, b: int) -> None:
+            size = min(step, b - a) * rows
+            buf = np.empty((size, ka), dtype) if want_w else None
+            dbuf = np.empty((size, kg), dtype) if compiled_x else None
+            acc = np.zeros((cout, ka), dtype) if want_w else None
+            tmp = np.empty((cout, ka), dtype) if want_w else None
+            for n0 in range(a, b, step):
+                n1 = min(b, n0 + step)
+                g_chunk = gh[n0 * rows : n1 * rows]
+                if want_w:  # [δŴ δb] += δŶᵀ [X̂ 1] for this chunk
+                    cols = _im2col_chunk(xp, n0, n1, buf[: (n1 - n0) * rows], kernel, stride, kg)
+                    acc += np.matmul(g_chunk.T, cols, out=tmp)
+                if compiled_x:  # δX̂ = δŶ Ŵ, scattered while in cache
+                    dcols = np.matmul(g_chunk, w2[:, :kg], out=dbuf[: (n1 - n0) * rows])
+                    col2im_kernel(dcols, gx[n0:n1], *geometry)
+            if want_w:
+                partials.append(acc)
+
+        if want_w or compiled_x:
+            parallel_batch(backward, n)
+        gw = gb = None
+        if want_w:
+            gw_hat = partials[0]
+            for part in partials[1:]:
+                gw_hat += part
+            gw, gb = _split_weight_grad(gw_hat[None], (cout, c, *kernel), aug, needs)
+        if compiled_x:
+            gx = gx.transpose(0, 3, 1, 2)
+        elif needs[0]:  # few channels: the reference scatter
+            gx = _col2im(gh, weight, xp.shape, out_hw, stride, (1, 1), pads, 1)
+        return gx, gw, gb
+
+    return y, vjp
 
 
 def _weight_matrix(weight, bias, g: int, dtype) -> np.ndarray:
