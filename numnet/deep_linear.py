@@ -290,7 +290,8 @@ def hierarchical_task(depth: int = 3) -> tuple[np.ndarray, np.ndarray]:
 
     Returns
     -------
-    X : (P, P) float32,  Y : (P, 2P − 1) float32
+    X : (P, P) float32
+    Y : (P, 2P − 1) float32
     """
     if not 1 <= depth <= 8:
         raise ValueError(f"depth must be in [1, 8], got {depth}")

@@ -83,8 +83,9 @@ def convnet(
     image_size : side of the (square) input images
     channels : output channels of the convolutional stages (each halves the image side)
     kernel_size : odd filter size (seed 001's filter width l = k // 2)
-    padding : ``'same'`` (zero padding l keeps the image size) or ``'valid'`` (no padding:
-        each convolution trims 2l pixels)
+    padding : 'same' or 'valid'
+        ``'same'``: zero padding ``l`` keeps the image size; ``'valid'``: no padding,
+        each convolution trims ``2l`` pixels.
     hidden : width of the fully connected hidden layer (0 for none)
     dropout : probability of dropping a hidden unit of the fully connected layer
     generator : seed or Generator for the initial weights and the dropout masks

@@ -170,7 +170,8 @@ def principal_angles(A, B) -> np.ndarray:
 
     Returns
     -------
-    (min(rank A, rank B),) float64 array in ``[0, π/2]``, descending.
+    ndarray (min(rank A, rank B),) float64
+        The angles, in ``[0, π/2]``, descending.
 
     Notes
     -----
@@ -267,6 +268,9 @@ class TiedDecoder(Module):
 class LinearAutoencoder(_EncoderDecoder):
     """``x ↦ D C x`` with a bottleneck of ``m`` linear units and no biases (seed 003).
 
+    ``encode(x)`` gives the codes ``z = C x`` (rows ``(N, m)``), ``decode(z)`` the
+    reconstructions ``y = D z`` (rows ``(N, d)``).
+
     Parameters
     ----------
     in_features : int
@@ -283,14 +287,12 @@ class LinearAutoencoder(_EncoderDecoder):
 
     Attributes
     ----------
-    encoder : Linear(d, m, bias=False), weight ``C`` (m, d)
-    decoder : Linear(m, d, bias=False), weight ``D`` (d, m); or, with ``tied``, a
-        :class:`TiedDecoder` whose ``weight`` is ``C`` itself. The state dict of a
-        tied model holds ``C`` under both ``encoder.weight`` and ``decoder.weight``,
-        like PyTorch's.
-
-    ``encode(x)`` gives the codes ``z = C x`` (rows ``(N, m)``), ``decode(z)`` the
-    reconstructions ``y = D z`` (rows ``(N, d)``).
+    encoder : Linear(d, m, bias=False)
+        Its weight is ``C``, (m, d).
+    decoder : Linear(m, d, bias=False) or TiedDecoder
+        Its weight is ``D``, (d, m); with ``tied``, a :class:`TiedDecoder` whose
+        ``weight`` is ``C`` itself. The state dict of a tied model holds ``C`` under
+        both ``encoder.weight`` and ``decoder.weight``, like PyTorch's.
 
     Notes
     -----

@@ -507,9 +507,12 @@ def grad(
 
     Returns
     -------
-    tuple of Tensor (or ``None`` for unused inputs), one per input, each of the input's
-    shape and dtype, owned by the caller.
+    tuple of Tensor or None
+        One per input (``None`` for an unused input), each of the input's shape and
+        dtype, owned by the caller.
 
+    Notes
+    -----
     Hooks registered with ``register_hook`` run as in ``backward()``; post-accumulate
     hooks do not (nothing is accumulated), as in PyTorch.
     """

@@ -224,8 +224,9 @@ class LBFGS(Optimizer):
 
         Returns
         -------
-        What the first closure call returned (the loss before this call's updates),
-        as in PyTorch. :attr:`result` describes the call.
+        loss : Tensor or float
+            What the first closure call returned (the loss before this call's
+            updates), as in PyTorch. :attr:`result` describes the call.
         """
         if closure is None:
             raise ValueError(

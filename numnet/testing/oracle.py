@@ -41,14 +41,18 @@ def mlp_backprop(weights, biases, activations, x, dloss_dy):
     ----------
     weights : list of (n_k, n_{k-1}) arrays ``W_k``
     biases : list of (n_k,) arrays ``b_k``
-    activations : list of names (``'identity'``, ``'sigmoid'``, ``'tanh'``, ``'relu'``,
-        ``'arctan'``), one per layer
+    activations : list of str
+        One name per layer: ``'identity'``, ``'sigmoid'``, ``'tanh'``, ``'relu'`` or
+        ``'arctan'``.
     x : (n_0, N) array: N samples as columns
     dloss_dy : callable ``y_L -> ∇L(y_L)`` of shape (n_L, N)
 
     Returns
     -------
-    y : (n_L, N) output, and lists ``dW``, ``db`` (same shapes as the parameters).
+    y : (n_L, N)
+        The output.
+    dW, db : list of ndarray
+        The gradients, of the same shapes as the parameters.
     """
     ys, zs = [x], []
     for W, b, name in zip(weights, biases, activations):  # Forward pass

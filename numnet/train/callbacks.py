@@ -230,9 +230,12 @@ class LearningRateScheduler(Callback):
 
     Parameters
     ----------
-    schedule : an ``numnet.optim.lr_scheduler`` object (its ``step()`` is called), or a
+    schedule : scheduler or callable
+        A ``numnet.optim.lr_scheduler`` object (its ``step()`` is called), or a
         function ``f(step) -> lr`` that sets the rate of every parameter group.
-    interval : 'epoch' (after every epoch) or 'batch' (after every optimizer step).
+    interval : 'epoch' or 'batch'
+        Step after every epoch (``'epoch'``) or after every optimizer step
+        (``'batch'``).
     """
 
     def __init__(self, schedule, interval: str = "epoch") -> None:

@@ -64,9 +64,11 @@ def tensor_summary(
 
     Returns
     -------
-    dict with ``shape`` (list), ``norm``, ``mean``, ``std``, ``min``, ``max``,
-    ``zero_fraction``, ``nonfinite_fraction`` (floats; NaN and ±inf entries are left
-    out of the other statistics), ``counts`` ((bins,) int64) and ``edges`` ((bins+1,)).
+    dict
+        With ``shape`` (list), ``norm``, ``mean``, ``std``, ``min``, ``max``,
+        ``zero_fraction``, ``nonfinite_fraction`` (floats; NaN and ±inf entries are
+        left out of the other statistics), ``counts`` ((bins,) int64) and ``edges``
+        ((bins+1,)).
     """
     flat = np.ravel(values)
     if flat.size == 0:

@@ -400,7 +400,8 @@ def default_collate(batch: Sequence):
 
     Returns
     -------
-    The batch: Tensors of shape ``(len(batch), ...)`` in the samples' structure.
+    batch
+        Tensors of shape ``(len(batch), ...)`` in the samples' structure.
 
     Raises
     ------
@@ -568,8 +569,10 @@ class DataLoader:
 
     Yields
     ------
-    The batches, as ``collate_fn`` makes them: for a :class:`TensorDataset`, a tuple
-    of Tensors of shape ``(B, ...)``, ``B = batch_size`` except maybe for the last.
+    batch
+        The batches, as ``collate_fn`` makes them: for a :class:`TensorDataset`, a
+        tuple of Tensors of shape ``(B, ...)``, ``B = batch_size`` except maybe for
+        the last.
 
     Raises
     ------
