@@ -729,7 +729,16 @@ class ConvNetClassifier(_ClassifierNet):
     max_iter : int, default 20
     batch_size : int or 'auto', default 'auto'
         ``'auto'`` is ``min(64, n_samples)``.
-    Everything else : as :class:`MLPClassifier`.
+
+    Notes
+    -----
+    The other parameters (``activation``, ``dropout``, ``alpha``, ``solver``,
+    ``learning_rate_init``, ``momentum``, ``nesterovs_momentum``, ``beta_1``,
+    ``beta_2``, ``epsilon``, ``shuffle``, ``tol``, ``early_stopping``,
+    ``validation_fraction``, ``n_iter_no_change``, ``random_state``, ``warm_start``,
+    ``verbose``, ``dtype``) mean what they mean in :class:`MLPClassifier`, with the
+    same defaults. There is no ``init``: scikit-learn has no convolutional estimator
+    whose initialisation to match, so every layer keeps PyTorch's default.
     """
 
     _FITTED = (*_BaseNet._FITTED, "image_shape_")
