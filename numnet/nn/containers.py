@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from numnet import ops
 from numnet.nn.module import Module
 
 
@@ -45,6 +46,13 @@ class Sequential(ModuleList):
 
     Parameter names are ``0.weight``, ``0.bias``, ``2.weight``, ... exactly as in
     ``torch.nn.Sequential``, so weights move between the two unchanged.
+
+    A ``ReLU`` directly followed by a ``MaxPool2d`` runs as one
+    :func:`numnet.ops.relu_max_pool2d` (pool first, ReLU on the smaller pooled output:
+    the same values and gradients, exactly). The pair is fused only when both are
+    those exact classes and neither module's ``forward`` has been replaced on the
+    instance (as :func:`numnet.utils.model_summary` and the training diagnostics do
+    to observe a module), so whatever watches a module still sees it called.
     """
 
     def __init__(self, *modules: Module) -> None:
@@ -55,6 +63,31 @@ class Sequential(ModuleList):
     get_config = ModuleList.get_config  # {"modules": [...]}, passed back as *modules
 
     def forward(self, x):
-        for m in self._items:
+        items = self._items
+        i, n = 0, len(items)
+        while i < n:
+            m = items[i]
+            if i + 1 < n and _relu_then_max_pool(m, items[i + 1]):
+                pool = items[i + 1]
+                x = ops.relu_max_pool2d(
+                    x, kernel_size=pool.kernel_size, stride=pool.stride, padding=pool.padding
+                )
+                i += 2
+                continue
             x = m(x)
+            i += 1
         return x
+
+
+def _relu_then_max_pool(first: Module, second: Module) -> bool:
+    """Whether ``second(first(x))`` is ``relu_max_pool2d``: a plain ``ReLU`` then a plain
+    ``MaxPool2d``, neither with an instance-level ``forward`` (a hook-like wrapper)."""
+    from numnet.nn.activation import ReLU
+    from numnet.nn.pooling import MaxPool2d
+
+    return (
+        type(first) is ReLU
+        and type(second) is MaxPool2d
+        and "forward" not in vars(first)
+        and "forward" not in vars(second)
+    )

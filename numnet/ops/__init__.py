@@ -123,6 +123,14 @@ __all__ = [
 
 # -- convolution and pooling ---------------------------------------------------------------
 from numnet.ops.conv import conv1d, conv2d, convolve1d, convolve2d  # noqa: E402
-from numnet.ops.pool import avg_pool2d, max_pool2d  # noqa: E402
+from numnet.ops.pool import avg_pool2d, max_pool2d, relu_max_pool2d  # noqa: E402
 
-__all__ += ["avg_pool2d", "conv1d", "conv2d", "convolve1d", "convolve2d", "max_pool2d"]
+__all__ += [
+    "avg_pool2d",
+    "conv1d",
+    "conv2d",
+    "convolve1d",
+    "convolve2d",
+    "max_pool2d",
+    "relu_max_pool2d",
+]

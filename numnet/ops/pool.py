@@ -165,7 +165,33 @@ def max_pool2d(x, *, kernel_size, stride=None, padding=0):
     unspecified. A window holding only ``-inf`` (and padding) sends its gradient to its
     first input, as PyTorch does.
     """
-    kernel, stride, pad, out = _pool_geometry(x, kernel_size, stride, padding, "max_pool2d")
+    return _max_pool(x, kernel_size, stride, padding, relu=False)
+
+
+@primitive("relu_max_pool2d", family="conv", int_rule="no_bool")
+def relu_max_pool2d(x, *, kernel_size, stride=None, padding=0):
+    """``max_pool2d(relu(x))`` computed as ``relu(max_pool2d(x))``: exactly the same values
+    and gradients, with the ReLU on the ``kH·kW`` times smaller pooled output.
+
+    ReLU and max-pooling commute: ``max_k max(0, x_k) = max(0, max_k x_k)`` since
+    ``max(0, ·)`` is non-decreasing. The gradients agree too, including the tie rule:
+    where the window's maximum is positive, ReLU leaves the positive inputs (among them
+    every arg-max) unchanged, so the first arg-max is the same and ``δx = δy`` there;
+    where it is ≤ 0 both give ``δx = 0`` on the whole window (the composed form routes
+    ``δy`` to an input whose ReLU derivative is 0). The VJP is
+    ``δx_{pq} = δy ⊙ 1{y ≠ 0} ⊙ 1{idx = k}`` (``y ≠ 0`` as :func:`numnet.ops.relu`'s, so
+    a NaN passes the adjoint as it does there). :class:`numnet.nn.Sequential` uses it
+    for a ``ReLU`` directly followed by a ``MaxPool2d``.
+
+    Parameters and returns as :func:`max_pool2d`.
+    """
+    return _max_pool(x, kernel_size, stride, padding, relu=True)
+
+
+def _max_pool(x, kernel_size, stride, padding, *, relu: bool):
+    """max_pool2d's forward and VJP, followed by a ReLU on the pooled output if ``relu``."""
+    what = "relu_max_pool2d" if relu else "max_pool2d"
+    kernel, stride, pad, out = _pool_geometry(x, kernel_size, stride, padding, what)
     n, c = x.shape[:2]
     a, nhwc = _canonical(x)
     fill = -np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).min
@@ -182,11 +208,15 @@ def max_pool2d(x, *, kernel_size, stride=None, padding=0):
         _max_pool_reference(a, y, idx, kernel, stride, out)
     if idx is not None and pad != (0, 0):
         _first_input_of_empty_windows(idx, y == fill, kernel, stride, pad, out)
+    if relu:  # on the pooled output: relu(max_pool(x)) = max_pool(relu(x))
+        np.maximum(y, np.zeros((), y.dtype), out=y)
 
     def vjp(g, needs):
         if idx is None:
-            raise RuntimeError("max_pool2d: the forward ran under no_grad; no arg-max was kept")
+            raise RuntimeError(f"{what}: the forward ran under no_grad; no arg-max was kept")
         gc = _to_canonical(g, nhwc)
+        if relu:  # d relu = 1{y ≠ 0} on the pooled output (a new array: g is not ours)
+            gc = gc * (y != 0)
         if fast and gc.dtype == a.dtype:  # δx = δy routed to the arg-max (compiled)
             ga = np.empty(a.shape, gc.dtype)
             backward_fn = kernels.get("max_pool_backward")

@@ -94,6 +94,113 @@ def test_conv2d_gradients_match_the_reference(shape, cout, k, stride, padding, d
 
 
 @needs_numba
+@pytest.mark.parametrize(
+    "shape, cout, k, stride, padding, bias, x_grad",
+    [
+        ((5, 1, 9, 8), 6, 5, 1, 2, True, False),  # one input channel (a first layer)
+        ((5, 1, 9, 8), 6, 3, 2, 1, False, True),  # few channels: the reference scatter
+        ((7, 16, 7, 6), 8, 3, 1, (0, 1), True, True),
+        ((4, 9, 8, 8), 3, (2, 3), 2, "valid", False, True),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_chunked_conv2d_matches_the_reference(
+    monkeypatch, shape, cout, k, stride, padding, bias, x_grad, dtype
+):
+    """The chunked path (X̂ formed a few samples at a time, and again in the VJP) with
+    chunks of one or two samples, against the reference's one X̂ of the whole batch."""
+    from numnet.ops import conv as conv_mod
+
+    rng = np.random.default_rng(5)
+    kk = (k, k) if isinstance(k, int) else k
+    x0 = rng.standard_normal(shape).astype(dtype)
+    w0 = rng.standard_normal((cout, shape[1], *kk)).astype(dtype)
+    b0 = rng.standard_normal(cout).astype(dtype)
+    state = {}
+
+    def run():
+        x = numnet.tensor(x0, dtype=dtype, requires_grad=x_grad)
+        w = numnet.tensor(w0, dtype=dtype, requires_grad=True)
+        args = (x, w, numnet.tensor(b0, dtype=dtype, requires_grad=True)) if bias else (x, w)
+        y = F.conv2d(*args, stride=stride, padding=padding)
+        if "g" not in state:
+            state["g"] = rng.standard_normal(y.shape).astype(dtype)
+        y.backward(numnet.tensor(state["g"], dtype=dtype))
+        return [y.numpy()] + [a.grad for a in args if a.requires_grad]
+
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    per_sample = shape[2] * shape[3] * (shape[1] * kk[0] * kk[1] + 1) * np.dtype(dtype).itemsize
+    for chunk in (1, 2 * per_sample):  # one sample per chunk, then two
+        monkeypatch.setattr(conv_mod, "_CHUNK_BYTES", chunk)
+        fast, ref = _both(run)
+        assert len(fast) == len(ref) == 2 + bias + x_grad
+        for a, b in zip(fast, ref):
+            _close(a, b, rtol)
+    with numnet.no_grad():  # evaluation: chunked forward only
+        fast, ref = _both(lambda: F.conv2d(numnet.tensor(x0), numnet.tensor(w0), padding=1))
+    _close(fast.numpy(), ref.numpy(), rtol)
+
+
+def _relu_pool_net():
+    return numnet.nn.Sequential(
+        numnet.nn.Conv2d(3, 8, 3, padding=1),
+        numnet.nn.ReLU(),
+        numnet.nn.MaxPool2d(2),
+        numnet.nn.Flatten(),
+    )
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_sequential_fuses_relu_then_max_pool_exactly(fast):
+    """``Sequential`` runs ReLU → MaxPool2d as relu_max_pool2d: the same output and
+    gradients as the two modules one after the other (exact: they commute)."""
+    import contextlib
+
+    rng = np.random.default_rng(6)
+    x0 = rng.standard_normal((4, 3, 8, 6)).astype(np.float32)
+    x0[0, :, :2, :2] = -1.0  # a window whose maximum is negative
+    g0 = rng.standard_normal((4, 8 * 4 * 3)).astype(np.float32)
+    net = _relu_pool_net()
+    names = [name for name, _ in net.named_parameters()]
+
+    def grads(model):
+        net.zero_grad()
+        x = numnet.tensor(x0, requires_grad=True)
+        y = model(x)
+        y.backward(numnet.tensor(g0))
+        return [y.numpy(), x.grad] + [p.grad.copy() for p in net.parameters()]
+
+    def unfused(x):
+        for m in net:
+            x = m(x)
+        return x
+
+    with contextlib.nullcontext() if fast else kernels.disabled():
+        fused, plain = grads(net), grads(unfused)
+    for a, b in zip(fused, plain):
+        np.testing.assert_array_equal(a, b)
+    assert names == ["0.weight", "0.bias"]  # module names and indices are unchanged
+
+
+def test_sequential_does_not_fuse_modules_whose_forward_is_wrapped():
+    net = _relu_pool_net()
+    seen = []
+    relu = net[1]
+    original = relu.forward
+
+    def watched(x):
+        seen.append(tuple(x.shape))
+        return original(x)
+
+    relu.forward = watched  # what model summaries and diagnostics do
+    net(numnet.tensor(np.ones((2, 3, 4, 4), np.float32)))
+    assert seen == [(2, 8, 4, 4)]
+    del relu.forward
+    net(numnet.tensor(np.ones((2, 3, 4, 4), np.float32)))
+    assert seen == [(2, 8, 4, 4)]  # fused again: the ReLU module is not called
+
+
+@needs_numba
 @pytest.mark.parametrize("layout", ["nchw", "channels_last"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_max_pool_routes_ties_like_the_reference(layout, dtype):
@@ -169,8 +276,12 @@ def test_suite_parts_without_numba():
     """The reference path end to end, as where Numba is not installed."""
     env = dict(os.environ, NUMNET_DISABLE_NUMBA="1")
     tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    files = ["ops/test_conv.py", "ops/test_conv_torch.py", "test_parallel.py",
-             "optim/test_optimizers.py"]
+    files = [
+        "ops/test_conv.py",
+        "ops/test_conv_torch.py",
+        "test_parallel.py",
+        "optim/test_optimizers.py",
+    ]
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"]
     res = subprocess.run(
         cmd + [os.path.join(tests, f) for f in files],

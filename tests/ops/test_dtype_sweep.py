@@ -169,6 +169,16 @@ CASES = {
             lambda x: TF.max_pool2d(img(x), 3, 1, 1),
         ),
     ],
+    "relu_max_pool2d": [
+        (
+            lambda x: ops.relu_max_pool2d(img(x), kernel_size=2),
+            lambda x: TF.max_pool2d(TF.relu(img(x)), 2),
+        ),
+        (
+            lambda x: ops.relu_max_pool2d(img(x), kernel_size=3, stride=1, padding=1),
+            lambda x: TF.max_pool2d(TF.relu(img(x)), 3, 1, 1),
+        ),
+    ],
     "avg_pool2d": [
         (lambda x: ops.avg_pool2d(img(x), kernel_size=2), lambda x: TF.avg_pool2d(img(x), 2)),
         (

@@ -609,6 +609,17 @@ CASES: dict[str, list[Case]] = {
         Case("max_pool2d-ties", lambda x: ops.max_pool2d(x, kernel_size=2),
              lambda x: TF.max_pool2d(x, 2), (np.ones((1, 2, 4, 4)),)),
     ],
+    "relu_max_pool2d": [
+        Case("relu_max_pool2d-empty-batch", lambda x: ops.relu_max_pool2d(x, kernel_size=2),
+             lambda x: TF.max_pool2d(TF.relu(x), 2), (np.zeros((0, 2, 4, 4)),)),
+        Case("relu_max_pool2d-infinite", lambda x: ops.relu_max_pool2d(x, kernel_size=2),
+             lambda x: TF.max_pool2d(TF.relu(x), 2), (_IMG_NEGINF,)),
+        Case("relu_max_pool2d-infinite-padded",
+             lambda x: ops.relu_max_pool2d(x, kernel_size=3, stride=2, padding=1),
+             lambda x: TF.max_pool2d(TF.relu(x), 3, 2, 1), (_IMG_NEGINF,)),
+        Case("relu_max_pool2d-ties", lambda x: ops.relu_max_pool2d(x, kernel_size=2),
+             lambda x: TF.max_pool2d(TF.relu(x), 2), (np.zeros((1, 2, 4, 4)),)),
+    ],
     "avg_pool2d": [
         Case("avg_pool2d-empty-batch", lambda x: ops.avg_pool2d(x, kernel_size=2),
              lambda x: TF.avg_pool2d(x, 2), (np.zeros((0, 2, 4, 4)),)),

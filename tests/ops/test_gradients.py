@@ -142,6 +142,14 @@ CASES = {
             [t(2, 5, 7, 3)],
         ),
     ],
+    "relu_max_pool2d": [  # inputs of both signs: windows whose maximum is ≤ 0 get no gradient
+        (lambda x: ops.relu_max_pool2d(x, kernel_size=2), [t(2, 3, 4, 6)]),
+        (lambda x: ops.relu_max_pool2d(x, kernel_size=3, stride=2, padding=1), [t(2, 2, 7, 5)]),
+        (
+            lambda x: ops.relu_max_pool2d(ops.permute(x, dims=(0, 3, 1, 2)), kernel_size=2),
+            [t(2, 6, 4, 9)],
+        ),
+    ],
     "avg_pool2d": [
         (lambda x: ops.avg_pool2d(x, kernel_size=2), [t(2, 3, 4, 5)]),
         (
