@@ -994,7 +994,9 @@ def _cells_help() -> str:
 
 
 # the table-shaped experiments that run as grids: --seeds K, --workers N, --scheduler ADDRESS
-GRID_EXPERIMENTS = ("mnist-mlp-table", "mnist-convnet")
+GRID_EXPERIMENTS = (
+    "mnist-mlp-table", "mnist-convnet", "residual-depth", "universal-approximation",
+)
 
 
 def _grid_options(args) -> dict:

@@ -54,7 +54,7 @@ def mnist_splits(data_dir, *, seed: int, flatten: bool, subset=None, verify: boo
         keep = np.random.default_rng(seed).permutation(len(X))[:n_train]
         X, y = X[keep], y[keep]
         Xt, yt = Xt[:n_test], yt[:n_test]
-    Xd, yd, Xv, yv = train_val_split(X, y, 0.1, stratify=True, seed=seed)
+    Xd, yd, Xv, yv = train_val_split(X, y, 0.1, stratify=True, generator=seed)
     return Xd, yd, Xv, yv, Xt, yt
 
 

@@ -11,6 +11,11 @@ computes.
 The table gives, per cell, the mean ± sample standard deviation over the seeds of the
 selected model's test error [and of the lowest test error seen], the best seed's test
 error, and seed 001's value beside them; the figures draw ± one standard deviation.
+
+The helpers below the MNIST tasks (:func:`seed_range`, :func:`tasks_by_seed`,
+:func:`cached_data`, :func:`run_tasks`, :func:`cell_text`, :func:`write_results`) are
+shared by the other table-shaped reproductions (``residual-depth``,
+``universal-approximation``), whose ``run`` goes to their own grid the same way.
 """
 
 from __future__ import annotations
@@ -22,11 +27,27 @@ from pathlib import Path
 
 from numnet.experiments import _protocol, grid
 
-__all__ = ["convnet_task", "mlp_task", "run_convnet_grid", "run_mlp_grid"]
+__all__ = [
+    "cached_data",
+    "cell_text",
+    "convnet_task",
+    "failed_lines",
+    "mean_std",
+    "mlp_task",
+    "run_convnet_grid",
+    "run_mlp_grid",
+    "run_tasks",
+    "seed_range",
+    "seeds_sentence",
+    "tasks_by_seed",
+    "write_results",
+]
 
 
 @functools.lru_cache(maxsize=1)  # the tasks of one seed share their data (one set kept)
-def _mnist(module_name: str, data_dir, quick: bool, seed: int):
+def cached_data(module_name: str, data_dir, quick: bool, seed: int):
+    """``module._data(data_dir, quick, seed)`` of the experiment module ``module_name``,
+    the last one kept (a worker's tasks of one seed load it once)."""
     import importlib
 
     return importlib.import_module(module_name)._data(data_dir, quick, seed)
@@ -37,7 +58,7 @@ def mlp_task(settings: dict, *, data_dir=None) -> dict:
     from numnet.experiments import mnist_mlp_table as m
 
     s = settings
-    data = _mnist(m.__name__, data_dir, s["quick"], s["seed"])
+    data = cached_data(m.__name__, data_dir, s["quick"], s["seed"])
     row, hist = m.run_cell(
         s["architecture"], s["activation"], tuple(s["hidden"]), s["regularization"],
         s["l2"], s["dropout"], data, epochs=s["epochs"], seed=s["seed"], lr=s["lr"],
@@ -53,7 +74,7 @@ def convnet_task(settings: dict, *, data_dir=None, checkpoint_dir=None) -> dict:
     from numnet.experiments import mnist_convnet as m
 
     s = settings
-    data = _mnist(m.__name__, data_dir, s["quick"], s["seed"])
+    data = cached_data(m.__name__, data_dir, s["quick"], s["seed"])
     ckpt = None
     if checkpoint_dir is not None:
         ckpt = Path(checkpoint_dir) / f"{grid.task_key(convnet_task, s)}.ckpt"
@@ -70,18 +91,48 @@ def convnet_task(settings: dict, *, data_dir=None, checkpoint_dir=None) -> dict:
 # -- the table ---------------------------------------------------------------------------
 
 
+def mean_std(s: grid.CellSummary, spec: str = ".2f", unit: str = "") -> str:
+    """``"1.62 ± 0.05%"`` (``"1.62%"`` with one seed, ``"—"`` with none); ``spec`` formats."""
+    if not s.n:
+        return "—"
+    if s.std is None:
+        return f"{s.mean:{spec}}{unit}"
+    return f"{s.mean:{spec}} ± {s.std:{spec}}{unit}"
+
+
+def cell_text(s: grid.CellSummary, spec: str = ".2f", unit: str = "", bracket: str = "") -> str:
+    """A table cell: ``"1.62 ± 0.05% [bracket], best 1.55% (s=2)"`` (the best seed with
+    two seeds or more), ``", 1 failed"`` if so; ``"— (2 failed)"`` or ``"— (not run)"``."""
+    if not s.n:
+        return f"— ({s.failed} failed)" if s.failed else "— (not run)"
+    text = mean_std(s, spec, unit) + (f" [{bracket}]" if bracket else "")
+    if s.n > 1:
+        text += f", best {s.best:{spec}}{unit} (s={s.best_seed})"
+    if s.failed:
+        text += f", {s.failed} failed"
+    return text
+
+
+def seeds_sentence(seeds: list[int]) -> str:
+    """``"3 seeds per cell (0, 1, 2)"``."""
+    n = len(seeds)
+    return f"{n} seed{'s' * (n > 1)} per cell ({', '.join(map(str, seeds))})"
+
+
+def failed_lines(result: grid.GridResult) -> list[str]:
+    """The failed tasks under a table (none: no lines)."""
+    failed = result.failed
+    if not failed:
+        return []
+    return ["", f"Failed tasks ({len(failed)}), not in the means:",
+            *[f"- {t.cell}, seed {t.seed}: {t.error}" for t in failed]]
+
+
 def _cell_text(test: grid.CellSummary, best: grid.CellSummary, seed_value) -> str:
     """``"1.62 ± 0.05% [1.50 ± 0.04%], best 1.55% (seed 1.6% [1.5%])"``."""
     seed_text = f"(seed {seed_value[0]}% [{seed_value[1]}%])"
-    if not test.n:
-        failed = f"{test.failed} failed" if test.failed else "not run"
-        return f"— ({failed}) {seed_text}"
-    text = f"{test.format(2, '%')} [{best.format(2, '%')}]"
-    if test.n > 1:
-        text += f", best {test.best:.2f}% (s={test.best_seed})"
-    if test.failed:
-        text += f", {test.failed} failed"
-    return f"{text} {seed_text}"
+    bracket = mean_std(best, ".2f", "%") if test.n else ""
+    return f"{cell_text(test, '.2f', '%', bracket)} {seed_text}"
 
 
 def _markdown(layout, cols, result, test, best, seed_values, seeds, note) -> str:
@@ -93,20 +144,14 @@ def _markdown(layout, cols, result, test, best, seed_values, seeds, note) -> str
             for c in cells
         ]
         lines.append(f"| {row_label} | " + " | ".join(texts) + " |")
-    n = len(seeds)
-    seed_list = ", ".join(map(str, seeds))
     lines += [
         "",
-        f"{n} seed{'s' * (n > 1)} per cell ({seed_list}): test error of the model selected "
+        f"{seeds_sentence(seeds)}: test error of the model selected "
         "on validation, mean ± sample standard deviation over the seeds [lowest test "
         "error seen during training, likewise]; best: the seed whose selected model has "
         "the lowest test error. Seed 001's values (one run) in parentheses.",
+        *failed_lines(result),
     ]
-    failed = result.failed
-    if failed:
-        lines.append("")
-        lines.append(f"Failed tasks ({len(failed)}), not in the means:")
-        lines += [f"- {t.cell}, seed {t.seed}: {t.error}" for t in failed]
     return "\n".join(lines) + "\n" + note
 
 
@@ -199,28 +244,33 @@ def _write_csv(path: Path, cells: list[dict]) -> None:
     atomic_write_bytes(path, buf.getvalue().encode())
 
 
-def _run(m, *, task, tasks, out, layout, seed_values, seeds, workers, scheduler, context,
-         verbose, quick, ylim) -> dict:
-    """Run the grid of table module ``m`` and write its results.md/.json/.csv and figures."""
-    from numnet._files import atomic_write_bytes
-
+def run_tasks(task, tasks, out: Path, *, desc: str, workers, scheduler, context,
+              verbose) -> grid.GridResult:
+    """Run (or read back from ``out/grid/``) the tasks of a table; report lost workers."""
     result = grid.run_grid(
         task, tasks, out / "grid", workers=workers, scheduler=scheduler, context=context,
-        progress=verbose > 0, desc=m.NAME,
+        progress=verbose > 0, desc=desc,
     )
-    cols = [reg for reg, _, _ in m.REGS]
-    note = m.QUICK_NOTE if quick else ""
-    test = result.summary(lambda m: m["row"]["test_error"])
-    best = result.summary(lambda m: m["row"]["best_test_error"])
-    val = result.summary(lambda m: m["row"]["val_error"])
-    atomic_write_bytes(
-        out / "results.md",
-        _markdown(layout, cols, result, test, best, seed_values, seeds, note).encode(),
-    )
-    cells = _cell_rows(result, test, best, val, seed_values)
+    if verbose:
+        for event in result.worker_events:
+            print(event)
+    return result
+
+
+def write_results(out: Path, result: grid.GridResult, seeds: list[int], *, markdown: str,
+                  cells: list[dict], task_row, figures: dict) -> dict:
+    """Write a table grid's outputs and return the summary that ``run`` prints.
+
+    ``results.md`` is ``markdown``; ``results.json`` holds ``seeds``, the ``cells``' rows
+    and one row per task (``task_row(metrics)`` for a finished one); ``results.csv`` the
+    cells' rows; ``figures`` maps a file name to ``draw(path)`` (skipped without
+    matplotlib)."""
+    from numnet._files import atomic_write_bytes
+
+    atomic_write_bytes(out / "results.md", markdown.encode())
     tasks_json = [
         {"cell": t.cell, "seed": t.seed, "key": t.key, "status": t.status,
-         "error": t.error, **(t.metrics["row"] if t.ok else {})}
+         "error": t.error, **(task_row(t.metrics) if t.ok else {})}
         for t in result.tasks
     ]
     atomic_write_bytes(
@@ -229,16 +279,12 @@ def _run(m, *, task, tasks, out, layout, seed_values, seeds, workers, scheduler,
     )
     _write_csv(out / "results.csv", cells)
     try:
-        _plot_curves(out / "learning_curves.png", layout, result, seed_values, ylim)
-        _plot_summary(out / "test_error_bars.png", test, seed_values)
+        for name, draw in figures.items():
+            draw(out / name)
     except ImportError:  # no matplotlib
         pass
-    if verbose:
-        for event in result.worker_events:
-            print(event)
-    finite = [s for s in test.values() if s.n]
     return {
-        "cells": len(test),
+        "cells": len(cells),
         "seeds": len(seeds),
         "tasks": len(result.tasks),
         "ran": result.ran,
@@ -247,18 +293,45 @@ def _run(m, *, task, tasks, out, layout, seed_values, seeds, workers, scheduler,
         "table": str(out / "results.md"),
         "wall_seconds": round(result.wall_seconds, 1),
         "task_seconds": round(sum(t.seconds or 0 for t in result.tasks if not t.cached), 1),
-        "within_0.3_points": sum(
-            s.mean <= seed_values[s.cell][0] + 0.3 for s in finite if not math.isnan(s.mean)
-        ),
     }
 
 
-def _tasks(settings: dict, seeds: list[int]) -> list[grid.Task]:
-    """Seed-major: a seed's tasks one after another share their data set."""
+def _run(m, *, task, tasks, out, layout, seed_values, seeds, workers, scheduler, context,
+         verbose, quick, ylim) -> dict:
+    """Run the grid of table module ``m`` and write its results.md/.json/.csv and figures."""
+    result = run_tasks(task, tasks, out, desc=m.NAME, workers=workers, scheduler=scheduler,
+                       context=context, verbose=verbose)
+    cols = [reg for reg, _, _ in m.REGS]
+    note = m.QUICK_NOTE if quick else ""
+    test = result.summary(lambda m: m["row"]["test_error"])
+    best = result.summary(lambda m: m["row"]["best_test_error"])
+    val = result.summary(lambda m: m["row"]["val_error"])
+    summary = write_results(
+        out, result, seeds,
+        markdown=_markdown(layout, cols, result, test, best, seed_values, seeds, note),
+        cells=_cell_rows(result, test, best, val, seed_values),
+        task_row=lambda metrics: metrics["row"],
+        figures={
+            "learning_curves.png": lambda path: _plot_curves(
+                path, layout, result, seed_values, ylim),
+            "test_error_bars.png": lambda path: _plot_summary(path, test, seed_values),
+        },
+    )
+    finite = [s for s in test.values() if s.n]
+    summary["within_0.3_points"] = sum(
+        s.mean <= seed_values[s.cell][0] + 0.3 for s in finite if not math.isnan(s.mean)
+    )
+    return summary
+
+
+def tasks_by_seed(settings: dict, seeds: list[int]) -> list[grid.Task]:
+    """The tasks of ``settings`` (cell name -> settings) × ``seeds``, seed-major: a
+    seed's tasks one after another share their data set (:func:`cached_data`)."""
     return [grid.Task(name, s, {**c, "seed": s}) for s in seeds for name, c in settings.items()]
 
 
-def _seeds(seed: int, seeds: int) -> list[int]:
+def seed_range(seed: int, seeds: int) -> list[int]:
+    """``seeds`` seeds from ``seed``: ``[seed, ..., seed + seeds - 1]``."""
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1, got {seeds}")
     return list(range(seed, seed + seeds))
@@ -270,7 +343,7 @@ def run_mlp_grid(out_dir, *, quick=False, data_dir=None, seed=0, seeds=1, epochs
     from numnet.experiments import mnist_mlp_table as m
 
     out = Path(out_dir)
-    seed_list = _seeds(seed, seeds)
+    seed_list = seed_range(seed, seeds)
     settings = {}
     # dropout cells last: they take longest
     order = sorted(((a, r) for a in m.ARCHS for r in m.REGS), key=lambda ar: ar[1][2] > 0)
@@ -285,7 +358,7 @@ def run_mlp_grid(out_dir, *, quick=False, data_dir=None, seed=0, seeds=1, epochs
             "hidden": list(hidden), "regularization": reg, "l2": l2, "dropout": p,
             "quick": quick, **m.recipe(p, quick, epochs, act),
         }
-    tasks = _tasks(settings, seed_list)
+    tasks = tasks_by_seed(settings, seed_list)
     layout = [(arch, [f"{arch} / {reg}" for reg, _, _ in m.REGS]) for arch, _, _ in m.ARCHS]
     seed_values = {
         f"{arch} / {reg}": m.SEED[(arch, reg)] for arch, _, _ in m.ARCHS for reg, _, _ in m.REGS
@@ -304,7 +377,7 @@ def run_convnet_grid(out_dir, *, quick=False, data_dir=None, seed=0, seeds=1, ep
     from numnet.experiments import mnist_convnet as m
 
     out = Path(out_dir)
-    seed_list = _seeds(seed, seeds)
+    seed_list = seed_range(seed, seeds)
     epochs = epochs or (2 if quick else m.EPOCHS)
     settings = {}
     for reg, l2, p in m.REGS:
@@ -315,7 +388,7 @@ def run_convnet_grid(out_dir, *, quick=False, data_dir=None, seed=0, seeds=1, ep
             "experiment": m.NAME, "regularization": reg, "l2": l2, "dropout": p,
             "quick": quick, "epochs": epochs, "lr": m.LR,
         }
-    tasks = _tasks(settings, seed_list)
+    tasks = tasks_by_seed(settings, seed_list)
     layout = [(m.ARCH, [f"{m.ARCH} / {reg}" for reg, _, _ in m.REGS])]
     seed_values = {f"{m.ARCH} / {reg}": m.SEED[reg] for reg, _, _ in m.REGS}
     context = {"data_dir": None if data_dir is None else str(data_dir)}

@@ -78,8 +78,16 @@ def staircase_network(f, K: int, activation: str = "sign", steepness: float = ST
     return net
 
 
-def trained_network(f, K: int, *, n_points: int = 256, max_iter: int = 2000):
-    """A sigmoid network fitted to ``f`` (least-squares output layer, then L-BFGS on all)."""
+def start_breakpoints(K: int, seed: int = 0) -> np.ndarray:
+    """Where the trained network's ``K`` sigmoids start: seed 0 at the midpoints
+    ``(k + 1/2)/K`` of the steps, another seed at one uniform point in each step."""
+    offset = 0.5 if seed == 0 else np.random.default_rng(seed).uniform(0.0, 1.0, K)
+    return (np.arange(K) + offset) / K
+
+
+def trained_network(f, K: int, *, n_points: int = 256, max_iter: int = 2000, seed: int = 0):
+    """A sigmoid network fitted to ``f`` (least-squares output layer, then L-BFGS on all),
+    starting from the smooth staircase with breakpoints :func:`start_breakpoints`."""
     import numnet.nn.functional as F
     from numnet import optim
     from numnet.tensor import Tensor
@@ -87,7 +95,7 @@ def trained_network(f, K: int, *, n_points: int = 256, max_iter: int = 2000):
     x = np.linspace(0.0, 1.0, n_points)[:, None]
     target = f(x)
     net = _one_hidden(K, "sigmoid")
-    slope, b = 4.0 * K, (np.arange(K) + 0.5) / K
+    slope, b = 4.0 * K, start_breakpoints(K, seed)
     net[0].weight.data[:, 0] = slope
     net[0].bias.data[:] = -slope * b
     H = 1 / (1 + np.exp(-slope * (x - b)))
@@ -122,20 +130,32 @@ def _evaluate(net, x: np.ndarray) -> np.ndarray:
         return net(Tensor(x[:, None], dtype=np.float64)).data[:, 0]
 
 
-def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
-    """Max error vs K for the three constructions; fits and error curves as PNGs."""
+def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0, seeds: int = 1,
+        workers: int | None = None, scheduler: str | None = None,
+        widths: tuple[int, ...] | None = None, verbose: int = 1) -> dict:
+    """Max error vs K for the three constructions; fits and error curves as PNGs.
+
+    ``seed`` moves the trained network's starting breakpoints (seed 0: the steps'
+    midpoints); ``seeds``, ``workers`` or ``scheduler`` run each width for seeds ``seed,
+    ..., seed + seeds - 1`` as a grid (:func:`run_grid`); ``widths`` overrides the mode's."""
+    from numnet.experiments._protocol import wants_grid
+
     out = output_dir(out_dir)
-    widths = (2, 8) if quick else WIDTHS
+    widths = widths or ((2, 8) if quick else WIDTHS)
+    max_iter = 50 if quick else 2000
+    if wants_grid(seeds, workers, scheduler):
+        return run_grid(out, seed=seed, seeds=seeds, widths=widths, max_iter=max_iter,
+                        workers=workers, scheduler=scheduler, verbose=verbose)
     show_K = widths if quick else (4, 32)
     x = np.linspace(0.0, 1.0, 2001)
-    errors, shown = compute(x, widths, show_K, max_iter=50 if quick else 2000)
+    errors, shown = compute(x, widths, show_K, max_iter=max_iter, seed=seed)
     write_json(
         out / "results.json",
         {
             "widths": list(widths),
             "max_error_on_2001_points": errors,
             "steepness_of_sigmoid_staircase": f"{STEEPNESS}·K",
-            "seed_claim": "sup|f − F| → 0 as K grows; the theorem does not say how fast",
+            "seed_claim": SEED_CLAIM,
         },
     )
     _plot_fits(x, errors, shown, show_K, out / "fits.png")
@@ -147,24 +167,34 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     return summary
 
 
-def compute(x, widths, show_K, *, max_iter: int) -> tuple[dict, dict]:
+SEED_CLAIM = "sup|f − F| → 0 as K grows; the theorem does not say how fast"
+METHODS = ("sign staircase", "sigmoid staircase", "sigmoid, trained")
+
+
+def width_errors(f, K: int, x, *, max_iter: int, seed: int = 0) -> tuple[dict, dict]:
+    """``{construction: max |f − F| on x}`` and ``{construction: F(x)}`` for width ``K``."""
+    nets = {
+        "sign staircase": staircase_network(f, K, "sign"),
+        "sigmoid staircase": staircase_network(f, K, "sigmoid"),
+        "sigmoid, trained": trained_network(f, K, max_iter=max_iter, seed=seed),
+    }
+    values = {method: _evaluate(net, x) for method, net in nets.items()}
+    return {m: float(np.abs(v - f(x)).max()) for m, v in values.items()}, values
+
+
+def compute(x, widths, show_K, *, max_iter: int, seed: int = 0) -> tuple[dict, dict]:
     """``max |f − F|`` on ``x`` per function, construction and width, and the fitted
     values ``{(function, K, construction): F(x)}`` for the widths in ``show_K``."""
     errors: dict = {}
     shown: dict = {}
     for fname, f in FUNCTIONS.items():
-        errors[fname] = {m: [] for m in ("sign staircase", "sigmoid staircase", "sigmoid, trained")}
+        errors[fname] = {m: [] for m in METHODS}
         for K in widths:
-            nets = {
-                "sign staircase": staircase_network(f, K, "sign"),
-                "sigmoid staircase": staircase_network(f, K, "sigmoid"),
-                "sigmoid, trained": trained_network(f, K, max_iter=max_iter),
-            }
-            for method, net in nets.items():
-                values = _evaluate(net, x)
-                errors[fname][method].append(float(np.abs(values - f(x)).max()))
+            errs, values = width_errors(f, K, x, max_iter=max_iter, seed=seed)
+            for method in METHODS:
+                errors[fname][method].append(errs[method])
                 if K in show_K:
-                    shown[(fname, K, method)] = values
+                    shown[(fname, K, method)] = values[method]
         print(
             f"{fname}: "
             + "; ".join(
@@ -191,13 +221,19 @@ def _plot_fits(x, errors, shown, show_K, path) -> None:
     plot_function_fits(panels, path, ncols=len(show_K))
 
 
-def _plot_errors(errors, widths, path) -> None:
+def _plot_errors(errors, widths, path, spread=None) -> None:
+    """Max error vs K per function; ``spread`` (like ``errors``: standard deviations over
+    seeds, ``errors`` holding the means) draws them as error bars."""
     from numnet.viz import new_figure, save_figure
 
     fig, axes = new_figure(1, len(FUNCTIONS), size=(4.6 * len(FUNCTIONS), 3.8))
     for ax, (fname, errs) in zip(axes[0], errors.items()):
         for method, values in errs.items():
-            ax.plot(widths, values, "o-", ms=4, label=method)
+            if spread is None:
+                ax.plot(widths, values, "o-", ms=4, label=method)
+            else:
+                ax.errorbar(widths, values, yerr=spread[fname][method], fmt="o-", ms=4,
+                            capsize=3, label=f"{method} (mean ± std)")
         ax.plot(
             widths, [errs["sign staircase"][0] / K for K in widths], ":", color="0.5", label="∝ 1/K"
         )
@@ -206,3 +242,73 @@ def _plot_errors(errors, widths, path) -> None:
         ax.legend(fontsize=7)
     fig.tight_layout()
     save_figure(fig, path)
+
+
+# -- several seeds per width: numnet reproduce universal-approximation --seeds K ---------
+
+
+def grid_task(settings: dict) -> dict:
+    """One width for one seed: ``{"max_error": {function: {construction: error}}}``."""
+    s = settings
+    x = np.linspace(0.0, 1.0, s["points"])
+    return {"max_error": {
+        fname: width_errors(f, s["K"], x, max_iter=s["max_iter"], seed=s["seed"])[0]
+        for fname, f in FUNCTIONS.items()
+    }}
+
+
+def _grid_markdown(widths, summaries, seeds, result) -> str:
+    from numnet.experiments import _table_grid as tg
+
+    lines = ["| function | method | " + " | ".join(f"K = {K}" for K in widths) + " |",
+             "|---|---|" + "---|" * len(widths)]
+    for fname in FUNCTIONS:
+        for i, method in enumerate(METHODS):
+            text = tg.cell_text if method == "sigmoid, trained" else tg.mean_std  # std 0
+            texts = [text(summaries[(fname, method)][f"K={K}"], ".2g") for K in widths]
+            label = fname.replace("|", "\\|") if i == 0 else ""
+            lines.append(f"| {label} | {method} | " + " | ".join(texts) + " |")
+    lines += [
+        "",
+        f"{tg.seeds_sentence(seeds)}: max |f − F| on 2,001 points of [0, 1], mean ± sample "
+        "standard deviation over the seeds; best: the seed with the lowest error. A seed "
+        "moves the trained network's starting breakpoints (seed 0: the steps' midpoints); "
+        "the staircases do not depend on it. The seeds give no numbers, only the claim: "
+        f"{SEED_CLAIM} (the sign staircase's error is at most the variation of f over half "
+        "a step, ∝ 1/K).",
+        *tg.failed_lines(result),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def run_grid(out, *, seed, seeds, widths, max_iter, workers, scheduler, verbose) -> dict:
+    """Each width for ``seeds`` seeds from ``seed``; writes results.md/.json/.csv (mean ±
+    std per function, construction and width) and max_error_vs_width.png (error bars);
+    finished tasks are kept in ``out/grid/``."""
+    from numnet.experiments import _table_grid as tg
+
+    seed_list = tg.seed_range(seed, seeds)
+    settings = {f"K={K}": {"experiment": NAME, "K": K, "max_iter": max_iter, "points": 2001,
+                           "steepness": STEEPNESS} for K in widths}
+    result = tg.run_tasks(grid_task, tg.tasks_by_seed(settings, seed_list), out, desc=NAME,
+                          workers=workers, scheduler=scheduler, context={}, verbose=verbose)
+    summaries = {(f, m): result.summary(lambda r, f=f, m=m: r["max_error"][f][m])
+                 for f in FUNCTIONS for m in METHODS}
+    cells = [
+        {"cell": cell, "K": settings[cell]["K"], "function": f, "method": m,
+         "seeds": sorted(s.values), "n_seeds": s.n, "failed": s.failed,
+         "max_error_mean": s.mean, "max_error_std": s.std, "best_seed": s.best_seed,
+         "best_seed_max_error": s.best}
+        for (f, m), by_cell in summaries.items() for cell, s in by_cell.items()
+    ]
+    mean = {f: {m: [s.mean if (s := summaries[(f, m)][f"K={K}"]).n else np.nan
+                    for K in widths] for m in METHODS} for f in FUNCTIONS}
+    std = {f: {m: [summaries[(f, m)][f"K={K}"].std or 0.0 for K in widths] for m in METHODS}
+           for f in FUNCTIONS}
+    summary = tg.write_results(
+        out, result, seed_list, cells=cells, task_row=lambda r: r["max_error"],
+        markdown=_grid_markdown(widths, summaries, seed_list, result),
+        figures={"max_error_vs_width.png": lambda p: _plot_errors(mean, widths, p, std)},
+    )
+    summary["cells"] = len(settings)
+    return summary

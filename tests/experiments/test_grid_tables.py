@@ -99,12 +99,12 @@ def test_convnet_grid_reports_failed_tasks_in_the_table(tiny_mnist, tmp_path, mo
         return (*make(600), *make(200))
 
     monkeypatch.setattr(numnet.data, "load_mnist", load_mnist)
-    _table_grid._mnist.cache_clear()
+    _table_grid.cached_data.cache_clear()
     summary = _table_grid.run_convnet_grid(
         tmp_path, quick=True, data_dir=tiny_mnist, seeds=2, epochs=1, verbose=0,
         cells=["No Reg."],
     )
-    _table_grid._mnist.cache_clear()
+    _table_grid.cached_data.cache_clear()
     assert summary["failed"] == 0 and summary["ran"] == 2
     table = (tmp_path / "results.md").read_text()
     assert convnet.ARCH in table and " ± " in table and "Failed" not in table
@@ -141,3 +141,84 @@ def test_cli_reproduce_grid_options_refused(capsys):
         main(["reproduce", "mnist-convnet", "--workers", "2", "--scheduler", "tcp://x:1"])
     with pytest.raises(SystemExit):
         main(["reproduce", "mnist-convnet", "--seeds", "0"])
+
+
+# -- the other table-shaped reproductions: residual-depth, universal-approximation ------
+
+
+def test_residual_depth_grid_two_seeds_table_and_resume(tiny_mnist, tmp_path):
+    from numnet.experiments import residual_depth as rd
+
+    out = tmp_path / "residual"
+    kwargs = dict(quick=True, data_dir=tiny_mnist, depths=(2,), epochs=1, verbose=0)
+    summary = rd.run(out, seeds=2, **kwargs)  # 2 cells (plain, residual) × 2 seeds
+    assert (summary["cells"], summary["tasks"], summary["ran"], summary["failed"]) == (2, 4, 4, 0)
+    table = (out / "results.md").read_text()
+    assert "2 seeds per cell (0, 1)" in table and " ± " in table and "best " in table
+    assert "| 2 | plain |" in table and "| 2 | residual |" in table
+    assert rd.SEED_CLAIM[True] in table  # seed 001's word beside our numbers
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["seeds"] == [0, 1] and len(saved["cells"]) == 2 and len(saved["tasks"]) == 4
+    assert all(c["n_seeds"] == 2 and c["test_error_std"] is not None for c in saved["cells"])
+    assert (out / "residual_depth.png").stat().st_size > 1000  # error bars
+    # seed 1's task computes what the one-seed run with --seed 1 computes
+    single = tmp_path / "single"
+    rd.run(single, seed=1, **kwargs)
+    rows = json.loads((single / "results.json").read_text())["rows"]
+    for row in rows:
+        task = next(t for t in saved["tasks"] if t["seed"] == 1 and t["skip"] == row["skip"])
+        assert task["test_error"] == row["test_error"]
+        assert task["loss_last_10_steps"] == row["loss_last_10_steps"]
+    assert not (single / "grid").exists()  # the one-seed run is today's run
+    again = rd.run(out, seeds=2, **kwargs)
+    assert again["ran"] == 0 and again["skipped"] == 4
+
+
+def test_universal_approximation_grid_two_seeds_table_and_resume(tmp_path):
+    from numnet.experiments import universal_approximation as ua
+
+    out = tmp_path / "ua"
+    summary = ua.run(out, quick=True, seeds=2, widths=(2, 4), verbose=0)  # 2 widths × 2 seeds
+    assert (summary["cells"], summary["tasks"], summary["ran"], summary["failed"]) == (2, 4, 4, 0)
+    table = (out / "results.md").read_text()
+    assert "2 seeds per cell (0, 1)" in table and "| K = 2 | K = 4 |" in table
+    assert "| \\|x − 1/3\\| | sign staircase | 0.25 ± 0 |" in table  # no seed moves it
+    assert "best " in table and ua.SEED_CLAIM in table
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["seeds"] == [0, 1] and len(saved["tasks"]) == 4
+    trained = [c for c in saved["cells"] if c["method"] == "sigmoid, trained"]
+    assert len(trained) == 6 and all(c["max_error_std"] > 0 for c in trained)  # seeds differ
+    assert (out / "max_error_vs_width.png").stat().st_size > 1000  # error bars
+    # seed 0 is today's one-seed run (the trained network starts at the steps' midpoints)
+    ua.run(tmp_path / "single", quick=True, widths=(2, 4))
+    single = json.loads((tmp_path / "single" / "results.json").read_text())
+    task = next(t for t in saved["tasks"] if t["seed"] == 0 and t["cell"] == "K=4")
+    for fname, errs in single["max_error_on_2001_points"].items():
+        assert [e[1] for e in errs.values()] == list(task[fname].values())
+    again = ua.run(out, quick=True, seeds=2, widths=(2, 4), verbose=0)
+    assert again["ran"] == 0 and again["skipped"] == 4
+
+
+def test_universal_approximation_grid_on_two_workers_matches_serial(tmp_path):
+    pytest.importorskip("distributed")
+    from numnet.experiments import universal_approximation as ua
+
+    kwargs = dict(quick=True, seeds=2, widths=(2, 4), verbose=0)
+    ua.run(tmp_path / "serial", **kwargs)
+    summary = ua.run(tmp_path / "dask", workers=2, **kwargs)
+    assert summary["ran"] == 4 and summary["failed"] == 0
+    serial = json.loads((tmp_path / "serial" / "results.json").read_text())
+    dask = json.loads((tmp_path / "dask" / "results.json").read_text())
+    assert serial["tasks"] == dask["tasks"]  # keys and every error, bit for bit
+    assert serial["cells"] == dask["cells"]
+
+
+@pytest.mark.parametrize("name", ["residual-depth", "universal-approximation"])
+def test_cli_reproduce_accepts_grid_options(name, monkeypatch, capsys):
+    from numnet import cli, experiments
+
+    calls = []
+    monkeypatch.setattr(experiments.get(name), "run", lambda out, **kw: calls.append(kw) or {})
+    assert name in cli.GRID_EXPERIMENTS
+    assert cli.main(["reproduce", name, "--quick", "--seeds", "3", "--out", "x"]) == 0
+    assert calls[0]["seeds"] == 3 and "workers" not in calls[0]
