@@ -31,7 +31,6 @@ __all__ = [
     "cached_data",
     "cell_text",
     "convnet_task",
-    "failed_lines",
     "mean_std",
     "mlp_task",
     "run_convnet_grid",
@@ -39,6 +38,7 @@ __all__ = [
     "run_tasks",
     "seed_range",
     "seeds_sentence",
+    "table_note",
     "tasks_by_seed",
     "write_results",
 ]
@@ -119,13 +119,15 @@ def seeds_sentence(seeds: list[int]) -> str:
     return f"{n} seed{'s' * (n > 1)} per cell ({', '.join(map(str, seeds))})"
 
 
-def failed_lines(result: grid.GridResult) -> list[str]:
-    """The failed tasks under a table (none: no lines)."""
+def table_note(seeds: list[int], result: grid.GridResult, text: str) -> list[str]:
+    """The lines under a table: ``"3 seeds per cell (0, 1, 2): <text>"``, then the
+    failed tasks (left out of the means) with their errors, if any."""
+    lines = ["", f"{seeds_sentence(seeds)}: {text}"]
     failed = result.failed
-    if not failed:
-        return []
-    return ["", f"Failed tasks ({len(failed)}), not in the means:",
-            *[f"- {t.cell}, seed {t.seed}: {t.error}" for t in failed]]
+    if failed:
+        lines += ["", f"Failed tasks ({len(failed)}), not in the means:",
+                  *[f"- {t.cell}, seed {t.seed}: {t.error}" for t in failed]]
+    return lines
 
 
 def _cell_text(test: grid.CellSummary, best: grid.CellSummary, seed_value) -> str:
@@ -144,14 +146,12 @@ def _markdown(layout, cols, result, test, best, seed_values, seeds, note) -> str
             for c in cells
         ]
         lines.append(f"| {row_label} | " + " | ".join(texts) + " |")
-    lines += [
-        "",
-        f"{seeds_sentence(seeds)}: test error of the model selected "
+    lines += table_note(
+        seeds, result, "test error of the model selected "
         "on validation, mean ± sample standard deviation over the seeds [lowest test "
         "error seen during training, likewise]; best: the seed whose selected model has "
         "the lowest test error. Seed 001's values (one run) in parentheses.",
-        *failed_lines(result),
-    ]
+    )
     return "\n".join(lines) + "\n" + note
 
 

@@ -290,14 +290,12 @@ def _grid_markdown(depths, summaries, test, seeds, result, quick) -> str:
                 f"| {depth} | {'residual' if skip else 'plain'} | " + " | ".join(texts)
                 + f" | {tg.cell_text(test[cell], '.1f', '%')} | {SEED_CLAIM[skip]} |"
             )
-    lines += [
-        "",
-        f"{tg.seeds_sentence(seeds)}: mean ± sample standard deviation over the seeds; "
+    lines += tg.table_note(
+        seeds, result, "mean ± sample standard deviation over the seeds; "
         "best: the seed with the lowest test error. A seed draws the training subset, the "
         "initial weights and the shuffles. Seed 001 gives no numbers for this experiment, "
         "only the behaviour in its last column.",
-        *tg.failed_lines(result),
-    ]
+    )
     return "\n".join(lines) + "\n" + _note(quick)
 
 

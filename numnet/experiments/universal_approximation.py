@@ -268,16 +268,14 @@ def _grid_markdown(widths, summaries, seeds, result) -> str:
             texts = [text(summaries[(fname, method)][f"K={K}"], ".2g") for K in widths]
             label = fname.replace("|", "\\|") if i == 0 else ""
             lines.append(f"| {label} | {method} | " + " | ".join(texts) + " |")
-    lines += [
-        "",
-        f"{tg.seeds_sentence(seeds)}: max |f − F| on 2,001 points of [0, 1], mean ± sample "
+    lines += tg.table_note(
+        seeds, result, "max |f − F| on 2,001 points of [0, 1], mean ± sample "
         "standard deviation over the seeds; best: the seed with the lowest error. A seed "
         "moves the trained network's starting breakpoints (seed 0: the steps' midpoints); "
         "the staircases do not depend on it. The seeds give no numbers, only the claim: "
         f"{SEED_CLAIM} (the sign staircase's error is at most the variation of f over half "
         "a step, ∝ 1/K).",
-        *tg.failed_lines(result),
-    ]
+    )
     return "\n".join(lines) + "\n"
 
 
