@@ -138,9 +138,13 @@ _NO_GRAD_CHUNK_BYTES = 32 << 20  # im2col rows per chunk when no graph is record
 _COL2IM_CHUNK_BYTES = 32 << 20
 # the compiled col2im's δX̂ chunk: a few samples, so it is still in L2/L3 when scattered
 _COL2IM_FAST_CHUNK_BYTES = 4 << 20
+# ... and the largest X̂ it keeps for the VJP instead of forming it again
+_KEEP_BYTES = 16 << 20
 _FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 # the chunked conv2d's X̂ chunk: a few samples, so it is still in cache when multiplied
 _CHUNK_BYTES = 4 << 20
+# ... and the largest X̂ it keeps for the VJP instead of forming it again
+_KEEP_BYTES = 16 << 20
 
 
 # -- argument parsing -----------------------------------------------------------------
@@ -371,11 +375,14 @@ def _conv2d_chunked(xp, weight, w_hat, shape, stride, pads, geometry):
     """The chunked conv2d (groups 1, no dilation): ``Ŷ = X̂ Ŵᵀ`` a few samples at a time.
 
     Each chunk of X̂ (``_CHUNK_BYTES``) is formed and multiplied while it is still in
-    cache, and nothing of X̂ is kept: the VJP forms each chunk again and does all of its
+    cache. A large X̂ is not kept: the VJP forms each chunk again and does all of its
     work on it at once, ``[δŴ δb] += δŶ_chunkᵀ X̂_chunk`` and (compiled col2im, C_in ≥ 8)
     ``δX̂_chunk = δŶ_chunk Ŵ`` scattered onto ``δx``. The same products as the reference
     path, in row blocks; the extra im2col costs less than writing X̂ to memory and
-    reading it back twice (and a training step keeps no 80 MB buffer).
+    reading it back twice (and a training step keeps no 80 MB buffer). A small X̂
+    (``_KEEP_BYTES``, e.g. a first layer with one input channel) is kept whole when a
+    graph is recorded, and ``[δŴ δb]ᵀ = X̂ᵀ δŶ`` is one product (the faster operand
+    order for its few columns).
     """
     n, h, w, c = shape
     ho, wo = out_hw = geometry[-2:]
@@ -388,12 +395,16 @@ def _conv2d_chunked(xp, weight, w_hat, shape, stride, pads, geometry):
     step = max(1, _CHUNK_BYTES // (rows * ka * dtype.itemsize))
     y = np.empty((n, ho, wo, cout), dtype)
     y2 = y.reshape(n * rows, cout)
+    kept = None  # X̂ of the whole batch, when it is small and a graph is recorded
+    if is_grad_enabled() and n * rows * ka * dtype.itemsize <= _KEEP_BYTES:
+        kept = np.empty((n * rows, ka), dtype)
 
     def forward(a: int, b: int) -> None:
-        buf = np.empty((min(step, b - a) * rows, ka), dtype)
+        buf = np.empty((min(step, b - a) * rows, ka), dtype) if kept is None else None
         for n0 in range(a, b, step):
             n1 = min(b, n0 + step)
-            cols = _im2col_chunk(xp, n0, n1, buf[: (n1 - n0) * rows], kernel, stride, kg)
+            out = buf[: (n1 - n0) * rows] if kept is None else kept[n0 * rows : n1 * rows]
+            cols = _im2col_chunk(xp, n0, n1, out, kernel, stride, kg)
             np.matmul(cols, w2.T, out=y2[n0 * rows : n1 * rows])
 
     parallel_batch(forward, n)
@@ -409,14 +420,17 @@ def _conv2d_chunked(xp, weight, w_hat, shape, stride, pads, geometry):
 
         def backward(a: int, b: int) -> None:
             size = min(step, b - a) * rows
-            buf = np.empty((size, ka), dtype) if want_w else None
+            chunked_w = want_w and kept is None
+            buf = np.empty((size, ka), dtype) if chunked_w else None
             dbuf = np.empty((size, kg), dtype) if compiled_x else None
-            acc = np.zeros((cout, ka), dtype) if want_w else None
-            tmp = np.empty((cout, ka), dtype) if want_w else None
+            acc = np.zeros((cout, ka), dtype) if chunked_w else None
+            tmp = np.empty((cout, ka), dtype) if chunked_w else None
+            if want_w and kept is not None:  # [δŴ δb]ᵀ = [X̂ 1]ᵀ δŶ over the rows a..b
+                acc = np.matmul(kept[a * rows : b * rows].T, gh[a * rows : b * rows]).T
             for n0 in range(a, b, step):
                 n1 = min(b, n0 + step)
                 g_chunk = gh[n0 * rows : n1 * rows]
-                if want_w:  # [δŴ δb] += δŶᵀ [X̂ 1] for this chunk
+                if chunked_w:  # [δŴ δb] += δŶᵀ [X̂ 1] for this chunk
                     cols = _im2col_chunk(xp, n0, n1, buf[: (n1 - n0) * rows], kernel, stride, kg)
                     acc += np.matmul(g_chunk.T, cols, out=tmp)
                 if compiled_x:  # δX̂ = δŶ Ŵ, scattered while in cache
@@ -429,7 +443,7 @@ def _conv2d_chunked(xp, weight, w_hat, shape, stride, pads, geometry):
             parallel_batch(backward, n)
         gw = gb = None
         if want_w:
-            gw_hat = partials[0]
+            gw_hat = np.ascontiguousarray(partials[0])
             for part in partials[1:]:
                 gw_hat += part
             gw, gb = _split_weight_grad(gw_hat[None], (cout, c, *kernel), aug, needs)

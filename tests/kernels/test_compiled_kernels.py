@@ -130,8 +130,10 @@ def test_chunked_conv2d_matches_the_reference(
 
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     per_sample = shape[2] * shape[3] * (shape[1] * kk[0] * kk[1] + 1) * np.dtype(dtype).itemsize
-    for chunk in (1, 2 * per_sample):  # one sample per chunk, then two
+    # one sample per chunk, then two; X̂ formed again in the VJP, or kept
+    for chunk, keep in [(1, 0), (2 * per_sample, 0), (2 * per_sample, 1 << 30)]:
         monkeypatch.setattr(conv_mod, "_CHUNK_BYTES", chunk)
+        monkeypatch.setattr(conv_mod, "_KEEP_BYTES", keep)
         fast, ref = _both(run)
         assert len(fast) == len(ref) == 2 + bias + x_grad
         for a, b in zip(fast, ref):
