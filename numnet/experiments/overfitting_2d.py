@@ -46,17 +46,32 @@ def _error(model, X, y) -> float:
     return float(np.mean((predict(model, X)[:, 0] > 0) != (y > 0.5)))
 
 
-def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
-    """Train the five models; write results.json, decision boundaries and learning curves."""
+def _data(quick: bool, seed: int) -> dict:
+    """The training, validation and test moons drawn by ``seed``."""
     from numnet.data import two_moons
 
-    out = output_dir(out_dir)
-    data = {
+    return {
         "train": two_moons(N_TRAIN, NOISE, generator=seed),
         "val": two_moons(N_VAL, NOISE, generator=seed + 1),
         "test": two_moons(400 if quick else N_TEST, NOISE, generator=seed + 2),
     }
-    epochs = 150 if quick else EPOCHS
+
+
+def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0, seeds: int = 1,
+        workers: int | None = None, scheduler: str | None = None,
+        epochs: int | None = None, verbose: int = 1) -> dict:
+    """Train the five models; write results.json, decision boundaries and learning curves.
+
+    ``seeds``, ``workers`` or ``scheduler`` run the five models for seeds ``seed, ...,
+    seed + seeds - 1`` as a grid (:func:`run_grid`); ``epochs`` overrides the mode's."""
+    from numnet.experiments._protocol import wants_grid
+
+    out = output_dir(out_dir)
+    epochs = epochs or (150 if quick else EPOCHS)
+    if wants_grid(seeds, workers, scheduler):
+        return run_grid(out, quick=quick, seed=seed, seeds=seeds, epochs=epochs,
+                        workers=workers, scheduler=scheduler, verbose=verbose)
+    data = _data(quick, seed)
     fits = [_train_variant(v, data, quick=quick, epochs=epochs, seed=seed) for v in _variants()]
     rows = [f["row"] for f in fits]
     write_json(
@@ -66,7 +81,7 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
             f"{len(data['test'][0])} test",
             "optimizer": f"Adam lr {LR}, full batch, {epochs} epochs",
             "rows": rows,
-            "seed_claim": "large networks overfit; L2, dropout and early stopping reduce it",
+            "seed_claim": SEED_CLAIM,
         },
     )
     X, y = data["train"]
@@ -162,3 +177,66 @@ def _plot_curves(curves, path) -> None:
     axes[0, 1].legend(fontsize=7)
     fig.tight_layout()
     save_figure(fig, path)
+
+
+# -- several seeds per model: numnet reproduce overfitting-2d --seeds K [--workers N] ----
+
+SEED_CLAIM = "large networks overfit; L2, dropout and early stopping reduce it"
+
+
+def grid_task(settings: dict) -> dict:
+    """One model for one seed (data, weights, shuffles and dropout masks): ``{"row"}``,
+    what the one-seed run with ``--seed`` = the task's seed computes."""
+    s = settings
+    variant = next(v for v in _variants() if v[0] == s["model"])
+    fit = _train_variant(variant, _data(s["quick"], s["seed"]), quick=s["quick"],
+                         epochs=s["epochs"], seed=s["seed"])
+    return {"row": {**fit["row"], "seed": s["seed"]}}
+
+
+def _plot_grid(train_err, test_err, path) -> None:
+    """Train and test error per model: mean ± std over seeds, best seed."""
+    from numnet.experiments import grid
+    from numnet.viz import new_figure, save_figure
+
+    fig, axes = new_figure(1, 2, size=(11, 4.4))
+    for ax, summaries, title in ((axes[0, 0], train_err, "training error"),
+                                 (axes[0, 1], test_err, "test error")):
+        grid.plot_error_bars(ax, summaries, ylabel=f"{title} (%)")
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def run_grid(out, *, quick, seed, seeds, epochs, workers, scheduler, verbose) -> dict:
+    """The five models for ``seeds`` seeds from ``seed``; writes results.md/.json/.csv
+    (mean ± std per model) and error_bars.png; finished tasks are kept in ``out/grid/``."""
+    from numnet.experiments import _table_grid as tg
+
+    seed_list = tg.seed_range(seed, seeds)
+    settings = {v[0]: {"experiment": NAME, "model": v[0], "quick": quick, "epochs": epochs,
+                       "lr": LR, "noise": NOISE} for v in _variants()}
+    result = tg.run_tasks(grid_task, tg.tasks_by_seed(settings, seed_list), out, desc=NAME,
+                          workers=workers, scheduler=scheduler, context={}, verbose=verbose)
+    errors = {k: result.summary(lambda m, k=k: 100 * m["row"][k])
+              for k in ("train_error", "test_error")}
+    epochs_run = result.summary(lambda m: m["row"]["epochs_run"])
+    lines = ["| model | training error | test error | epochs run |", "|---|---|---|---|"]
+    lines += [f"| {c} | {tg.mean_std(errors['train_error'][c], '.1f', '%')} | "
+              f"{tg.cell_text(s, '.1f', '%')} | {tg.mean_std(epochs_run[c], '.0f')} |"
+              for c, s in errors["test_error"].items()]
+    lines += tg.table_note(seed_list, result, "mean ± sample standard deviation over the "
+                           "seeds; best: the seed with the lowest test error. A seed draws "
+                           "the moons, the initial weights, the shuffles and the dropout "
+                           f"masks. Seed 001 gives no numbers, only the claim: {SEED_CLAIM}.")
+    cells = [{"cell": c, "seeds": sorted(s.values), "n_seeds": s.n, "failed": s.failed,
+              "train_error_percent_mean": errors["train_error"][c].mean,
+              "train_error_percent_std": errors["train_error"][c].std,
+              "test_error_percent_mean": s.mean, "test_error_percent_std": s.std,
+              "best_seed": s.best_seed, "best_seed_test_error_percent": s.best}
+             for c, s in errors["test_error"].items()]
+    return tg.write_results(
+        out, result, seed_list, markdown="\n".join(lines) + "\n", cells=cells,
+        task_row=lambda m: m["row"],
+        figures={"error_bars.png": lambda p: _plot_grid(*errors.values(), p)},
+    )

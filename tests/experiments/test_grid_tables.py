@@ -213,7 +213,7 @@ def test_universal_approximation_grid_on_two_workers_matches_serial(tmp_path):
     assert serial["cells"] == dask["cells"]
 
 
-@pytest.mark.parametrize("name", ["residual-depth", "universal-approximation"])
+@pytest.mark.parametrize("name", ["residual-depth", "universal-approximation", "overfitting-2d"])
 def test_cli_reproduce_accepts_grid_options(name, monkeypatch, capsys):
     from numnet import cli, experiments
 
@@ -222,3 +222,27 @@ def test_cli_reproduce_accepts_grid_options(name, monkeypatch, capsys):
     assert name in cli.GRID_EXPERIMENTS
     assert cli.main(["reproduce", name, "--quick", "--seeds", "3", "--out", "x"]) == 0
     assert calls[0]["seeds"] == 3 and "workers" not in calls[0]
+
+
+def test_overfitting_2d_grid_two_seeds_table_and_resume(tmp_path):
+    from numnet.experiments import overfitting_2d as o2
+
+    out = tmp_path / "o2"
+    kwargs = dict(quick=True, epochs=15, verbose=0)
+    summary = o2.run(out, seeds=2, **kwargs)  # 5 models × 2 seeds
+    assert (summary["cells"], summary["tasks"], summary["ran"], summary["failed"]) == (5, 10, 10, 0)
+    table = (out / "results.md").read_text()
+    assert "2 seeds per cell (0, 1)" in table and " ± " in table and "best " in table
+    assert o2.SEED_CLAIM in table and "| large, no reg. |" in table
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["seeds"] == [0, 1] and len(saved["cells"]) == 5 and len(saved["tasks"]) == 10
+    assert all(c["n_seeds"] == 2 and c["test_error_percent_std"] is not None
+               for c in saved["cells"])
+    assert (out / "error_bars.png").stat().st_size > 1000
+    o2.run(tmp_path / "single", seed=1, **kwargs)
+    rows = json.loads((tmp_path / "single" / "results.json").read_text())["rows"]
+    for row in rows:
+        task = next(t for t in saved["tasks"] if t["seed"] == 1 and t["model"] == row["model"])
+        assert (task["train_error"], task["test_error"]) == (row["train_error"], row["test_error"])
+    again = o2.run(out, seeds=2, **kwargs)
+    assert again["ran"] == 0 and again["skipped"] == 10
