@@ -113,17 +113,23 @@ def _run_threads(tasks: Sequence[Callable[[], None]], setup=None) -> None:
             raise exc
 
 
-def parallel_batch(fn: Callable[[int, int], None], n: int) -> None:
-    """Call ``fn(start, stop)`` on contiguous slices of ``range(n)``, one per thread."""
+def parallel_batch(fn: Callable[[int, int], None], n: int, *, blas: bool = False) -> None:
+    """Call ``fn(start, stop)`` on contiguous slices of ``range(n)``, one per thread.
+
+    ``blas=True``: ``fn`` calls BLAS, which is then limited to one thread while the
+    threads run (as in a data-parallel step), so that the BLAS threads of concurrent
+    calls do not compete for the cores."""
     t = min(get_num_threads(), n // _MIN_ITEMS_PER_THREAD)
     if t <= 1:
         fn(0, n)
         return
     bounds = [n * i // t for i in range(t + 1)]
-    _run_threads(
-        [lambda i=i: fn(bounds[i], bounds[i + 1]) for i in range(t)],
-        setup=_single_threaded,
-    )
+    tasks = [lambda i=i: fn(bounds[i], bounds[i + 1]) for i in range(t)]
+    if blas:
+        with _blas_limit(1):
+            _run_threads(tasks, setup=_single_threaded)
+    else:
+        _run_threads(tasks, setup=_single_threaded)
 
 
 def parallel_tasks(tasks: Sequence[Callable[[], None]]) -> None:

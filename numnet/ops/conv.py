@@ -46,6 +46,12 @@ the batch, so evaluation with large batches needs little memory.
 
 Groups split the channels into ``groups`` independent convolutions (``C_in/groups``
 inputs each); the products are then batched over the groups.
+
+With the compiled kernels (:mod:`numnet.kernels`; groups 1, no dilation, float
+inputs) the same products run a few samples at a time instead: each chunk of X̂ is
+multiplied while it is still in cache and formed again in the VJP rather than stored
+(a small X̂, a first layer's, is kept), and δX̂ is scattered by a compiled col2im
+(see :func:`_conv2d_chunked`).
 """
 
 from __future__ import annotations
@@ -136,8 +142,6 @@ _NO_GRAD_CHUNK_BYTES = 32 << 20  # im2col rows per chunk when no graph is record
 # δX̂ is formed in chunks that fit in the L3 cache; not smaller, as every chunk costs
 # kH·kW BLAS calls (each a fork/join of the BLAS threads, slow on a busy machine)
 _COL2IM_CHUNK_BYTES = 32 << 20
-# the compiled col2im's δX̂ chunk: a few samples, so it is still in L2/L3 when scattered
-_COL2IM_FAST_CHUNK_BYTES = 4 << 20
 # ... and the largest X̂ it keeps for the VJP instead of forming it again
 _KEEP_BYTES = 16 << 20
 _FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -299,9 +303,8 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1):
     xp = _pad_nhwc(_nhwc(x), pads)
     geometry = (kh, kw, *stride, pads[0], pads[2], ho, wo)
     if _fast_conv(g, dilation, dtype, x.dtype):
-        y, vjp = _conv2d_chunked(xp, weight, w_hat, (n, h, w, c), stride, pads, geometry)
+        y, vjp = _conv2d_chunked(xp, w_hat, (n, h, w, c), stride, geometry)
         return y.transpose(0, 3, 1, 2), vjp
-    fast = _fast_col2im(g, cg, dilation, dtype, x.dtype)
     padded_shape = xp.shape  # the VJP keeps the shape, not the array
 
     def im2col(n0: int, n1: int, buf: np.ndarray) -> np.ndarray:
@@ -323,9 +326,7 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1):
         if needs[1] or (aug and needs[2]):  # [δŴ δb] = δŶᵀ [X̂ 1]
             gw_hat = _weight_matrix_grad(gh, cols)
             gw, gb = _split_weight_grad(gw_hat, weight.shape, aug, needs)
-        if needs[0] and fast:
-            gx = _col2im_fast(gh, w_hat[0, :, :kg], (n, h, w, c), geometry)
-        elif needs[0]:
+        if needs[0]:
             gx = _col2im(gh, weight, padded_shape, (ho, wo), stride, dilation, pads, g)
         return gx, gw, gb
 
@@ -371,21 +372,22 @@ def _im2col_chunk(xp, n0: int, n1: int, buf: np.ndarray, kernel, stride, kg: int
     return cols
 
 
-def _conv2d_chunked(xp, weight, w_hat, shape, stride, pads, geometry):
+def _conv2d_chunked(xp, w_hat, shape, stride, geometry):
     """The chunked conv2d (groups 1, no dilation): ``Ŷ = X̂ Ŵᵀ`` a few samples at a time.
 
     Each chunk of X̂ (``_CHUNK_BYTES``) is formed and multiplied while it is still in
     cache. A large X̂ is not kept: the VJP forms each chunk again and does all of its
-    work on it at once, ``[δŴ δb] += δŶ_chunkᵀ X̂_chunk`` and (compiled col2im, C_in ≥ 8)
-    ``δX̂_chunk = δŶ_chunk Ŵ`` scattered onto ``δx``. The same products as the reference
-    path, in row blocks; the extra im2col costs less than writing X̂ to memory and
-    reading it back twice (and a training step keeps no 80 MB buffer). A small X̂
+    work on it at once, ``[δŴ δb] += δŶ_chunkᵀ X̂_chunk`` and ``δX̂_chunk = δŶ_chunk Ŵ``
+    scattered onto ``δx`` by the compiled col2im, which reads it in memory order. The
+    same products as the reference path, in row blocks; the extra im2col costs less
+    than writing X̂ to memory and reading it back twice (and a training step keeps no
+    80 MB buffer). A small X̂
     (``_KEEP_BYTES``, e.g. a first layer with one input channel) is kept whole when a
     graph is recorded, and ``[δŴ δb]ᵀ = X̂ᵀ δŶ`` is one product (the faster operand
     order for its few columns).
     """
     n, h, w, c = shape
-    ho, wo = out_hw = geometry[-2:]
+    ho, wo = geometry[-2:]
     kernel = geometry[:2]
     rows = ho * wo
     cout, ka = w_hat.shape[1:]
@@ -407,13 +409,13 @@ def _conv2d_chunked(xp, weight, w_hat, shape, stride, pads, geometry):
             cols = _im2col_chunk(xp, n0, n1, out, kernel, stride, kg)
             np.matmul(cols, w2.T, out=y2[n0 * rows : n1 * rows])
 
-    parallel_batch(forward, n)
+    parallel_batch(forward, n, blas=True)
 
     def vjp(gy, needs):
         gh = _nhwc(gy).reshape(n * rows, cout)  # δŶ (free when δy is channels-last)
         aug = ka > kg
         want_w = bool(needs[1] or (aug and needs[2]))
-        compiled_x = bool(needs[0]) and c >= 8
+        compiled_x = bool(needs[0])
         gx = np.empty(shape, dtype) if compiled_x else None
         col2im_kernel = kernels.get("col2im") if compiled_x else None
         partials: list[np.ndarray] = []
@@ -440,7 +442,7 @@ def _conv2d_chunked(xp, weight, w_hat, shape, stride, pads, geometry):
                 partials.append(acc)
 
         if want_w or compiled_x:
-            parallel_batch(backward, n)
+            parallel_batch(backward, n, blas=True)
         gw = gb = None
         if want_w:
             gw_hat = np.ascontiguousarray(partials[0])
@@ -449,8 +451,6 @@ def _conv2d_chunked(xp, weight, w_hat, shape, stride, pads, geometry):
             gw, gb = _split_weight_grad(gw_hat[None], (cout, c, *kernel), aug, needs)
         if compiled_x:
             gx = gx.transpose(0, 3, 1, 2)
-        elif needs[0]:  # few channels: the reference scatter
-            gx = _col2im(gh, weight, xp.shape, out_hw, stride, (1, 1), pads, 1)
         return gx, gw, gb
 
     return y, vjp
@@ -467,19 +467,6 @@ def _weight_matrix(weight, bias, g: int, dtype) -> np.ndarray:
     if bias is not None:
         w_hat[:, :, kg] = bias.reshape(g, og)
     return w_hat
-
-
-def _fast_col2im(g: int, cg: int, dilation, dtype, x_dtype) -> bool:
-    """Whether δx takes the compiled col2im (numnet.kernels). im2col stays NumPy's one
-    copy of a sliding window view (a compiled copy measured 1.5-3x slower)."""
-    return (
-        g == 1
-        and cg >= 8  # few channels: the NumPy scatter measured faster
-        and dilation == (1, 1)
-        and dtype in _FAST_DTYPES
-        and x_dtype == dtype
-        and kernels.enabled()
-    )
 
 
 def _product(cols: np.ndarray, w_hat: np.ndarray, out: np.ndarray) -> None:
@@ -521,28 +508,6 @@ def _weight_matrix_grad(gh: np.ndarray, cols: np.ndarray) -> np.ndarray:
     if g == 1:
         return (gh.T @ cols[:, 0, :])[None]
     return np.matmul(gh.reshape(m, g, -1).transpose(1, 2, 0), cols.transpose(1, 0, 2))
-
-
-def _col2im_fast(gh, w_hat, shape, geometry):
-    """``δx`` with the compiled col2im: ``δX̂ = δŶ Ŵ`` for a chunk of samples (one GEMM,
-    small enough to stay in cache), scattered by a loop that reads it in memory order."""
-    n, h, w, c = shape
-    ho, wo = geometry[-2:]
-    col2im_kernel = kernels.get("col2im")
-    gx = np.empty(shape, gh.dtype)
-    rows = ho * wo
-    k = w_hat.shape[1]
-    step = max(1, _COL2IM_FAST_CHUNK_BYTES // (rows * k * gh.dtype.itemsize))
-
-    def run(a: int, b: int) -> None:
-        buf = np.empty((min(step, b - a) * rows, k), gh.dtype)
-        for n0 in range(a, b, step):
-            n1 = min(b, n0 + step)
-            dcols = np.matmul(gh[n0 * rows : n1 * rows], w_hat, out=buf[: (n1 - n0) * rows])
-            col2im_kernel(dcols, gx[n0:n1], *geometry)
-
-    parallel_batch(run, n)
-    return gx.transpose(0, 3, 1, 2)
 
 
 def _col2im(gh, weight, padded_shape, out_shape, stride, dilation, pads, g):
