@@ -53,31 +53,39 @@ def col2im(dcols, gx, kh, kw, sh, sw, pt, pl, ho, wo):
 def max_pool_forward(x, y, idx, kh, kw, sh, sw):
     """``y = max`` over each ``kh × kw`` window of ``x (B, H, W, D)`` and ``idx`` the
     first arg-max ``p·kw + q`` in row-major order (the reference's rule, NaN
-    propagating to ``y`` without moving the arg-max). ``idx`` may be empty (no graph)."""
+    propagating to ``y`` without moving the arg-max). ``idx`` may be empty (no graph).
+    The channels of a window position are walked through 1-D views (see col2im)."""
     b_, ho, wo, d_ = y.shape
     keep = idx.size > 0
     for b in range(b_):
         for i in range(ho):
             for j in range(wo):
+                yv = y[b, i, j]
+                x0 = x[b, i * sh, j * sw]
                 for d in range(d_):
-                    y[b, i, j, d] = x[b, i * sh, j * sw, d]
-                if keep:
-                    for d in range(d_):
-                        idx[b, i, j, d] = 0
+                    yv[d] = x0[d]
+                iv = idx[b, i, j] if keep else idx.reshape(-1)[:0]
+                for d in range(iv.size):
+                    iv[d] = 0
                 for p in range(kh):
                     for q in range(kw):
                         if p == 0 and q == 0:
                             continue
                         k = p * kw + q
-                        for d in range(d_):
-                            v = x[b, i * sh + p, j * sw + q, d]
-                            cur = y[b, i, j, d]
-                            if v > cur:
-                                y[b, i, j, d] = v
-                                if keep:
-                                    idx[b, i, j, d] = k
-                            elif v != v:
-                                y[b, i, j, d] = v
+                        xv = x[b, i * sh + p, j * sw + q]
+                        if keep:
+                            for d in range(d_):
+                                v = xv[d]
+                                if v > yv[d]:
+                                    yv[d] = v
+                                    iv[d] = k
+                                elif v != v:
+                                    yv[d] = v
+                        else:
+                            for d in range(d_):
+                                v = xv[d]
+                                if v > yv[d] or v != v:
+                                    yv[d] = v
 
 
 @_jit
