@@ -996,7 +996,7 @@ def _cells_help() -> str:
 # the table-shaped experiments that run as grids: --seeds K, --workers N, --scheduler ADDRESS
 GRID_EXPERIMENTS = (
     "mnist-mlp-table", "mnist-convnet", "residual-depth", "universal-approximation",
-    "overfitting-2d",
+    "overfitting-2d", "denoising-ae",
 )
 
 

@@ -37,14 +37,27 @@ PS = (0.0, 0.1, 0.25, 0.5, 0.75)
 NO_DENOISING = "no denoising (noisy input)"
 
 
-def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
-    """Train plain / Gaussian-DAE / masking-DAE; evaluate across noise levels; write PNGs."""
+def _data(data_dir, quick: bool, seed: int):
+    """``(X, y, X_test, y_test, source)``: the images drawn by ``seed``."""
+    return load_images(data_dir, quick=quick, seed=seed, n_train=N_TRAIN, n_test=N_TEST)
+
+
+def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0, seeds: int = 1,
+        workers: int | None = None, scheduler: str | None = None,
+        epochs: int | None = None, verbose: int = 1) -> dict:
+    """Train plain / Gaussian-DAE / masking-DAE; evaluate across noise levels; write PNGs.
+
+    ``seeds``, ``workers`` or ``scheduler`` train the three models for seeds ``seed, ...,
+    seed + seeds - 1`` as a grid (:func:`run_grid`); ``epochs`` overrides the mode's."""
+    from numnet.experiments._protocol import wants_grid
+
     out = output_dir(out_dir)
-    X, _, Xt, _, source = load_images(
-        data_dir, quick=quick, seed=seed, n_train=N_TRAIN, n_test=N_TEST
-    )
-    epochs = 4 if quick else EPOCHS
-    models, seconds = train_models(X, epochs=epochs, hidden=(64,) if quick else (256,), seed=seed)
+    epochs = epochs or (4 if quick else EPOCHS)
+    if wants_grid(seeds, workers, scheduler):
+        return run_grid(out, quick=quick, data_dir=data_dir, seed=seed, seeds=seeds,
+                        epochs=epochs, workers=workers, scheduler=scheduler, verbose=verbose)
+    X, _, Xt, _, source = _data(data_dir, quick, seed)
+    models, seconds = train_models(X, epochs=epochs, hidden=_hidden(quick), seed=seed)
     table = error_table(models, Xt, seed=seed)
     write_json(
         out / "results.json",
@@ -54,7 +67,7 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
             "train_seconds": seconds,
             "loss": "1/2 ||f(noisy x) - clean x||^2 per image",
             "errors": table,
-            "seed_claim": "noisy input, reconstruction error w.r.t. the clean sample",
+            "seed_claim": SEED_CLAIM,
         },
     )
     _plot_errors(table, len(Xt), out / "error_vs_noise.png")
@@ -70,21 +83,28 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0) -> dict:
     return summary
 
 
-def train_models(X, *, epochs: int, hidden, seed: int) -> tuple[dict, dict]:
-    """The plain autoencoder and the two denoising ones (seeded noise layers in front):
-    ``({label: model}, {label: training seconds})``."""
+def _hidden(quick: bool) -> tuple[int, ...]:
+    return (64,) if quick else (256,)
+
+
+MODELS = ("plain AE", f"Gaussian DAE (σ={TRAIN_STD})", f"masking DAE (p={TRAIN_P})")
+SEED_CLAIM = "noisy input, reconstruction error w.r.t. the clean sample"
+
+
+def train_models(X, *, epochs: int, hidden, seed: int, labels=MODELS) -> tuple[dict, dict]:
+    """The plain autoencoder and the two denoising ones (seeded noise layers in front),
+    or those of them in ``labels``: ``({label: model}, {label: training seconds})``."""
     from numnet.autoencoder import GaussianNoise, MaskingNoise
     from numnet.experiments.mnist_autoencoder import train_autoencoder
 
     noises = {
-        "plain AE": None,
-        f"Gaussian DAE (σ={TRAIN_STD})": GaussianNoise(
-            TRAIN_STD, clip=(0.0, 1.0), generator=seed + 10
-        ),
-        f"masking DAE (p={TRAIN_P})": MaskingNoise(TRAIN_P, generator=seed + 20),
+        MODELS[0]: None,
+        MODELS[1]: GaussianNoise(TRAIN_STD, clip=(0.0, 1.0), generator=seed + 10),
+        MODELS[2]: MaskingNoise(TRAIN_P, generator=seed + 20),
     }
     models, seconds = {}, {}
-    for label, noise in noises.items():
+    for label in labels:
+        noise = noises[label]
         t0 = time.perf_counter()
         models[label], _ = train_autoencoder(
             X, epochs=epochs, batch_size=BATCH, seed=seed, hidden=hidden, noise=noise
@@ -122,7 +142,9 @@ def error_table(models: dict, Xt, *, seed: int) -> dict:
     return table
 
 
-def _plot_errors(table: dict, n_test: int, path) -> None:
+def _plot_errors(table: dict, n_test: int, path, spread=None) -> None:
+    """Error vs noise level per model; ``spread`` (like ``table``: standard deviations
+    over seeds, ``table`` holding the means) draws them as error bars."""
     from numnet.viz import new_figure, save_figure
 
     fig, axes = new_figure(1, 2, size=(11, 4))
@@ -134,7 +156,11 @@ def _plot_errors(table: dict, n_test: int, path) -> None:
             if label == "levels":
                 continue
             style = "--" if label.startswith("no denoising") else "o-"
-            ax.plot(t["levels"], values, style, ms=4, label=label)
+            if spread is None:
+                ax.plot(t["levels"], values, style, ms=4, label=label)
+            else:
+                ax.errorbar(t["levels"], values, yerr=spread[kind][label], fmt=style, ms=4,
+                            capsize=3, label=f"{label} (mean ± std)")
         ax.set(xlabel=xlabel, ylabel="½‖f(x̃) − x‖² per image", yscale="log",
                title=f"{kind} corruption of {n_test} test images")
         ax.legend(fontsize=7)
@@ -163,3 +189,81 @@ def _plot_examples(models: dict, Xt, seed: int, path) -> None:
         ncols=5,
         labels=("clean", "noisy input", "plain AE", "denoising AE"),
     )
+
+
+# -- several seeds per model: numnet reproduce denoising-ae --seeds K [--workers N] -----
+
+
+def grid_task(settings: dict, *, data_dir=None) -> dict:
+    """One model for one seed: ``{"errors": {kind: {"levels", NO_DENOISING, label}}}``,
+    what the one-seed run with ``--seed`` = the task's seed computes."""
+    from numnet.experiments._table_grid import cached_data
+
+    s = settings
+    X, _, Xt, _, source = cached_data(__name__, data_dir, s["quick"], s["seed"])
+    models, seconds = train_models(X, epochs=s["epochs"], hidden=tuple(s["hidden"]),
+                                   seed=s["seed"], labels=[s["model"]])
+    return {"errors": error_table(models, Xt, seed=s["seed"]), "data": source,
+            "n_test": len(Xt), "train_seconds": seconds[s["model"]]}
+
+
+def _error_at(kind: str, label: str, i: int):
+    """A task's ``label`` error at the ``i``-th ``kind`` level (NaN in another model's
+    task: those are not read)."""
+    return lambda m: m["errors"][kind].get(label, [float("nan")] * (i + 1))[i]
+
+
+def _grid_tables(result, seeds) -> tuple[str, dict, dict]:
+    """results.md, and the mean and std of every error (like :func:`error_table`'s)."""
+    from numnet.experiments import _table_grid as tg
+
+    lines, mean, std = [], {}, {}
+    for kind, levels in (("gaussian", STDS), ("masking", PS)):
+        mean[kind], std[kind] = {"levels": list(levels)}, {}
+        lines += [""] if lines else []
+        lines += [f"| {kind} noise level | " + " | ".join(map(str, levels)) + " |",
+                  "|---|" + "---|" * len(levels)]
+        for label in (NO_DENOISING, *MODELS):
+            cell = MODELS[0] if label == NO_DENOISING else label  # every task has the input
+            by_level = [result.summary(_error_at(kind, label, i))[cell]
+                        for i in range(len(levels))]
+            mean[kind][label] = [s.mean if s.n else float("nan") for s in by_level]
+            std[kind][label] = [s.std or 0.0 for s in by_level]
+            text = tg.mean_std if label == NO_DENOISING else tg.cell_text
+            lines.append(f"| {label} | " + " | ".join(text(s, ".2f") for s in by_level) + " |")
+    lines += tg.table_note(seeds, result, "½‖f(x̃) − x‖² per test image, mean ± sample "
+                           "standard deviation over the seeds; best: the seed with the "
+                           "lowest error at that level. A seed draws the images, the "
+                           "weights, the shuffles and the training and test noise. Seed 001 "
+                           f"gives no numbers, only the recipe: {SEED_CLAIM}.")
+    return "\n".join(lines) + "\n", mean, std
+
+
+def run_grid(out, *, quick, data_dir, seed, seeds, epochs, workers, scheduler,
+             verbose) -> dict:
+    """The three models for ``seeds`` seeds from ``seed``; writes results.md/.json/.csv
+    (mean ± std per model and noise level) and error_vs_noise.png (error bars); finished
+    tasks are kept in ``out/grid/``."""
+    from numnet.experiments import _table_grid as tg
+
+    seed_list = tg.seed_range(seed, seeds)
+    settings = {label: {"experiment": NAME, "model": label, "quick": quick,
+                        "epochs": epochs, "hidden": list(_hidden(quick)), "batch": BATCH}
+                for label in MODELS}
+    result = tg.run_tasks(
+        grid_task, tg.tasks_by_seed(settings, seed_list), out, desc=NAME, workers=workers,
+        scheduler=scheduler, verbose=verbose,
+        context={"data_dir": None if data_dir is None else str(data_dir)},
+    )
+    markdown, mean, std = _grid_tables(result, seed_list)
+    cells = [{"cell": label, "kind": kind, "levels": mean[kind]["levels"],
+              "error_mean": mean[kind][label], "error_std": std[kind][label]}
+             for label in MODELS for kind in ("gaussian", "masking")]
+    n_test = next((t.metrics["n_test"] for t in result.tasks if t.ok), 0)
+    summary = tg.write_results(
+        out, result, seed_list, markdown=markdown, cells=cells,
+        task_row=lambda m: {"data": m["data"], "errors": m["errors"]},
+        figures={"error_vs_noise.png": lambda p: _plot_errors(mean, n_test, p, std)},
+    )
+    summary["cells"] = len(settings)
+    return summary

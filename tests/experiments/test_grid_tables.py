@@ -213,7 +213,9 @@ def test_universal_approximation_grid_on_two_workers_matches_serial(tmp_path):
     assert serial["cells"] == dask["cells"]
 
 
-@pytest.mark.parametrize("name", ["residual-depth", "universal-approximation", "overfitting-2d"])
+@pytest.mark.parametrize(
+    "name", ["residual-depth", "universal-approximation", "overfitting-2d", "denoising-ae"]
+)
 def test_cli_reproduce_accepts_grid_options(name, monkeypatch, capsys):
     from numnet import cli, experiments
 
@@ -246,3 +248,27 @@ def test_overfitting_2d_grid_two_seeds_table_and_resume(tmp_path):
         assert (task["train_error"], task["test_error"]) == (row["train_error"], row["test_error"])
     again = o2.run(out, seeds=2, **kwargs)
     assert again["ran"] == 0 and again["skipped"] == 10
+
+
+def test_denoising_ae_grid_two_seeds_table_and_resume(tmp_path):
+    from numnet.experiments import denoising_ae as dae
+
+    out = tmp_path / "dae"
+    kwargs = dict(quick=True, epochs=1, verbose=0)  # synthetic digits: no MNIST read
+    summary = dae.run(out, seeds=2, **kwargs)  # 3 models × 2 seeds
+    assert (summary["cells"], summary["tasks"], summary["ran"], summary["failed"]) == (3, 6, 6, 0)
+    table = (out / "results.md").read_text()
+    assert "2 seeds per cell (0, 1)" in table and " ± " in table and "best " in table
+    assert "| gaussian noise level |" in table and "| masking noise level |" in table
+    assert dae.SEED_CLAIM in table
+    assert (out / "error_vs_noise.png").stat().st_size > 1000  # error bars
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["seeds"] == [0, 1] and len(saved["tasks"]) == 6
+    dae.run(tmp_path / "single", seed=1, **kwargs)
+    single = json.loads((tmp_path / "single" / "results.json").read_text())["errors"]
+    for label in dae.MODELS:
+        task = next(t for t in saved["tasks"] if t["seed"] == 1 and t["cell"] == label)
+        for kind in ("gaussian", "masking"):
+            assert task["errors"][kind][label] == single[kind][label]
+    again = dae.run(out, seeds=2, **kwargs)
+    assert again["ran"] == 0 and again["skipped"] == 6
