@@ -20,9 +20,14 @@ OpenBLAS with its own thread pool that competes for the cores). That symbol is p
 and version-named, which is why numnet itself does not do this. Without such a
 library the script runs the first two systems only.
 
+The bound does not depend on the optimizer (Adam, SGD: the same 11 products per
+batch), so ``--systems bound`` is the GEMM-only floor of any implementation of the
+MNIST benchmark of ``bench_sklearn_mlp.py`` (784-512-512-512-10, batch 128).
+
 Usage::
 
     python benchmarks/mlp_numpy_floor.py [--rounds 3] [--samples 60000]
+    python benchmarks/mlp_numpy_floor.py --systems bound --rounds 5
 """
 
 from __future__ import annotations
@@ -168,6 +173,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--samples", type=int, default=60_000)
+    ap.add_argument(
+        "--systems",
+        nargs="+",
+        choices=("bound", "numpy", "numpy+saxpy", "fused"),
+        help="run only these (default: all that the BLAS allows)",
+    )
     args = ap.parse_args(argv)
     x, y = make_data(args.samples)
     systems = {"bound": bound, "numpy": step_loop}
@@ -176,6 +187,8 @@ def main(argv=None) -> int:
         systems["fused"] = lambda a, b: step_loop(a, b, fused=True)
     else:
         print("NumPy's bundled OpenBLAS symbols not found: BLAS variants skipped")
+    if args.systems:
+        systems = {k: v for k, v in systems.items() if k in args.systems or k == "bound"}
     for fn in systems.values():  # warm-up
         fn(x[: 10 * BATCH], y[: 10 * BATCH])
     times = {k: [] for k in systems}
