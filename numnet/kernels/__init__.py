@@ -5,7 +5,9 @@ is installed (``pip install numnet[fast]``), a few passes that NumPy can only ex
 as several strided sweeps run as compiled loops instead, dispatched from the ops:
 
 * col2im reading ``δX̂`` in memory order, chunk by chunk of samples so that
-  ``δX̂ = δŶ Ŵ`` (one GEMM per chunk) stays in cache (:func:`numnet.ops.conv2d`);
+  ``δX̂ = δŶ Ŵ`` (one GEMM per chunk) stays in cache. With the kernels enabled,
+  :func:`numnet.ops.conv2d` runs all its products on such chunks (X̂ formed while in
+  cache, and formed again in the VJP instead of stored);
 * max-pooling forward (maximum and first arg-max in one pass) and backward, for
   non-overlapping windows (:func:`numnet.ops.max_pool2d`);
 * the SGD momentum update in one pass (``v ← μv + g; θ ← θ − lr·v``).
