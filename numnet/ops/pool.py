@@ -208,15 +208,18 @@ def _max_pool(x, kernel_size, stride, padding, *, relu: bool):
         _max_pool_reference(a, y, idx, kernel, stride, out)
     if idx is not None and pad != (0, 0):
         _first_input_of_empty_windows(idx, y == fill, kernel, stride, pad, out)
+    live = None  # relu: where the ReLU passes the adjoint, 1{y ≠ 0} (kept, not y)
     if relu:  # on the pooled output: relu(max_pool(x)) = max_pool(relu(x))
         np.maximum(y, np.zeros((), y.dtype), out=y)
+        if idx is not None:
+            live = y != 0
 
     def vjp(g, needs):
         if idx is None:
             raise RuntimeError(f"{what}: the forward ran under no_grad; no arg-max was kept")
         gc = _to_canonical(g, nhwc)
         if relu:  # d relu = 1{y ≠ 0} on the pooled output (a new array: g is not ours)
-            gc = gc * (y != 0)
+            gc = gc * live
         if fast and gc.dtype == a.dtype:  # δx = δy routed to the arg-max (compiled)
             ga = np.empty(a.shape, gc.dtype)
             backward_fn = kernels.get("max_pool_backward")
