@@ -40,9 +40,7 @@ import statistics
 import sys
 import time
 
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")  # as numnet sets it
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 SIZES = (784, 512, 512, 512, 10)
 BATCH, LR, MU = 128, np.float32(0.01), np.float32(0.9)
