@@ -8,6 +8,7 @@ innermost); the reference formulas are in :mod:`numnet.ops.conv` and
 from __future__ import annotations
 
 import numba
+import numpy as np
 
 _jit = numba.njit(cache=True, nogil=True)
 
@@ -113,3 +114,35 @@ def sgd_momentum(param, grad, buf, lr, momentum):
         v = momentum * buf[i] + grad[i]
         buf[i] = v
         param[i] -= lr * v
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")  # no zero-division check: vectorised
+def adam(param, grad, m, v, step_size, beta2, one_minus_beta1, one_minus_beta2, bc2_sqrt,
+         eps, weight_decay, decay_factor):
+    """One Adam/AdamW step over flat contiguous arrays, the operations of
+    ``numnet.optim.adam_update`` in its order (so the same bits): ``θ ← θ·decay_factor``
+    (AdamW's decoupled decay, skipped when the factor is 1), ``g ← g + λθ`` (Adam's L2,
+    skipped when λ = 0), ``m ← m + (1 − β₁)(g − m)``, ``v ← β₂v + (1 − β₂)g²``,
+    ``θ ← θ − step_size · m / (√v / √(1 − β₂ᵗ) + ε)``, ``step_size = lr / (1 − β₁ᵗ)``.
+    The scalars come in the arrays' dtype, rounded once from Python floats."""
+    if decay_factor != 1.0:
+        for i in range(param.size):
+            param[i] = param[i] * decay_factor
+    if weight_decay != 0.0:
+        for i in range(param.size):
+            _adam_element(param, param[i] * weight_decay + grad[i], m, v, i, step_size,
+                          beta2, one_minus_beta1, one_minus_beta2, bc2_sqrt, eps)
+    else:
+        for i in range(param.size):
+            _adam_element(param, grad[i], m, v, i, step_size, beta2, one_minus_beta1,
+                          one_minus_beta2, bc2_sqrt, eps)
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _adam_element(param, g, m, v, i, step_size, beta2, one_minus_beta1, one_minus_beta2,
+                  bc2_sqrt, eps):
+    mi = m[i] + (g - m[i]) * one_minus_beta1
+    vi = v[i] * beta2 + (g * g) * one_minus_beta2
+    m[i] = mi
+    v[i] = vi
+    param[i] = param[i] - (mi / (np.sqrt(vi) / bc2_sqrt + eps)) * step_size

@@ -80,6 +80,21 @@ def check_bool(name: str, value) -> None:
         raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
+FUSED_MIN_SIZE = 1 << 16  # smaller parameters: NumPy's passes are cheap, and a small
+# model (the demo) then never imports Numba (+0.2-1 s at start-up, benchmarks/startup.py)
+
+
+def fusable(*arrays: np.ndarray) -> bool:
+    """Whether an update's compiled kernel applies: large (``FUSED_MIN_SIZE`` elements or
+    more), one float dtype, C-contiguous (``numnet.kernels``' fused SGD and Adam)."""
+    dtype = arrays[0].dtype
+    return (
+        arrays[0].size >= FUSED_MIN_SIZE
+        and dtype in (np.float32, np.float64)
+        and all(a.dtype == dtype and a.flags.c_contiguous for a in arrays)
+    )
+
+
 def scratch_and_decayed_grad(
     param: np.ndarray, grad: np.ndarray, weight_decay: float, work: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,7 @@ from numnet.optim.optimizer import (
     check_bool,
     check_in_unit_interval,
     check_nonnegative,
+    fusable,
     required,
     scratch_and_decayed_grad,
 )
@@ -74,7 +75,7 @@ def _pytorch_momentum_step(param, g, state, w1, lr, momentum, dampening, nestero
     buf = state.get("momentum_buffer")
     if buf is None:
         buf = state["momentum_buffer"] = g.copy()  # v₁ = g
-    elif dampening == 0.0 and not nesterov and _fusable(param, g, buf) and kernels.enabled():
+    elif dampening == 0.0 and not nesterov and fusable(param, g, buf) and kernels.enabled():
         # the compiled fast path: v ← μv + g and θ ← θ − lr·v in one pass
         dt = param.dtype.type
         kernels.get("sgd_momentum")(
@@ -111,20 +112,6 @@ def _seed_momentum_step(param, g, state, w1, lr, momentum, nesterov) -> None:
         param += w1  # θ ← θ + μΔ − lr·g
     else:
         param += delta
-
-
-_FUSED_MIN_SIZE = 1 << 16  # smaller parameters: NumPy's passes are cheap, and a small
-# model (the demo) then never imports Numba (+0.2-1 s at start-up, benchmarks/startup.py)
-
-
-def _fusable(*arrays: np.ndarray) -> bool:
-    """Large, same float dtype, C-contiguous: the fused kernel applies."""
-    dtype = arrays[0].dtype
-    return (
-        arrays[0].size >= _FUSED_MIN_SIZE
-        and dtype in (np.float32, np.float64)
-        and all(a.dtype == dtype and a.flags.c_contiguous for a in arrays)
-    )
 
 
 class SGD(Optimizer):
