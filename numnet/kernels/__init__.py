@@ -10,7 +10,11 @@ as several strided sweeps run as compiled loops instead, dispatched from the ops
   cache, and formed again in the VJP instead of stored);
 * max-pooling forward (maximum and first arg-max in one pass) and backward, for
   non-overlapping windows (:func:`numnet.ops.max_pool2d`);
-* the SGD momentum update in one pass (``v ← μv + g; θ ← θ − lr·v``).
+* the SGD momentum update in one pass (``v ← μv + g; θ ← θ − lr·v``);
+* the Adam/AdamW update in one pass instead of eleven (the reference's operations in
+  their order: the same bits). It starts once a parameter's updates have done enough
+  work to pay for importing Numba (:func:`pays_to_load`), so a short fit of a small
+  data set (a few hundred steps) does not import Numba for nothing.
 
 They compute the same values as the reference (the pooling arg-max with the same tie
 rule; float32 results within 1e-5 relative,
@@ -30,6 +34,7 @@ import contextlib
 import contextvars
 import importlib.util
 import os
+import sys
 
 _disabled: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "numnet_kernels_disabled", default=False
@@ -69,6 +74,22 @@ def disabled():
         _disabled.reset(token)
 
 
+IMPORT_COST_ELEMENTS = 2e8  # importing Numba + loading a cached kernel ≈ 0.2 s ≈ the time
+# a fused Adam saves on 2e8 element updates (≈ 1 ns each: benchmarks/bench_sklearn_mlp.py)
+
+
+def loaded() -> bool:
+    """Whether the compiled kernels module is imported already (no import cost left)."""
+    return "numnet.kernels._compiled" in sys.modules
+
+
+def pays_to_load(steps: int, size: int) -> bool:
+    """Whether a fused update of ``size`` elements at step ``steps`` should use its kernel:
+    the kernels are loaded already, or ``steps × size`` element updates have earned back
+    the one-time import (:data:`IMPORT_COST_ELEMENTS`)."""
+    return loaded() or steps * size >= IMPORT_COST_ELEMENTS
+
+
 def get(name: str):
     """The compiled kernel ``name`` (imports Numba and the kernel module on first use;
     the kernel itself compiles on its first call, or loads from Numba's cache)."""
@@ -77,4 +98,4 @@ def get(name: str):
     return getattr(_compiled, name)
 
 
-__all__ = ["disabled", "enabled", "get", "numba_installed"]
+__all__ = ["disabled", "enabled", "get", "loaded", "numba_installed", "pays_to_load"]

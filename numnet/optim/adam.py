@@ -63,7 +63,8 @@ def adam_update(
     state["step"] += 1
     t = state["step"]
     m, v = state["exp_avg"], state["exp_avg_sq"]
-    if not amsgrad and fusable(param, grad, m, v) and kernels.enabled():
+    if (not amsgrad and fusable(param, grad, m, v) and kernels.enabled()
+            and kernels.pays_to_load(t, param.size)):
         _fused_adam_step(param, grad, m, v, t, lr, beta1, beta2, eps, weight_decay,
                          decoupled_weight_decay)
         return

@@ -267,9 +267,10 @@ def test_fused_sgd_matches_the_reference(dtype):
     ],
     ids=["adam", "adam-l2", "adamw"],
 )
-def test_fused_adam_gives_the_reference_bits(make, dtype):
+def test_fused_adam_gives_the_reference_bits(make, dtype, monkeypatch):
     """One compiled pass does the reference's eleven NumPy passes in their order, with the
     scalars rounded as NumPy rounds Python floats: the same bits, step after step."""
+    monkeypatch.setattr(kernels, "IMPORT_COST_ELEMENTS", 0)  # fused from the first step
     rng = np.random.default_rng(5)
     w0 = rng.standard_normal((300, 250)).astype(dtype)  # above the fused kernel's minimum
     grads = [rng.standard_normal((300, 250)).astype(dtype) for _ in range(5)]
@@ -300,6 +301,26 @@ def test_adam_takes_the_reference_path_for_small_or_amsgrad_parameters(monkeypat
         p.grad = np.ones(p.shape, dtype=np.float32)
         opt.step()
     assert calls == []
+
+
+def test_fused_adam_starts_once_it_pays_for_loading_numba(monkeypatch):
+    """With the kernels not loaded yet, the first steps run the reference; the kernel is
+    used from the step where steps × size reaches the import cost (or at once if loaded)."""
+    calls = []
+    monkeypatch.setattr(kernels, "get", lambda name: calls.append(name) or (lambda *a: None))
+    monkeypatch.setattr(kernels, "enabled", lambda: True)
+    monkeypatch.setattr(kernels, "loaded", lambda: False)
+    monkeypatch.setattr(kernels, "IMPORT_COST_ELEMENTS", 3 * 300 * 250)
+    p = numnet.nn.Parameter(numnet.zeros(300, 250))
+    opt = optim.Adam([p])
+    for _ in range(4):
+        p.grad = np.ones(p.shape, dtype=np.float32)
+        opt.step()
+    assert calls == ["adam", "adam"]  # steps 3 and 4
+    monkeypatch.setattr(kernels, "loaded", lambda: True)
+    monkeypatch.setattr(kernels, "IMPORT_COST_ELEMENTS", 1e30)
+    opt.step()
+    assert calls == ["adam"] * 3
 
 
 @needs_numba
