@@ -139,7 +139,9 @@ def test_chunked_conv2d_matches_the_reference(
         for a, b in zip(fast, ref):
             _close(a, b, rtol)
     with numnet.no_grad():  # evaluation: chunked forward only
-        fast, ref = _both(lambda: F.conv2d(numnet.tensor(x0), numnet.tensor(w0), padding=1))
+        fast, ref = _both(lambda: F.conv2d(
+            numnet.tensor(x0, dtype=dtype), numnet.tensor(w0, dtype=dtype), padding=1
+        ))
     _close(fast.numpy(), ref.numpy(), rtol)
 
 
