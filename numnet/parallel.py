@@ -39,7 +39,10 @@ number of cores available, read when used; :func:`set_num_threads` changes it.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
+import sys
 import threading
 from collections.abc import Callable, Sequence
 
@@ -88,12 +91,15 @@ def _run_threads(tasks: Sequence[Callable[[], None]], setup=None) -> None:
     """Run ``tasks[0]`` here and the others on threads started now; re-raise the first
     error. ``setup(i)`` (optional) runs first on the thread of task ``i``."""
     errors: list[BaseException | None] = [None] * len(tasks)
+    # each thread runs in a copy of the caller's context (``kernels.disabled()`` and the
+    # like hold there too); one copy per thread, as a Context is entered by one at a time
+    contexts = [contextvars.copy_context() for _ in tasks]
 
     def run(i: int) -> None:
         try:
             if setup is not None:
                 setup(i)
-            tasks[i]()
+            contexts[i].run(tasks[i])
         except BaseException as exc:  # noqa: BLE001 (re-raised on the calling thread)
             errors[i] = exc
 
@@ -126,7 +132,7 @@ def parallel_batch(fn: Callable[[int, int], None], n: int, *, blas: bool = False
     bounds = [n * i // t for i in range(t + 1)]
     tasks = [lambda i=i: fn(bounds[i], bounds[i + 1]) for i in range(t)]
     if blas:
-        with _blas_limit(1):
+        with one_blas_thread():
             _run_threads(tasks, setup=_single_threaded)
     else:
         _run_threads(tasks, setup=_single_threaded)
@@ -193,24 +199,74 @@ def dropout_mask(rng: np.random.Generator, shape: tuple, p: float) -> np.ndarray
     return full[shard.start : shard.stop]
 
 
-_CONTROLLERS: dict[int, object] = {}  # threadpoolctl's library scan, per process id
+_CONTROLLERS: dict[tuple[int, int], object] = {}  # threadpoolctl's library scan, per
+# process id and number of imported modules: a child made by fork scans again, and so
+# does a process that imported more since (SciPy brings its own OpenBLAS, for one)
 
 
 def _blas_limit(threads: int):
     """A context manager limiting BLAS to ``threads`` threads (threadpoolctl), or a
     no-op when threadpoolctl is not installed."""
-    import contextlib
-
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:
         return contextlib.nullcontext()
-    pid = os.getpid()  # a child made by fork scans again (its own controller)
-    controller = _CONTROLLERS.get(pid)
+    key = (os.getpid(), len(sys.modules))
+    controller = _CONTROLLERS.get(key)
     if controller is None:
         _CONTROLLERS.clear()
-        controller = _CONTROLLERS[pid] = ThreadpoolController()
+        controller = _CONTROLLERS[key] = ThreadpoolController()
     return controller.limit(limits=threads, user_api="blas")
+
+
+class _Limit:
+    """The process's one-BLAS-thread limit, shared by concurrent callers: threadpoolctl's
+    limit is process-wide and restores what it saw on entry, so two overlapping limits
+    entered from two threads would leave BLAS at one thread when the later one exits.
+    Counted instead: the first caller in sets the limit, the last one out restores."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.depth = 0
+        self.active = None
+
+
+_LIMIT = _Limit()
+
+
+def _limit_after_fork_in_child() -> None:
+    global _LIMIT
+    _LIMIT = _Limit()  # the parent's lock may be held by a thread the child does not have
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_limit_after_fork_in_child)
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Limit BLAS to one thread for the duration of the block (the split passes and
+    data-parallel steps, whose own threads each run single-threaded BLAS).
+
+    Safe to enter from several threads at once: the limit is set by the first and
+    lifted by the last (:class:`_Limit`). BLAS is process-wide, so other threads'
+    products run single-threaded while any such block is active. A no-op without
+    threadpoolctl."""
+    state = _LIMIT
+    with state.lock:
+        if state.depth == 0:
+            limit = _blas_limit(1)
+            limit.__enter__()
+            state.active = limit
+        state.depth += 1
+    try:
+        yield
+    finally:
+        with state.lock:
+            state.depth -= 1
+            if state.depth == 0:
+                limit, state.active = state.active, None
+                limit.__exit__(None, None, None)
 
 
 def can_split() -> bool:
@@ -329,7 +385,7 @@ def _run_shards(model, loss_fn, xa, ya, t: int, params: list, reduction: str):
             _local.shard = None
             _local.n = prev
 
-    with _blas_limit(1):
+    with one_blas_thread():
         _run_threads([lambda k=k: shard(k) for k in range(t)])
     return losses, outputs, grads
 

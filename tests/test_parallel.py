@@ -191,3 +191,68 @@ def test_one_thread_and_output():
     net2 = _mlp()
     loss2, out2 = data_parallel_step(net2, F.cross_entropy, x, y, num_threads=3, return_output=True)
     np.testing.assert_allclose(out2.numpy(), out.numpy(), rtol=1e-12)
+
+
+def test_conv_weight_gradient_is_the_same_bits_with_many_threads():
+    """The per-thread partial weight gradients are summed in batch order, not in the order
+    the threads finish: with 4 threads (3 or more partials) every run gives the same bits."""
+    from numnet import parallel
+
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((64, 8, 10, 10)).astype(np.float32)
+    w0 = rng.standard_normal((16, 8, 5, 5)).astype(np.float32)
+    g = rng.standard_normal((64, 16, 10, 10)).astype(np.float32)
+    old = parallel._threads["n"]
+    parallel.set_num_threads(4)
+    try:
+        grads = set()
+        for _ in range(6):
+            w = numnet.tensor(w0, requires_grad=True)
+            b = numnet.tensor(np.zeros(16, np.float32), requires_grad=True)
+            F.conv2d(numnet.tensor(x0), w, b, padding=2).backward(numnet.tensor(g))
+            grads.add((w.grad.tobytes(), b.grad.tobytes()))
+    finally:
+        parallel._threads["n"] = old
+    assert len(grads) == 1
+
+
+def test_blas_limit_is_restored_after_concurrent_split_passes():
+    """Split passes entered from several user threads at once share one limit: BLAS gets
+    its thread count back when the last one ends (threadpoolctl alone would leave 1)."""
+    import threading
+
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from numnet import parallel
+
+    def counts():
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info()
+                if i["user_api"] == "blas"]
+
+    before = counts()
+    x = np.ones((64, 3), np.float32)
+    barrier = threading.Barrier(3)
+
+    def work():
+        barrier.wait()
+        for _ in range(50):
+            parallel.parallel_batch(lambda a, b: x[a:b] @ x[a:b].T, 64, blas=True)
+
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        before = counts()
+        threads = [threading.Thread(target=work) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert counts() == before
+    assert parallel._LIMIT.depth == 0
+
+
+def test_worker_threads_run_in_the_callers_context():
+    """``kernels.disabled()`` (a context variable) holds on numnet's worker threads too."""
+    from numnet import kernels, parallel
+
+    seen = []
+    with kernels.disabled():
+        parallel.parallel_tasks([lambda: seen.append(kernels.enabled())] * 3)
+    assert seen == [False, False, False]

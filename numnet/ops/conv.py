@@ -418,7 +418,7 @@ def _conv2d_chunked(xp, w_hat, shape, stride, geometry):
         compiled_x = bool(needs[0])
         gx = np.empty(shape, dtype) if compiled_x else None
         col2im_kernel = kernels.get("col2im") if compiled_x else None
-        partials: list[np.ndarray] = []
+        partials: dict[int, np.ndarray] = {}  # by first sample: summed in batch order
 
         def backward(a: int, b: int) -> None:
             size = min(step, b - a) * rows
@@ -439,14 +439,17 @@ def _conv2d_chunked(xp, w_hat, shape, stride, geometry):
                     dcols = np.matmul(g_chunk, w2[:, :kg], out=dbuf[: (n1 - n0) * rows])
                     col2im_kernel(dcols, gx[n0:n1], *geometry)
             if want_w:
-                partials.append(acc)
+                partials[a] = acc
 
         if want_w or compiled_x:
             parallel_batch(backward, n, blas=True)
         gw = gb = None
         if want_w:
-            gw_hat = np.ascontiguousarray(partials[0])
-            for part in partials[1:]:
+            # in the order of the batch, not of the threads' finishing: the same bits on
+            # every run, whatever the number of threads
+            first, *rest = (partials[k] for k in sorted(partials))
+            gw_hat = np.ascontiguousarray(first)
+            for part in rest:
                 gw_hat += part
             gw, gb = _split_weight_grad(gw_hat[None], (cout, c, *kernel), aug, needs)
         if compiled_x:

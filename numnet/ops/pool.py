@@ -171,7 +171,10 @@ def max_pool2d(x, *, kernel_size, stride=None, padding=0):
 @primitive("relu_max_pool2d", family="conv", int_rule="no_bool")
 def relu_max_pool2d(x, *, kernel_size, stride=None, padding=0):
     """``max_pool2d(relu(x))`` computed as ``relu(max_pool2d(x))``: exactly the same values
-    and gradients, with the ReLU on the ``kH·kW`` times smaller pooled output.
+    and, for inputs without NaN, the same gradients, with the ReLU on the ``kH·kW`` times
+    smaller pooled output. (Where a window holds a NaN, the values agree (NaN) and the
+    gradient's routing is unspecified, as :func:`max_pool2d`'s is: the fused and the
+    composed form may send it to different inputs.)
 
     ReLU and max-pooling commute: ``max_k max(0, x_k) = max(0, max_k x_k)`` since
     ``max(0, ·)`` is non-decreasing. The gradients agree too, including the tie rule:
