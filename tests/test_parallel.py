@@ -216,9 +216,10 @@ def test_conv_weight_gradient_is_the_same_bits_with_many_threads():
     assert len(grads) == 1
 
 
-def test_blas_limit_is_restored_after_concurrent_split_passes():
-    """Split passes entered from several user threads at once share one limit: BLAS gets
-    its thread count back when the last one ends (threadpoolctl alone would leave 1)."""
+def test_blas_limit_is_restored_after_overlapping_limits_from_two_threads():
+    """Thread A limits BLAS, B limits it too, A leaves, B leaves: BLAS gets its thread
+    count back (threadpoolctl's limit alone restores what B saw on entry: 1), and inside
+    the overlap it stays at 1 after A left."""
     import threading
 
     threadpoolctl = pytest.importorskip("threadpoolctl")
@@ -228,23 +229,30 @@ def test_blas_limit_is_restored_after_concurrent_split_passes():
         return [i["num_threads"] for i in threadpoolctl.threadpool_info()
                 if i["user_api"] == "blas"]
 
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def a():
+        with parallel.one_blas_thread():
+            a_in.set()
+            b_in.wait(10)
+        a_out.set()
+
+    def b():
+        a_in.wait(10)
+        with parallel.one_blas_thread():
+            b_in.set()
+            a_out.wait(10)
+            seen["after A left"] = counts()
+
     before = counts()
-    x = np.ones((64, 3), np.float32)
-    barrier = threading.Barrier(3)
-
-    def work():
-        barrier.wait()
-        for _ in range(50):
-            parallel.parallel_batch(lambda a, b: x[a:b] @ x[a:b].T, 64, blas=True)
-
-    with threadpoolctl.threadpool_limits(2, user_api="blas"):
-        before = counts()
-        threads = [threading.Thread(target=work) for _ in range(3)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert counts() == before
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen["after A left"] == [1] * len(before)
+    assert counts() == before
     assert parallel._LIMIT.depth == 0
 
 
