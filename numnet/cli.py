@@ -1410,7 +1410,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub,
         "demo",
         cmd_demo,
-        "train a small MLP on generated spirals (offline, about 10 s)",
+        "train a small MLP on generated spirals (offline, a few seconds)",
         "Train a 2-64-64-3 ReLU MLP on three interleaved spirals (offline).",
         DEMO_OPTIONS,
     )
