@@ -167,10 +167,17 @@ def _resolve(name: str, classes: dict[str, type] | None) -> type:
     cls = extra.get(name) or extra.get(name.rsplit(".", 1)[-1])
     if cls is None and name.startswith("numnet."):
         cls = MODULE_CLASSES.get(name)
+    if cls is None and (name.startswith("numnet.") or "." not in name):
+        # numnet's own classes also by their public or bare name ("numnet.nn.Linear",
+        # "Linear"), as a hand-written architecture file names them
+        bare = name.rsplit(".", 1)[-1]
+        found = {c for c in MODULE_CLASSES.values() if c.__name__ == bare}
+        cls = found.pop() if len(found) == 1 else None
     if cls is None:
         raise ValueError(
-            f"unknown module class {name!r}: pass it as load(..., classes={{{name!r}: cls}}) "
-            "to allow it"
+            f"unknown module class {name!r}: numnet's layers are found by their name "
+            "(e.g. 'Linear', 'numnet.nn.Sequential'); a class of your own must be passed "
+            f"as load(..., classes={{{name!r}: cls}})"
         )
     return cls
 

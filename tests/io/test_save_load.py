@@ -384,3 +384,19 @@ def test_a_text_file_is_called_not_a_model_file(tmp_path):
     path.write_text("epoch,loss,accuracy\n1,0.5,0.9\n" * 10)
     with pytest.raises(io.ModelFileError, match="not a safetensors model file"):
         io.load(path)
+
+
+def test_numnet_classes_are_found_by_public_or_bare_name():
+    """A hand-written architecture may name numnet's layers as users know them."""
+    from numnet.nn import config
+
+    for name in ("Sequential", "numnet.nn.Sequential", "numnet.nn.containers.Sequential"):
+        model = config.from_config({"class": name, "args": [
+            {"__module__": {"class": "numnet.nn.Linear",
+                            "kwargs": {"in_features": 4, "out_features": 3}}},
+            {"__module__": {"class": "ReLU"}},
+        ]})
+        assert [type(m).__name__ for m in model] == ["Linear", "ReLU"]
+    for name in ("os.system", "mypkg.Sequential", "NoSuchLayer"):
+        with pytest.raises(ValueError, match="unknown module class"):
+            config.from_config({"class": name})
