@@ -56,6 +56,7 @@ multiplied while it is still in cache and formed again in the VJP rather than st
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import weakref
@@ -388,75 +389,106 @@ def _conv2d_chunked(xp, w_hat, shape, stride, geometry):
     """
     n, h, w, c = shape
     ho, wo = geometry[-2:]
-    kernel = geometry[:2]
-    rows = ho * wo
-    cout, ka = w_hat.shape[1:]
-    kg = kernel[0] * kernel[1] * c
-    dtype = w_hat.dtype
-    w2 = w_hat[0]
-    step = max(1, _CHUNK_BYTES // (rows * ka * dtype.itemsize))
-    y = np.empty((n, ho, wo, cout), dtype)
-    y2 = y.reshape(n * rows, cout)
-    kept = None  # X̂ of the whole batch, when it is small and a graph is recorded
-    if is_grad_enabled() and n * rows * ka * dtype.itemsize <= _KEEP_BYTES:
-        kept = np.empty((n * rows, ka), dtype)
+    ch = _Chunking(xp, w_hat, shape, stride, geometry, rows=ho * wo)
+    y = np.empty((n, ho, wo, ch.cout), w_hat.dtype)
+    y2 = y.reshape(n * ch.rows, ch.cout)
+    if is_grad_enabled() and n * ch.rows * ch.ka * w_hat.dtype.itemsize <= _KEEP_BYTES:
+        ch.kept = np.empty((n * ch.rows, ch.ka), w_hat.dtype)  # X̂ kept for the VJP
 
     def forward(a: int, b: int) -> None:
-        buf = np.empty((min(step, b - a) * rows, ka), dtype) if kept is None else None
-        for n0 in range(a, b, step):
-            n1 = min(b, n0 + step)
-            out = buf[: (n1 - n0) * rows] if kept is None else kept[n0 * rows : n1 * rows]
-            cols = _im2col_chunk(xp, n0, n1, out, kernel, stride, kg)
-            np.matmul(cols, w2.T, out=y2[n0 * rows : n1 * rows])
+        buf = None if ch.kept is not None else ch.buffer(b - a, ch.ka)
+        for n0, n1 in ch.chunks(a, b):
+            r0, r1 = n0 * ch.rows, n1 * ch.rows
+            out = buf[: r1 - r0] if ch.kept is None else ch.kept[r0:r1]
+            np.matmul(ch.im2col(n0, n1, out), ch.w2.T, out=y2[r0:r1])
 
     parallel_batch(forward, n, blas=True)
+    return y, functools.partial(_conv2d_chunked_vjp, ch)
 
-    def vjp(gy, needs):
-        gh = _nhwc(gy).reshape(n * rows, cout)  # δŶ (free when δy is channels-last)
-        aug = ka > kg
-        want_w = bool(needs[1] or (aug and needs[2]))
-        compiled_x = bool(needs[0])
-        gx = np.empty(shape, dtype) if compiled_x else None
-        col2im_kernel = kernels.get("col2im") if compiled_x else None
-        partials: dict[int, np.ndarray] = {}  # by first sample: summed in batch order
 
-        def backward(a: int, b: int) -> None:
-            size = min(step, b - a) * rows
-            chunked_w = want_w and kept is None
-            buf = np.empty((size, ka), dtype) if chunked_w else None
-            dbuf = np.empty((size, kg), dtype) if compiled_x else None
-            acc = np.zeros((cout, ka), dtype) if chunked_w else None
-            tmp = np.empty((cout, ka), dtype) if chunked_w else None
-            if want_w and kept is not None:  # [δŴ δb]ᵀ = [X̂ 1]ᵀ δŶ over the rows a..b
-                acc = np.matmul(kept[a * rows : b * rows].T, gh[a * rows : b * rows]).T
-            for n0 in range(a, b, step):
-                n1 = min(b, n0 + step)
-                g_chunk = gh[n0 * rows : n1 * rows]
-                if chunked_w:  # [δŴ δb] += δŶᵀ [X̂ 1] for this chunk
-                    cols = _im2col_chunk(xp, n0, n1, buf[: (n1 - n0) * rows], kernel, stride, kg)
-                    acc += np.matmul(g_chunk.T, cols, out=tmp)
-                if compiled_x:  # δX̂ = δŶ Ŵ, scattered while in cache
-                    dcols = np.matmul(g_chunk, w2[:, :kg], out=dbuf[: (n1 - n0) * rows])
-                    col2im_kernel(dcols, gx[n0:n1], *geometry)
-            if want_w:
-                partials[a] = acc
+class _Chunking:
+    """What the chunked conv2d's forward and VJP share: the padded input ``xp`` (NHWC),
+    ``Ŵ`` as one matrix ``w2`` (C_out, kH·kW·C_in [+ 1]), the geometry, the chunk size in
+    samples (``step``, from ``_CHUNK_BYTES``) and, when kept, X̂ of the whole batch."""
 
-        if want_w or compiled_x:
-            parallel_batch(backward, n, blas=True)
-        gw = gb = None
+    def __init__(self, xp, w_hat, shape, stride, geometry, rows: int) -> None:
+        self.xp, self.shape, self.stride, self.geometry = xp, shape, stride, geometry
+        self.kernel = geometry[:2]
+        self.rows = rows
+        self.w2 = w_hat[0]
+        self.cout, self.ka = w_hat.shape[1:]
+        self.kg = self.kernel[0] * self.kernel[1] * shape[3]
+        self.dtype = w_hat.dtype
+        self.step = max(1, _CHUNK_BYTES // (rows * self.ka * self.dtype.itemsize))
+        self.kept = None
+
+    def chunks(self, a: int, b: int):
+        """``(n0, n1)`` sample ranges of at most ``step`` samples covering ``a..b``."""
+        return ((n0, min(b, n0 + self.step)) for n0 in range(a, b, self.step))
+
+    def buffer(self, samples: int, cols: int) -> np.ndarray:
+        """A scratch matrix for one chunk of at most ``samples`` samples."""
+        return np.empty((min(self.step, samples) * self.rows, cols), self.dtype)
+
+    def im2col(self, n0: int, n1: int, out: np.ndarray) -> np.ndarray:
+        """X̂ of samples ``n0..n1``, written into ``out``."""
+        return _im2col_chunk(self.xp, n0, n1, out[: (n1 - n0) * self.rows], self.kernel,
+                             self.stride, self.kg)
+
+
+def _conv2d_chunked_vjp(ch: _Chunking, gy, needs):
+    """The chunked conv2d's VJP: per chunk ``[δŴ δb] += δŶᵀ [X̂ 1]`` (X̂ formed again, or
+    the kept one in one product) and ``δX̂ = δŶ Ŵ`` scattered onto ``δx`` by col2im."""
+    n = ch.shape[0]
+    gh = _nhwc(gy).reshape(n * ch.rows, ch.cout)  # δŶ (free when δy is channels-last)
+    aug = ch.ka > ch.kg
+    want_w = bool(needs[1] or (aug and needs[2]))
+    gx = np.empty(ch.shape, ch.dtype) if needs[0] else None
+    partials: dict[int, np.ndarray] = {}  # by first sample: summed in batch order
+
+    def backward(a: int, b: int) -> None:
+        acc = _chunked_backward(ch, gh, gx, want_w, a, b)
         if want_w:
-            # in the order of the batch, not of the threads' finishing: the same bits on
-            # every run, whatever the number of threads
-            first, *rest = (partials[k] for k in sorted(partials))
-            gw_hat = np.ascontiguousarray(first)
-            for part in rest:
-                gw_hat += part
-            gw, gb = _split_weight_grad(gw_hat[None], (cout, c, *kernel), aug, needs)
-        if compiled_x:
-            gx = gx.transpose(0, 3, 1, 2)
-        return gx, gw, gb
+            partials[a] = acc
 
-    return y, vjp
+    if want_w or gx is not None:
+        parallel_batch(backward, n, blas=True)
+    gw = gb = None
+    if want_w:
+        # in the order of the batch, not of the threads' finishing: the same bits on
+        # every run, whatever the number of threads
+        first, *rest = (partials[k] for k in sorted(partials))
+        gw_hat = np.ascontiguousarray(first)
+        for part in rest:
+            gw_hat += part
+        c = ch.shape[3]
+        gw, gb = _split_weight_grad(gw_hat[None], (ch.cout, c, *ch.kernel), aug, needs)
+    if gx is not None:
+        gx = gx.transpose(0, 3, 1, 2)
+    return gx, gw, gb
+
+
+def _chunked_backward(ch: _Chunking, gh, gx, want_w: bool, a: int, b: int):
+    """Samples ``a..b`` of the VJP: returns their ``[δŴ δb]`` (when wanted) and writes
+    their ``δx`` into ``gx`` (when given)."""
+    rows = ch.rows
+    chunked_w = want_w and ch.kept is None
+    acc = None
+    if chunked_w:
+        buf, tmp = ch.buffer(b - a, ch.ka), np.empty((ch.cout, ch.ka), ch.dtype)
+        acc = np.zeros((ch.cout, ch.ka), ch.dtype)
+    elif want_w:  # [δŴ δb]ᵀ = [X̂ 1]ᵀ δŶ over the rows a..b
+        acc = np.matmul(ch.kept[a * rows : b * rows].T, gh[a * rows : b * rows]).T
+    if gx is not None:
+        dbuf, col2im = ch.buffer(b - a, ch.kg), kernels.get("col2im")
+    for n0, n1 in ch.chunks(a, b):
+        g_chunk = gh[n0 * rows : n1 * rows]
+        if chunked_w:  # [δŴ δb] += δŶᵀ [X̂ 1] for this chunk
+            acc += np.matmul(g_chunk.T, ch.im2col(n0, n1, buf), out=tmp)
+        if gx is not None:  # δX̂ = δŶ Ŵ, scattered while in cache
+            dcols = np.matmul(g_chunk, ch.w2[:, : ch.kg], out=dbuf[: (n1 - n0) * rows])
+            col2im(dcols, gx[n0:n1], *ch.geometry)
+    return acc
 
 
 def _weight_matrix(weight, bias, g: int, dtype) -> np.ndarray:
