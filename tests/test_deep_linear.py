@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from numnet import optim, train
 from numnet.autoencoder import reconstruction_loss
 from numnet.deep_linear import (
     DeepLinearNetwork,
@@ -19,6 +18,7 @@ from numnet.deep_linear import (
 )
 from numnet.nn import Linear, Sequential
 from numnet.tensor import Tensor
+from tests._fitting import quiet_fit
 
 
 @pytest.fixture
@@ -125,15 +125,14 @@ def test_recorder_tracks_modes_and_learns_them_in_order():
     Sxy = correlations(X, Y)[1] / P
     net = DeepLinearNetwork((P, 8, Y.shape[1]), init_scale=1e-3, generator=0, dtype=np.float64)
     rec = LinearDynamicsRecorder(every=2, target=Sxy)
-    train.fit(
+    quiet_fit(
         net,
-        reconstruction_loss,
-        optim.SGD(net.parameters(), lr=0.1),
         (X, Y),
+        loss_fn=reconstruction_loss,
+        lr=0.1,
         epochs=300,
         batch_size=P,
         shuffle=False,
-        verbose=0,
         callbacks=[rec],
     )
     assert list(rec.steps[:3]) == [0, 2, 4] and rec.steps[-1] == 300

@@ -23,6 +23,7 @@ from numnet.autoencoder import (
 )
 from numnet.nn.config import from_config, to_config
 from numnet.tensor import Tensor
+from tests._fitting import quiet_fit
 
 
 def low_rank_data(n=200, d=12, spectrum=(3.0, 2.0, 1.5), noise=0.3, seed=0):
@@ -64,15 +65,14 @@ def test_linear_autoencoder_trained_by_sgd_spans_the_svd_subspace():
     model = LinearAutoencoder(X.shape[1], 3, generator=0, dtype=np.float64)
     opt = optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, 40)
-    train.fit(
+    quiet_fit(
         model,
-        reconstruction_loss,
-        opt,
         (X, X),
+        loss_fn=reconstruction_loss,
+        optimizer=opt,
         epochs=40,
         batch_size=20,
         seed=0,
-        verbose=0,
         callbacks=[train.LearningRateScheduler(sched)],
     )
     loss = reconstruction_loss_np(X, reconstruct(model, X))
@@ -195,15 +195,9 @@ def test_autoencoder_shapes_config_roundtrip_and_denoising_training():
     assert np.allclose(reconstruct(rebuilt, x), reconstruct(model, x))
     X = np.random.default_rng(1).random((64, 16)).astype(np.float32)
     before = reconstruction_losses(model, X).mean()
-    train.fit(
-        model,
-        reconstruction_loss,
-        optim.Adam(model.parameters(), lr=0.01),
-        (X, X),
-        epochs=30,
-        batch_size=16,
-        seed=0,
-        verbose=0,
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    quiet_fit(
+        model, (X, X), loss_fn=reconstruction_loss, optimizer=opt, epochs=30, batch_size=16, seed=0
     )
     assert reconstruction_losses(model, X).mean() < before
     with pytest.raises(ValueError, match="activation"):

@@ -10,6 +10,7 @@ import pytest
 import numnet.nn.functional as F
 from numnet import io, models, nn, optim, train
 from numnet.data import spirals
+from tests._fitting import quiet_fit
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -29,16 +30,7 @@ def _linear(weight, bias, out=1, inp=1):
 def _fit(model, loss_fn, X, y, **kw):
     """Epochs with lr 0: the weights (and so the outputs) stay as set."""
     kw.setdefault("epochs", 1)
-    return train.fit(
-        model,
-        loss_fn,
-        optim.SGD(model.parameters(), lr=0.0),
-        (X, y),
-        batch_size=2,
-        validation=(X, y),
-        verbose=0,
-        **kw,
-    )
+    return quiet_fit(model, (X, y), loss_fn=loss_fn, lr=0.0, batch_size=2, validation=(X, y), **kw)
 
 
 class Script(train.Callback):
@@ -72,15 +64,13 @@ def _run_script(values, epochs=None, checkpoint=None, **es):
     model, opt, X, y = _small()
     stopper = train.EarlyStopping("score", **es)
     snap = Snap()
-    hist = train.fit(
+    hist = quiet_fit(
         model,
-        F.cross_entropy,
-        opt,
         (X, y),
+        optimizer=opt,
         epochs=epochs or len(values),
         batch_size=20,
         generator=0,
-        verbose=0,
         callbacks=[Script(values), stopper, snap],
         checkpoint=checkpoint,
     )
@@ -229,15 +219,13 @@ def test_model_checkpoint_saves_after_a_nan_first_value(tmp_path):
         path = tmp_path / f"best_{mode}.safetensors"
         snap = Snap()
         ckpt = train.ModelCheckpoint(path, monitor="score", mode=mode)
-        train.fit(
+        quiet_fit(
             model,
-            F.cross_entropy,
-            opt,
             (X, y),
+            optimizer=opt,
             epochs=len(values),
             batch_size=20,
             generator=0,
-            verbose=0,
             callbacks=[Script(values), ckpt, snap],
         )
         assert io.load_metadata(path)["epoch"] == best
@@ -264,16 +252,14 @@ def test_divergence_in_the_last_step_of_an_epoch_restores_finite_weights(tmp_pat
     snap = Snap()
     ckpt = tmp_path / "run.safetensors"
     with pytest.raises(train.TrainingDivergedError, match="epoch 2") as info:
-        train.fit(
+        quiet_fit(
             model,
-            F.cross_entropy,
-            opt,
             (X, y),
+            optimizer=opt,
             epochs=4,
             batch_size=20,
             validation=(X, y),
             generator=0,
-            verbose=0,
             callbacks=[sched, snap],
             checkpoint=ckpt,
         )
@@ -295,15 +281,13 @@ def test_weights_made_non_finite_by_a_callback_at_epoch_end_are_not_kept():
 
     snap = Snap()
     with pytest.raises(train.TrainingDivergedError, match="end of epoch 2") as info:
-        train.fit(
+        quiet_fit(
             model,
-            F.cross_entropy,
-            opt,
             (X, y),
+            optimizer=opt,
             epochs=3,
             batch_size=20,
             generator=0,
-            verbose=0,
             callbacks=[snap, Poison()],
         )
     assert len(info.value.history) == 1
@@ -365,19 +349,10 @@ def test_restore_best_weights_false_keeps_the_last_weights():
 def test_early_stopping_reused_in_a_new_fit_starts_afresh():
     model, opt, X, y = _small()
     stopper = train.EarlyStopping("score", patience=2)
-    kw = dict(epochs=6, batch_size=20, generator=0, verbose=0)
-    hist = train.fit(
-        model, F.cross_entropy, opt, (X, y), callbacks=[Script([0.1, 2.0, 3.0, 4.0]), stopper], **kw
-    )
+    fit = partial(quiet_fit, model, (X, y), optimizer=opt, epochs=6, batch_size=20, generator=0)
+    hist = fit(callbacks=[Script([0.1, 2.0, 3.0, 4.0]), stopper])
     assert hist.stopped_epoch == 3 and stopper.best == 0.1
-    hist = train.fit(
-        model,
-        F.cross_entropy,
-        opt,
-        (X, y),
-        callbacks=[Script([5.0, 4.0, 3.0, 2.0, 1.0, 0.5]), stopper],
-        **kw,
-    )
+    hist = fit(callbacks=[Script([5.0, 4.0, 3.0, 2.0, 1.0, 0.5]), stopper])
     assert hist.stopped_epoch is None and len(hist) == 6
     assert stopper.best == 0.5 and stopper.best_epoch == 6 and stopper.stopped_epoch is None
 

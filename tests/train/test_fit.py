@@ -11,6 +11,7 @@ import numnet.nn.functional as F
 from numnet import models, nn, optim, train
 from numnet.data import spirals
 from numnet.optim.lr_scheduler import StepLR
+from tests._fitting import Kill, quiet_fit
 
 
 def data(n=300, seed=0):
@@ -25,16 +26,8 @@ def make(seed=0, dropout=0.0):
 def test_fit_learns_and_records_history():
     X, y = data(600)
     model, opt = make()
-    hist = train.fit(
-        model,
-        F.cross_entropy,
-        opt,
-        (X, y),
-        epochs=25,
-        batch_size=32,
-        validation=0.1,
-        generator=0,
-        verbose=0,
+    hist = quiet_fit(
+        model, (X, y), optimizer=opt, epochs=25, batch_size=32, validation=0.1, generator=0
     )
     assert len(hist) == 25
     assert set(hist.epochs[0]) >= {
@@ -59,14 +52,12 @@ def test_same_seed_same_run_and_fresh_shuffles():
     runs = []
     for _ in range(2):
         model, opt = make(seed=3)
-        train.fit(
-            model, F.cross_entropy, opt, (X, y), epochs=3, batch_size=16, generator=5, verbose=0
-        )
+        quiet_fit(model, (X, y), optimizer=opt, epochs=3, batch_size=16, generator=5)
         runs.append(model.state_dict())
     for k in runs[0]:
         np.testing.assert_array_equal(runs[0][k], runs[1][k])
     model, opt = make(seed=3)
-    train.fit(model, F.cross_entropy, opt, (X, y), epochs=3, batch_size=16, generator=6, verbose=0)
+    quiet_fit(model, (X, y), optimizer=opt, epochs=3, batch_size=16, generator=6)
     assert not np.array_equal(model.state_dict()["0.weight"], runs[0]["0.weight"])
 
 
@@ -98,32 +89,13 @@ def test_each_epoch_sees_every_sample_once_and_drop_last():
             return self.lin(x)
 
     model = Spy()
-    train.fit(
-        model,
-        F.cross_entropy,
-        optim.SGD(model.parameters(), lr=0.0),
-        (X, y),
-        epochs=2,
-        batch_size=4,
-        generator=0,
-        verbose=0,
-    )
+    quiet_fit(model, (X, y), lr=0.0, epochs=2, batch_size=4, generator=0)
     first = np.concatenate(seen[:3])
     second = np.concatenate(seen[3:6])
     assert sorted(first) == list(range(10)) and sorted(second) == list(range(10))
     assert not np.array_equal(first, second)  # a fresh permutation each epoch
     seen.clear()
-    train.fit(
-        model,
-        F.cross_entropy,
-        optim.SGD(model.parameters(), lr=0.0),
-        (X, y),
-        epochs=1,
-        batch_size=4,
-        generator=0,
-        verbose=0,
-        drop_last=True,
-    )
+    quiet_fit(model, (X, y), lr=0.0, epochs=1, batch_size=4, generator=0, drop_last=True)
     assert [len(s) for s in seen] == [4, 4]
 
 
@@ -139,16 +111,14 @@ def test_early_stopping_restores_best_weights():
     stopper = train.EarlyStopping("val_loss", patience=2)
     # an absurd learning rate after epoch 3 makes the validation loss rise
     sched = train.LearningRateScheduler(lambda k: 0.1 if k < 3 else 3.0)
-    hist = train.fit(
+    hist = quiet_fit(
         model,
-        F.cross_entropy,
-        opt,
         (X, y),
+        optimizer=opt,
         epochs=30,
         batch_size=32,
         validation=0.2,
         generator=0,
-        verbose=0,
         callbacks=[Snap(), stopper, sched],
     )
     assert hist.stopped_epoch is not None and len(hist) < 30
@@ -161,7 +131,7 @@ def test_early_stopping_restores_best_weights():
 def test_nan_guard_names_epoch_and_batch_and_keeps_good_weights():
     X, y = data(200)
     model, opt = make()
-    train.fit(model, F.cross_entropy, opt, (X, y), epochs=1, batch_size=50, generator=0, verbose=0)
+    quiet_fit(model, (X, y), optimizer=opt, epochs=1, batch_size=50, generator=0)
     before = model.state_dict()
 
     class Poison(train.Callback):
@@ -170,16 +140,8 @@ def test_nan_guard_names_epoch_and_batch_and_keeps_good_weights():
                 loop.model[0].weight.data[0, 0] = np.nan
 
     with pytest.raises(train.TrainingDivergedError, match=r"epoch 2, batch 3/4") as info:
-        train.fit(
-            model,
-            F.cross_entropy,
-            opt,
-            (X, y),
-            epochs=3,
-            batch_size=50,
-            generator=0,
-            verbose=0,
-            callbacks=[Poison()],
+        quiet_fit(
+            model, (X, y), optimizer=opt, epochs=3, batch_size=50, generator=0, callbacks=[Poison()]
         )
     assert len(info.value.history) == 1
     after = model.state_dict()
@@ -190,16 +152,6 @@ def test_nan_guard_names_epoch_and_batch_and_keeps_good_weights():
 def test_kill_and_resume_equals_uninterrupted(tmp_path):
     X, y = data(300)
 
-    class Kill(train.Callback):
-        """Simulates the process being killed at (epoch, batch)."""
-
-        def __init__(self, at):
-            self.at = at
-
-        def on_batch_end(self, loop, batch, logs):
-            if (loop.epoch, batch) == self.at:
-                raise KeyboardInterrupt
-
     def run(ckpt, kill_at=None):
         model, opt = make(seed=1, dropout=0.3)
         callbacks = [
@@ -209,16 +161,14 @@ def test_kill_and_resume_equals_uninterrupted(tmp_path):
         if kill_at is not None:
             callbacks.append(Kill(kill_at))
         fit = partial(
-            train.fit,
+            quiet_fit,
             model,
-            F.cross_entropy,
-            opt,
             (X, y),
+            optimizer=opt,
             epochs=5,
             batch_size=32,
             validation=0.1,
             generator=7,
-            verbose=0,
             callbacks=callbacks,
             checkpoint=ckpt,
         )
@@ -247,16 +197,14 @@ def test_loggers_and_model_checkpoint(tmp_path):
         train.JSONLogger(tmp_path / "h.json"),
         train.ModelCheckpoint(tmp_path / "best.safetensors", monitor="val_accuracy"),
     ]
-    hist = train.fit(
+    hist = quiet_fit(
         model,
-        F.cross_entropy,
-        opt,
         (X, y),
+        optimizer=opt,
         epochs=4,
         batch_size=32,
         validation=0.2,
         generator=0,
-        verbose=0,
         callbacks=cbs,
     )
     lines = (tmp_path / "h.csv").read_text().splitlines()
@@ -324,19 +272,11 @@ def test_no_float64_on_the_training_hot_path(monkeypatch):
     monkeypatch.setattr(Tensor, "_node", classmethod(spy))
     X, y = data(64)
     model, opt = make(dropout=0.2)
-    train.fit(model, F.cross_entropy, opt, (X, y), epochs=1, batch_size=16, verbose=0)
+    quiet_fit(model, (X, y), optimizer=opt, epochs=1, batch_size=16)
     net = models.convnet(channels=(2, 3), hidden=8, dropout=0.5, generator=0)
     imgs = np.random.default_rng(0).random((8, 1, 28, 28), dtype=np.float32)
     labels = np.arange(8) % 10
-    train.fit(
-        net,
-        F.cross_entropy,
-        optim.SGD(net.parameters(), lr=0.01),
-        (imgs, labels),
-        epochs=1,
-        batch_size=4,
-        verbose=0,
-    )
+    quiet_fit(net, (imgs, labels), lr=0.01, epochs=1, batch_size=4)
     assert seen and all(dt == np.float32 for _, dt in seen), {
         op for op, dt in seen if dt != np.float32
     }
@@ -359,16 +299,8 @@ def test_resume_restores_the_default_generator_used_by_functional_dropout(tmp_pa
         numnet.manual_seed(11)
         model = Net()
         opt = optim.SGD(model.parameters(), lr=0.1)
-        train.fit(
-            model,
-            F.cross_entropy,
-            opt,
-            (X, y),
-            epochs=epochs,
-            batch_size=20,
-            generator=3,
-            verbose=0,
-            checkpoint=ckpt,
+        quiet_fit(
+            model, (X, y), optimizer=opt, epochs=epochs, batch_size=20, generator=3, checkpoint=ckpt
         )
         return model
 
@@ -384,14 +316,6 @@ def test_integer_features_are_cast_to_the_model_dtype():
     X = (np.random.default_rng(0).random((40, 4)) * 255).astype(np.uint8)
     y = np.arange(40) % 2
     model = nn.Sequential(nn.Linear(4, 2, generator=0))
-    train.fit(
-        model,
-        F.cross_entropy,
-        optim.SGD(model.parameters(), lr=1e-3),
-        (X, y),
-        epochs=1,
-        batch_size=8,
-        verbose=0,
-    )
+    quiet_fit(model, (X, y), lr=1e-3, epochs=1, batch_size=8)
     assert model[0].weight.dtype == np.float32
     assert train.predict(model, X).dtype == np.float32

@@ -10,6 +10,7 @@ import numnet.nn.functional as F
 from numnet import models, nn, optim, train
 from numnet.data import spirals, write_idx
 from numnet.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset
+from tests._fitting import Kill, quiet_fit
 
 
 def data(n=200, seed=0):
@@ -39,28 +40,13 @@ def test_loader_without_shuffle_equals_arrays_with_the_same_batches():
     X, y = data(230)
     Xv, yv = data(60, seed=1)
     m1, o1 = make()
-    h1 = train.fit(
-        m1,
-        F.cross_entropy,
-        o1,
-        (X, y),
-        epochs=3,
-        batch_size=32,
-        shuffle=False,
-        validation=(Xv, yv),
-        verbose=0,
+    h1 = quiet_fit(
+        m1, (X, y), optimizer=o1, epochs=3, batch_size=32, shuffle=False, validation=(Xv, yv)
     )
     m2, o2 = make()
     loader = DataLoader(TensorDataset(X, y), batch_size=32)
-    h2 = train.fit(
-        m2,
-        F.cross_entropy,
-        o2,
-        loader,
-        epochs=3,
-        validation=DataLoader(TensorDataset(Xv, yv), batch_size=7),
-        verbose=0,
-    )
+    val = DataLoader(TensorDataset(Xv, yv), batch_size=7)
+    h2 = quiet_fit(m2, loader, optimizer=o2, epochs=3, validation=val)
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(h2.epochs[0])
     assert_same_run(h1, m1, h2, m2)
     assert h2["loss"][-1] < h2["loss"][0]
@@ -71,15 +57,15 @@ def test_shuffled_loader_follows_the_same_orders_as_seeded_arrays():
     # from numpy.random.default_rng(s): the same batches, hence the same run
     X, y = data(150)
     m1, o1 = make(dropout=0.2)
-    h1 = train.fit(m1, F.cross_entropy, o1, (X, y), epochs=3, batch_size=20, generator=5, verbose=0)
+    h1 = quiet_fit(m1, (X, y), optimizer=o1, epochs=3, batch_size=20, generator=5)
     m2, o2 = make(dropout=0.2)
     loader = DataLoader(TensorDataset(X, y), batch_size=20, shuffle=True, generator=5)
-    h2 = train.fit(m2, F.cross_entropy, o2, loader, epochs=3, batch_size=20, verbose=0)
+    h2 = quiet_fit(m2, loader, optimizer=o2, epochs=3, batch_size=20)
     assert_same_run(h1, m1, h2, m2)
     # a different loader seed gives a different run
     m3, o3 = make(dropout=0.2)
     other = DataLoader(TensorDataset(X, y), batch_size=20, shuffle=True, generator=6)
-    h3 = train.fit(m3, F.cross_entropy, o3, other, epochs=3, verbose=0)
+    h3 = quiet_fit(m3, other, optimizer=o3, epochs=3)
     assert h3["loss"][-1] != h2["loss"][-1]
 
 
@@ -99,16 +85,14 @@ class Batches:
 def test_list_of_batches_and_reiterable_object_equal_arrays():
     X, y = data(100)
     m1, o1 = make()
-    h1 = train.fit(
-        m1, F.cross_entropy, o1, (X, y), epochs=2, batch_size=25, shuffle=False, verbose=0
-    )
+    h1 = quiet_fit(m1, (X, y), optimizer=o1, epochs=2, batch_size=25, shuffle=False)
     batches = [(X[s : s + 25], y[s : s + 25]) for s in range(0, 100, 25)]
     m2, o2 = make()
-    h2 = train.fit(m2, F.cross_entropy, o2, batches, epochs=2, verbose=0)
+    h2 = quiet_fit(m2, batches, optimizer=o2, epochs=2)
     assert_same_run(h1, m1, h2, m2)
     stream = Batches(X.astype(np.float64), y, 25)  # float64 batches: cast to the model's dtype
     m3, o3 = make()
-    h3 = train.fit(m3, F.cross_entropy, o3, stream, epochs=2, verbose=0)
+    h3 = quiet_fit(m3, stream, optimizer=o3, epochs=2)
     assert stream.passes == 2 and m3.state_dict()["0.weight"].dtype == np.float32
     assert_same_run(h1, m1, h3, m3)
 
@@ -227,13 +211,13 @@ def test_streaming_from_idx_files_on_disk(tmp_path):
 
     m1, o1 = model_()
     loader = DataLoader(ds, batch_size=16, shuffle=True, generator=3)
-    h1 = train.fit(m1, F.cross_entropy, o1, loader, epochs=4, verbose=0)
+    h1 = quiet_fit(m1, loader, optimizer=o1, epochs=4)
     assert ds.reads == 4 * 90  # every epoch read every record from disk, nothing cached
     assert h1["accuracy"][-1] > 0.9 and h1["loss"][-1] < h1["loss"][0]
     # the same run on the arrays in memory (same seed, same orders)
     m2, o2 = model_()
     X, y = images.astype(np.float32) / 255, labels.astype(np.int64)
-    h2 = train.fit(m2, F.cross_entropy, o2, (X, y), epochs=4, batch_size=16, generator=3, verbose=0)
+    h2 = quiet_fit(m2, (X, y), optimizer=o2, epochs=4, batch_size=16, generator=3)
     assert_same_run(h2, m2, h1, m1)
     ev = train.evaluate(m1, F.cross_entropy, DataLoader(ds, batch_size=50))
     np.testing.assert_allclose(
@@ -246,15 +230,8 @@ def test_validation_loader_evaluate_and_predict():
     Xv, yv = data(50, seed=2)
     model, opt = make()
     val = DataLoader(TensorDataset(Xv, yv), batch_size=8, shuffle=True, generator=0)
-    hist = train.fit(
-        model,
-        F.cross_entropy,
-        opt,
-        DataLoader(TensorDataset(X, y), batch_size=30),
-        epochs=2,
-        validation=val,
-        verbose=0,
-    )
+    loader = DataLoader(TensorDataset(X, y), batch_size=30)
+    hist = quiet_fit(model, loader, optimizer=opt, epochs=2, validation=val)
     want = train.evaluate(model, F.cross_entropy, (Xv, yv))
     np.testing.assert_allclose(hist["val_loss"][-1], want["loss"], rtol=1e-6)
     assert hist["val_accuracy"][-1] == want["accuracy"]
@@ -290,14 +267,13 @@ def test_binary_accuracy_on_loader_batches_as_on_arrays():
         kw = {"batch_size": 16, "shuffle": False} if isinstance(source, tuple) else {}
         runs.append(
             (
-                train.fit(
+                quiet_fit(
                     model,
-                    F.binary_cross_entropy_with_logits,
-                    opt,
                     source,
+                    loss_fn=F.binary_cross_entropy_with_logits,
+                    optimizer=opt,
                     epochs=3,
                     metrics="accuracy",
-                    verbose=0,
                     **kw,
                 ),
                 model,
@@ -311,14 +287,6 @@ def test_kill_and_resume_with_a_shuffled_loader_equals_uninterrupted(tmp_path):
     X, y = data(150)
     Xv, yv = data(40, seed=3)
 
-    class Kill(train.Callback):
-        def __init__(self, at):
-            self.at = at
-
-        def on_batch_end(self, loop, batch, logs):
-            if (loop.epoch, batch) == self.at:
-                raise KeyboardInterrupt
-
     def run(ckpt, kill_at=None):
         model, opt = make(seed=1, dropout=0.3)
         # loaders made afresh by the restarted process, seeded the same way
@@ -328,14 +296,12 @@ def test_kill_and_resume_with_a_shuffled_loader_equals_uninterrupted(tmp_path):
         if kill_at is not None:
             callbacks.append(Kill(kill_at))
         fit = partial(
-            train.fit,
+            quiet_fit,
             model,
-            F.cross_entropy,
-            opt,
             loader,
+            optimizer=opt,
             epochs=4,
             validation=val,
-            verbose=0,
             callbacks=callbacks,
             checkpoint=ckpt,
         )

@@ -7,7 +7,8 @@ pytest.importorskip("matplotlib")
 Image = pytest.importorskip("PIL.Image")
 
 import numnet.nn.functional as F  # noqa: E402
-from numnet import models, optim, train, viz  # noqa: E402
+from numnet import models, train, viz  # noqa: E402
+from tests._fitting import quiet_fit  # noqa: E402
 
 
 def check_png(path):
@@ -98,17 +99,7 @@ def test_gradient_plots(tmp_path):
     y = (X[:, 0] > 0).astype(np.int64)
     model = models.mlp(3, (8, 8), 2, activation="sigmoid", generator=0)
     diag = train.GradientDiagnostics(every=2, probe=(X[:16], y[:16]), loss_fn=F.cross_entropy)
-    train.fit(
-        model,
-        F.cross_entropy,
-        optim.SGD(model.parameters(), lr=0.1),
-        (X, y),
-        epochs=2,
-        batch_size=16,
-        generator=0,
-        verbose=0,
-        callbacks=[diag],
-    )
+    quiet_fit(model, (X, y), lr=0.1, epochs=2, batch_size=16, generator=0, callbacks=[diag])
     check_png(viz.plot_gradient_histograms(diag, tmp_path / "h.png"))
     check_png(
         viz.plot_gradient_histograms(
