@@ -72,7 +72,7 @@ def test_linear_autoencoder_trained_by_sgd_spans_the_svd_subspace():
         optimizer=opt,
         epochs=40,
         batch_size=20,
-        seed=0,
+        generator=0,
         callbacks=[train.LearningRateScheduler(sched)],
     )
     loss = reconstruction_loss_np(X, reconstruct(model, X))
@@ -197,7 +197,8 @@ def test_autoencoder_shapes_config_roundtrip_and_denoising_training():
     before = reconstruction_losses(model, X).mean()
     opt = optim.Adam(model.parameters(), lr=0.01)
     quiet_fit(
-        model, (X, X), loss_fn=reconstruction_loss, optimizer=opt, epochs=30, batch_size=16, seed=0
+        model, (X, X), loss_fn=reconstruction_loss, optimizer=opt, epochs=30, batch_size=16,
+        generator=0,
     )
     assert reconstruction_losses(model, X).mean() < before
     with pytest.raises(ValueError, match="activation"):
