@@ -162,8 +162,26 @@ def _check_config(config) -> tuple[str, list, dict]:
     return name, args, kwargs
 
 
+# numnet's subpackages that define modules but load on first use (``import numnet`` does
+# not import them): a config naming one of their classes imports it first
+_LAZY_MODULE_PACKAGES = ("numnet.autoencoder", "numnet.deep_linear")
+
+
+def _import_lazy_packages(name: str) -> None:
+    """Import the lazily loaded numnet subpackage a class name may come from (all of them
+    for a bare name), so that its classes are registered. Only numnet's own packages from
+    :data:`_LAZY_MODULE_PACKAGES`: a file never chooses what is imported."""
+    import importlib
+
+    for package in _LAZY_MODULE_PACKAGES:
+        if "." not in name or name == package or name.startswith(package + "."):
+            importlib.import_module(package)
+
+
 def _resolve(name: str, classes: dict[str, type] | None) -> type:
     extra = classes or {}
+    if not extra.get(name) and name not in MODULE_CLASSES:
+        _import_lazy_packages(name)
     cls = extra.get(name) or extra.get(name.rsplit(".", 1)[-1])
     if cls is None and name.startswith("numnet."):
         cls = MODULE_CLASSES.get(name)

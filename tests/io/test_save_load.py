@@ -400,3 +400,23 @@ def test_numnet_classes_are_found_by_public_or_bare_name():
     for name in ("os.system", "mypkg.Sequential", "NoSuchLayer"):
         with pytest.raises(ValueError, match="unknown module class"):
             config.from_config({"class": name})
+
+
+def test_a_saved_autoencoder_loads_in_a_fresh_process(tmp_path):
+    """numnet.autoencoder loads on first use; loading its model imports it (no 'unknown
+    module class' because nobody imported numnet.autoencoder yet)."""
+    import subprocess
+    import sys
+
+    from numnet.autoencoder import Autoencoder
+
+    path = tmp_path / "ae.safetensors"
+    numnet.save(Autoencoder(8, 2, (4,), generator=0), path)
+    code = (
+        "import numnet, sys; m = numnet.load(sys.argv[1]); "
+        "print(type(m).__name__, 'numnet.autoencoder' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["Autoencoder", "True"]
