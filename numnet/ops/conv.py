@@ -399,7 +399,7 @@ def _conv2d_chunked(xp, w_hat, shape, stride, geometry):
         buf = None if ch.kept is not None else ch.buffer(b - a, ch.ka)
         for n0, n1 in ch.chunks(a, b):
             r0, r1 = n0 * ch.rows, n1 * ch.rows
-            out = buf[: r1 - r0] if ch.kept is None else ch.kept[r0:r1]
+            out = buf if ch.kept is None else ch.kept[r0:r1]  # im2col takes its rows
             np.matmul(ch.im2col(n0, n1, out), ch.w2.T, out=y2[r0:r1])
 
     parallel_batch(forward, n, blas=True)

@@ -61,6 +61,8 @@ def _glorot_uniform_(layer, activation: str, generator) -> None:
     with ``b`` = :func:`glorot_bound` (scikit-learn's rule; its weights are drawn first,
     then its intercepts, layer by layer). Drawn in the layer's dtype (float32 draws stay
     float32): ``(2u - 1)·b`` with ``u ~ U[0, 1)``, so ``|w| <= b``."""
+    from numnet.nn.init import _fill
+
     dtype = layer.weight.data.dtype
     bound = dtype.type(glorot_bound(layer.in_features, layer.out_features, activation))
     params = [layer.weight] + ([layer.bias] if layer.bias is not None else [])
@@ -69,8 +71,7 @@ def _glorot_uniform_(layer, activation: str, generator) -> None:
         u *= 2
         u -= 1
         u *= bound
-        p.data[...] = u
-        p._bump_version()
+        _fill(p, u)  # in place, version bumped (as numnet.nn.init's fills)
 
 
 class _Monitor(Callback):
