@@ -13,8 +13,6 @@ empties that pool, so the next convolution allocates afresh.
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 
 ALIGNMENT = 64  # bytes: one cache line, one AVX-512 register
@@ -31,10 +29,8 @@ def empty_aligned(shape, dtype=np.float32, *, alignment: int = ALIGNMENT) -> np.
     into an aligned one, while the alignment of the operands did not matter
     (``benchmarks/gemm_alignment.py``). PyTorch aligns its CPU tensors to 64 bytes.
 
-    The array is a view of a slightly larger buffer (``.base`` is not None), which
-    nothing else references. :func:`is_fresh_aligned` recognises the array itself
-    (not views of it later made), so the autograd engine can own a VJP's aligned
-    result as it owns a fresh NumPy array (``_add_outgrads``) instead of copying it.
+    The array is a view of a slightly larger buffer (``.base`` is not None); it owns
+    the memory through that base like any NumPy view.
 
     Parameters
     ----------
@@ -48,17 +44,7 @@ def empty_aligned(shape, dtype=np.float32, *, alignment: int = ALIGNMENT) -> np.
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     raw = np.empty(nbytes + alignment, np.uint8)
     start = -raw.ctypes.data % alignment
-    out = raw[start : start + nbytes].view(dtype).reshape(shape)
-    _HANDED_OUT[id(out)] = out
-    return out
-
-
-_HANDED_OUT: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
-
-
-def is_fresh_aligned(a: np.ndarray) -> bool:
-    """Whether ``a`` is an array :func:`empty_aligned` returned (not a view made of it)."""
-    return _HANDED_OUT.get(id(a)) is a
+    return raw[start : start + nbytes].view(dtype).reshape(shape)
 
 
 def empty_cache() -> None:

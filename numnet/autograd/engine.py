@@ -31,8 +31,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from numnet._memory import is_fresh_aligned
-
 if TYPE_CHECKING:
     from numnet.tensor import Tensor
 
@@ -271,11 +269,7 @@ def _add_outgrads(adjoints: dict[int, list], node: Tensor, parent_grads, needs, 
         if pg is None or not need:
             continue
         if isinstance(pg, np.ndarray):
-            fresh = (
-                (pg.base is None or is_fresh_aligned(pg))
-                and pg is not g
-                and returned.count(id(pg)) == 1
-            )
+            fresh = pg.base is None and pg is not g and returned.count(id(pg)) == 1
             if fresh and (pg is node._data or any([pg is p._data for p in parents])):
                 fresh = False  # an array the VJP saved: the node's output or an input
         else:  # NumPy returns scalars for 0-d results
