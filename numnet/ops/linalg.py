@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet._memory import empty_aligned
 from numnet.ops._ieee import primitive
 
 _ONES: dict[tuple, np.ndarray] = {}
@@ -81,16 +80,6 @@ def matmul(a, b):
     return y, vjp
 
 
-def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` (``b`` 2-D) written into a cache-line-aligned array when both are floats
-    of one dtype: OpenBLAS writes an aligned result much faster (see
-    :func:`numnet._memory.empty_aligned`). Otherwise NumPy's ``@``, with its promotion."""
-    if a.dtype != b.dtype or a.dtype.kind != "f" or a.ndim == 0:
-        return a @ b
-    out = empty_aligned(a.shape[:-1] + b.shape[1:], a.dtype)
-    return np.matmul(a, b, out=out)
-
-
 def check_bias(op: str, bias, weight) -> None:
     """Raise unless ``bias`` is None or of shape ``(weight.shape[0],)`` (one per output)."""
     if bias is not None and bias.shape != (weight.shape[0],):
@@ -133,7 +122,7 @@ def linear(x, weight, bias=None):
             f"(input's last dim must be in_features = {weight.shape[1]})"
         )
     check_bias("linear", bias, weight)
-    y = _product(x, weight.T)
+    y = x @ weight.T
     if bias is not None:
         y += bias
 
@@ -141,10 +130,10 @@ def linear(x, weight, bias=None):
         rows = g.size // g.shape[-1] if g.shape[-1] else int(np.prod(g.shape[:-1]))
         g2 = g.reshape(rows, g.shape[-1])  # (not -1: a size may be 0)
         x2 = x.reshape(rows, x.shape[-1])
-        gx = _product(g, weight) if needs[0] else None  # δx = δs W
+        gx = (g @ weight) if needs[0] else None  # δx = δs W
         gw = None
         if needs[1]:  # δW = δsᵀ x
-            gw = _product(g2.T, x2)
+            gw = g2.T @ x2
         # δb = Σ δs, as a matrix-vector product (faster than a reduction along axis 0)
         gb = _ones(g2.shape[0], g2.dtype) @ g2 if bias is not None and needs[2] else None
         return gx, gw, gb
