@@ -12,13 +12,18 @@ loops with no framework at all, in interleaved rounds, against the GEMM-only bou
 * ``fused``         -- as far as BLAS goes: the momentum update folded into the
                        weight-gradient GEMM (``v ← μv + δsᵀa`` with ``beta = μ``), the
                        bias folded into the forward GEMM (``beta = 1`` on a copy of the
-                       bias), the weight update one ``saxpy``.
+                       bias), the weight update one ``saxpy``;
+* ``scipy-bound``, ``scipy-fused`` -- the bound and ``fused`` with every product and
+                       the ``saxpy`` through SciPy's public ``scipy.linalg.blas`` (its
+                       own OpenBLAS, so NumPy's thread pool stays idle).
 
-The BLAS calls go through ``ctypes`` into the OpenBLAS that NumPy's wheel bundles
-(``cblas_sgemm`` with ``beta`` is not reachable from NumPy; SciPy's BLAS is a second
-OpenBLAS with its own thread pool that competes for the cores). That symbol is private
-and version-named, which is why numnet itself does not do this. Without such a
-library the script runs the first two systems only.
+The ``numpy+saxpy`` and ``fused`` BLAS calls go through ``ctypes`` into the OpenBLAS
+that NumPy's wheel bundles (``cblas_sgemm`` with ``beta`` is not reachable from NumPy).
+That symbol is private and version-named, which is why numnet itself does not do this;
+without it those two systems are skipped. The ``scipy-*`` systems use SciPy's public
+wrappers instead; SciPy's BLAS is a second OpenBLAS with its own thread pool, so they
+route *every* product through it (one product left to NumPy's pool made the loop 15×
+slower: each pool's idle threads spin while the other works).
 
 The bound does not depend on the optimizer (Adam, SGD: the same 11 products per
 batch), so ``--systems bound`` is the GEMM-only floor of any implementation of the
@@ -35,6 +40,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import glob
+import importlib.util
 import os
 import statistics
 import sys
@@ -69,6 +75,8 @@ BLAS = _bundled_cblas()
 
 def gemm(a, b, c, *, ta=False, tb=False, beta=0.0):
     """``c ← op(a) op(b) + beta·c`` for C-contiguous float32 arrays (row-major cblas)."""
+    if SCIPY[0]:
+        return scipy_gemm(a, b, c, ta=ta, tb=tb, beta=beta)
     m, n = c.shape
     k = a.shape[0] if ta else a.shape[1]
     BLAS[0](101, 112 if ta else 111, 112 if tb else 111, m, n, k, 1.0,
@@ -77,7 +85,60 @@ def gemm(a, b, c, *, ta=False, tb=False, beta=0.0):
 
 def axpy(alpha, x, y):
     """``y ← alpha·x + y`` in place."""
+    if SCIPY[0]:
+        from scipy.linalg import blas
+
+        blas.saxpy(x.reshape(-1), y.reshape(-1), a=alpha)
+        return
     BLAS[1](x.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
+
+
+SCIPY = [False]  # route gemm/axpy through scipy.linalg.blas (its own OpenBLAS)
+
+
+def scipy_gemm(a, b, c, *, ta=False, tb=False, beta=0.0):
+    """``c ← op(a) op(b) + beta·c`` through SciPy's public Fortran ``sgemm`` wrapper.
+
+    Row-major ``C = op(A) op(B)`` is column-major ``Cᵀ = op(B)ᵀ op(A)ᵀ``: the transposed
+    views of C-contiguous arrays are Fortran-contiguous, so nothing is copied and
+    ``c`` is written in place (``overwrite_c``).
+    """
+    from scipy.linalg import blas
+
+    out = blas.sgemm(1.0, b.T, a.T, beta=beta, c=c.T, trans_a=int(tb), trans_b=int(ta),
+                     overwrite_c=1)
+    assert np.shares_memory(out, c)
+
+
+def scipy_bound(x, y):
+    """The bound's 11 products, each through SciPy's ``sgemm`` into preallocated arrays."""
+    ws, _ = init()
+    outs = [np.empty((BATCH, o), np.float32) for o in SIZES[1:]]
+    gws = [np.empty_like(w) for w in ws]
+    gxs = [np.empty((BATCH, i), np.float32) for i in SIZES[:-1]]
+    t0 = time.perf_counter()
+    for s in range(0, len(x), BATCH):
+        n = min(BATCH, len(x) - s)
+        acts = [x[s:s + n]]
+        for k, w in enumerate(ws):
+            scipy_gemm(acts[-1], w, outs[k][:n], tb=True)
+            acts.append(outs[k][:n])
+        g = acts[-1]
+        for k in range(len(ws) - 1, -1, -1):
+            scipy_gemm(g, acts[k], gws[k], ta=True)
+            if k:
+                scipy_gemm(g, ws[k], gxs[k][:n])
+                g = gxs[k][:n]
+    return time.perf_counter() - t0, float("nan")
+
+
+def scipy_fused(x, y):
+    """``fused`` with every product and the saxpy through SciPy's BLAS (one pool)."""
+    SCIPY[0] = True
+    try:
+        return step_loop(x, y, fused=True)
+    finally:
+        SCIPY[0] = False
 
 
 def make_data(n):
@@ -150,11 +211,20 @@ def step_loop(x, y, *, saxpy_update=False, fused=False):
                 np.matmul(g.T, acts[k], out=gws[k])
                 vws[k] *= MU
                 vws[k] += gws[k]
-            np.matmul(ones[:n], g, out=gbs[k])
+            if SCIPY[0]:  # δb = 1ᵀδs through the same BLAS as the products (one pool)
+                from scipy.linalg import blas
+
+                blas.sgemv(1.0, g, ones[:n], trans=1, y=gbs[k], overwrite_y=1)
+            else:
+                np.matmul(ones[:n], g, out=gbs[k])
             vbs[k] *= MU
             vbs[k] += gbs[k]
             if k:
-                gx = np.matmul(g, ws[k], out=gxs[k - 1][:n])
+                gx = gxs[k - 1][:n]
+                if fused:
+                    gemm(g, ws[k], gx)  # δa = δs W
+                else:
+                    np.matmul(g, ws[k], out=gx)
                 np.greater(acts[k], 0, out=masks[k - 1][:n])
                 gx *= masks[k - 1][:n]
                 g = gx
@@ -174,7 +244,7 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--systems",
         nargs="+",
-        choices=("bound", "numpy", "numpy+saxpy", "fused"),
+        choices=("bound", "numpy", "numpy+saxpy", "fused", "scipy-bound", "scipy-fused"),
         help="run only these (default: all that the BLAS allows)",
     )
     args = ap.parse_args(argv)
@@ -185,6 +255,8 @@ def main(argv=None) -> int:
         systems["fused"] = lambda a, b: step_loop(a, b, fused=True)
     else:
         print("NumPy's bundled OpenBLAS symbols not found: BLAS variants skipped")
+    if importlib.util.find_spec("scipy") is not None:
+        systems["scipy-bound"], systems["scipy-fused"] = scipy_bound, scipy_fused
     if args.systems:
         systems = {k: v for k, v in systems.items() if k in args.systems or k == "bound"}
     for fn in systems.values():  # warm-up
