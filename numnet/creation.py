@@ -17,14 +17,65 @@ _F32 = np.float32
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of ``data`` (floats become float32 unless ``dtype``)."""
+    """A new tensor holding a copy of ``data`` (``torch.tensor``).
+
+    Parameters
+    ----------
+    data : array-like or Tensor
+        Nested lists, scalars, NumPy arrays or a Tensor (copied, never shared).
+    dtype : NumPy dtype or numnet dtype, optional
+        The result's dtype. Default: inferred, see Notes.
+    device : None, 'cpu' or a CPU device
+        numnet runs on the CPU only.
+    requires_grad : bool
+        Record operations on the result for autograd (floating dtypes only).
+
+    Returns
+    -------
+    Tensor
+        ``data``'s shape.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` holds strings or objects, or ``requires_grad`` is true for an
+        integer or boolean result.
+    RuntimeError
+        If ``device`` is not the CPU.
+
+    Notes
+    -----
+    **Differs from PyTorch on purpose:** without ``dtype``, numnet keeps three dtype
+    families only: every floating input becomes **float32** (PyTorch keeps a NumPy
+    float64 array float64), every integer input **int64** (PyTorch keeps int32,
+    uint8...), booleans stay bool. Data loaded with NumPy (``np.random.rand``,
+    ``np.loadtxt``) is float64 and float32 is what numnet trains in, so a model built by
+    default never meets float64 inputs by accident. Pass ``dtype=numnet.float64`` (or use
+    :func:`from_numpy`, which keeps the array's dtype and memory) for float64. Python
+    floats become float32 and Python ints int64, as in PyTorch.
+    """
     check_device(device)
     src = data.data if isinstance(data, Tensor) else data
     return Tensor(np.array(src, dtype=dtype, copy=True), dtype=dtype, requires_grad=requires_grad)
 
 
 def from_numpy(array: np.ndarray, *, requires_grad: bool = False) -> Tensor:
-    """A tensor sharing memory with ``array`` and keeping its dtype (float64 stays float64)."""
+    """A tensor sharing memory with ``array`` and keeping its dtype (``torch.from_numpy``).
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        Any shape; float64 stays float64, int32 stays int32. Writes through either
+        object are seen by the other.
+    requires_grad : bool
+        Record operations on the result for autograd (floating dtypes only).
+
+    Raises
+    ------
+    TypeError
+        If ``array`` is not a NumPy array, or ``requires_grad`` is true for a
+        non-floating dtype.
+    """
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects an ndarray, got {type(array).__name__}")
     return Tensor(array, dtype=array.dtype, requires_grad=requires_grad)
@@ -43,13 +94,51 @@ def ones(*shape, dtype=_F32, device=None, requires_grad: bool = False) -> Tensor
 
 
 def full(
-    shape, fill_value, *, dtype=_F32, device=None, requires_grad: bool = False
+    shape, fill_value, *, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
+    """A tensor of ``shape`` filled with ``fill_value`` (``torch.full``).
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+    fill_value : bool, int or float
+    dtype : dtype, optional
+        Default, as in PyTorch, inferred from ``fill_value``: bool for a bool, int64 for
+        an int, float32 for a float.
+    device : None, 'cpu' or a CPU device
+    requires_grad : bool
+        Floating dtypes only.
+
+    Raises
+    ------
+    TypeError
+        If no ``dtype`` is given and ``fill_value`` is not a bool or a real number, or
+        ``requires_grad`` is true for a non-floating dtype.
+    RuntimeError
+        If ``device`` is not the CPU.
+    """
     check_device(device)
+    if dtype is None:
+        dtype = _scalar_dtype(fill_value, "full")
     return Tensor(
         np.full(_shape_arg((shape,)), fill_value, dtype=dtype),
         dtype=dtype,
         requires_grad=requires_grad,
+    )
+
+
+def _scalar_dtype(value, what: str):
+    """PyTorch's inference for a Python scalar: bool, int64 or the default float32."""
+    if isinstance(value, (bool, np.bool_)):
+        return np.bool_
+    if isinstance(value, (int, np.integer)):
+        return np.int64
+    if isinstance(value, (float, np.floating)):
+        return _F32
+    if isinstance(value, Tensor) and value.ndim == 0:
+        return value.dtype
+    raise TypeError(
+        f"{what}: fill_value must be a bool, int or float, got {type(value).__name__}"
     )
 
 

@@ -302,3 +302,39 @@ def test_integer_inputs_give_float32_results():
         Tensor([1, 2]).mean()
     assert Tensor([1, 2]).float().mean().dtype == np.float32
     assert (Tensor([1, 2]) + 1).dtype == np.int64  # integer arithmetic stays integer
+
+
+# -- factories' dtypes against torch.* -------------------------------------------------
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "full((2, 3), 3)", "full((2,), 3.0)", "full((2,), True)", "full((4,), -1)",
+        "tensor([1.0, 2])", "tensor([1, 2])", "tensor(True)", "arange(5)",
+        "arange(0.0, 1.0, 0.25)", "eye(2)", "linspace(0, 1, 3)", "zeros(2, 3)",
+    ],
+)
+def test_factory_dtypes_follow_torch(expr):
+    torch = pytest.importorskip("torch")
+    ours = eval("numnet." + expr)
+    theirs = eval("torch." + expr, {"torch": torch})
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), expr
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_tensor_keeps_numnets_dtype_families_on_purpose():
+    """Documented difference: NumPy float64 -> float32, int32 -> int64 (torch keeps both);
+    from_numpy keeps the dtype and the memory."""
+    assert numnet.tensor(np.zeros(2)).dtype == np.float32
+    assert numnet.tensor(np.zeros(2, np.int32)).dtype == np.int64
+    assert numnet.tensor(np.zeros(2), dtype=np.float64).dtype == np.float64
+    a = np.zeros(2)
+    t = numnet.from_numpy(a)
+    assert t.dtype == np.float64
+    a[0] = 5.0
+    assert t.numpy()[0] == 5.0
+
+
+def test_full_rejects_a_fill_value_it_cannot_infer():
+    with pytest.raises(TypeError, match="fill_value must be a bool, int or float"):
+        numnet.full((2,), "a")
+    assert numnet.full((2,), "7", dtype=np.int64).numpy().tolist() == [7, 7]
