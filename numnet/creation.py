@@ -82,6 +82,9 @@ def from_numpy(array: np.ndarray, *, requires_grad: bool = False) -> Tensor:
 
 
 def zeros(*shape, dtype=_F32, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros (``torch.zeros``): ``shape`` as ints or one tuple; float32 by
+    default. Raises RuntimeError for a non-CPU ``device``, TypeError for
+    ``requires_grad`` with a non-floating ``dtype``."""
     check_device(device)
     return Tensor(
         np.zeros(_shape_arg(shape), dtype=dtype), dtype=dtype, requires_grad=requires_grad
@@ -89,6 +92,8 @@ def zeros(*shape, dtype=_F32, device=None, requires_grad: bool = False) -> Tenso
 
 
 def ones(*shape, dtype=_F32, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones (``torch.ones``): ``shape`` as ints or one tuple; float32 by
+    default. Raises as :func:`zeros`."""
     check_device(device)
     return Tensor(np.ones(_shape_arg(shape), dtype=dtype), dtype=dtype, requires_grad=requires_grad)
 
@@ -143,12 +148,14 @@ def _scalar_dtype(value, what: str):
 
 
 def zeros_like(t: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Zeros of ``t``'s shape and (unless ``dtype``) dtype (``torch.zeros_like``)."""
     check_device(device)
     dtype = dtype or t.dtype
     return Tensor(np.zeros(t.shape, dtype=dtype), dtype=dtype, requires_grad=requires_grad)
 
 
 def ones_like(t: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Ones of ``t``'s shape and (unless ``dtype``) dtype (``torch.ones_like``)."""
     check_device(device)
     dtype = dtype or t.dtype
     return Tensor(np.ones(t.shape, dtype=dtype), dtype=dtype, requires_grad=requires_grad)
@@ -157,17 +164,27 @@ def ones_like(t: Tensor, *, dtype=None, device=None, requires_grad: bool = False
 def eye(
     n: int, m: int | None = None, *, dtype=_F32, device=None, requires_grad: bool = False
 ) -> Tensor:
+    """The ``(n, m)`` identity (``m = n`` by default), float32 unless ``dtype``
+    (``torch.eye``)."""
     check_device(device)
     return Tensor(np.eye(n, m, dtype=dtype), dtype=dtype, requires_grad=requires_grad)
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None) -> Tensor:
+    """``[start, end)`` by ``step``, or ``[0, start)`` with one argument (``torch.arange``).
+
+    dtype: int64 if every bound is an int, else float32 (as PyTorch), unless ``dtype``.
+    Like NumPy and PyTorch, a float ``step`` may give one element more or less than
+    ``(end - start) / step`` suggests through rounding: :func:`linspace` fixes the count.
+    """
     check_device(device)
     arr = np.arange(start, end, step) if end is not None else np.arange(start)
     return Tensor(arr, dtype=dtype)
 
 
 def linspace(start, end, steps: int, *, dtype=_F32, device=None) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, float32 unless
+    ``dtype`` (``torch.linspace``)."""
     check_device(device)
     return Tensor(np.linspace(start, end, steps, dtype=dtype), dtype=dtype)
 
