@@ -112,24 +112,7 @@ def scipy_gemm(a, b, c, *, ta=False, tb=False, beta=0.0):
 
 def scipy_bound(x, y):
     """The bound's 11 products, each through SciPy's ``sgemm`` into preallocated arrays."""
-    ws, _ = init()
-    outs = [np.empty((BATCH, o), np.float32) for o in SIZES[1:]]
-    gws = [np.empty_like(w) for w in ws]
-    gxs = [np.empty((BATCH, i), np.float32) for i in SIZES[:-1]]
-    t0 = time.perf_counter()
-    for s in range(0, len(x), BATCH):
-        n = min(BATCH, len(x) - s)
-        acts = [x[s:s + n]]
-        for k, w in enumerate(ws):
-            scipy_gemm(acts[-1], w, outs[k][:n], tb=True)
-            acts.append(outs[k][:n])
-        g = acts[-1]
-        for k in range(len(ws) - 1, -1, -1):
-            scipy_gemm(g, acts[k], gws[k], ta=True)
-            if k:
-                scipy_gemm(g, ws[k], gxs[k][:n])
-                g = gxs[k][:n]
-    return time.perf_counter() - t0, float("nan")
+    return bound(x, y, product=scipy_gemm)
 
 
 def scipy_fused(x, y):
@@ -153,7 +136,13 @@ def init():
     return ws, [np.zeros(o, np.float32) for o in SIZES[1:]]
 
 
-def bound(x, y):
+def numpy_gemm(a, b, c, *, ta=False, tb=False):
+    """``c ← op(a) op(b)`` with ``numpy.matmul`` into ``c``."""
+    np.matmul(a.T if ta else a, b.T if tb else b, out=c)
+
+
+def bound(x, y, product=numpy_gemm):
+    """Only the 11 products of forward and backward, results preallocated."""
     ws, _ = init()
     outs = [np.empty((BATCH, o), np.float32) for o in SIZES[1:]]
     gws = [np.empty_like(w) for w in ws]
@@ -163,12 +152,14 @@ def bound(x, y):
         n = min(BATCH, len(x) - s)
         acts = [x[s:s + n]]
         for k, w in enumerate(ws):
-            acts.append(np.matmul(acts[-1], w.T, out=outs[k][:n]))
+            product(acts[-1], w, outs[k][:n], tb=True)  # z = a Wᵀ
+            acts.append(outs[k][:n])
         g = acts[-1]
         for k in range(len(ws) - 1, -1, -1):
-            np.matmul(g.T, acts[k], out=gws[k])
+            product(g, acts[k], gws[k], ta=True)  # δW = δsᵀ a
             if k:
-                g = np.matmul(g, ws[k], out=gxs[k][:n])
+                product(g, ws[k], gxs[k][:n])  # δa = δs W
+                g = gxs[k][:n]
     return time.perf_counter() - t0, float("nan")
 
 
