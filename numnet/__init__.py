@@ -7,7 +7,14 @@ optimizers (:mod:`numnet.optim`) and more, with PyTorch's names.
 from numnet import ops as _ops
 from numnet._device import device
 from numnet._memory import empty_cache
-from numnet.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from numnet.autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from numnet.creation import (
     arange,
     eye,
@@ -131,7 +138,9 @@ __all__ = [
     "full",
     "int64",
     "bool_",
+    "inference_mode",
     "is_grad_enabled",
+    "is_inference_mode_enabled",
     "linspace",
     "log",
     "log_softmax",
