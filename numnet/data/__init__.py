@@ -10,8 +10,12 @@ Toy problems (seeded)
     :func:`spirals`, :func:`noisy_function`.
 Training helpers
     :func:`train_val_split`, :func:`iterate_minibatches`, :class:`ArrayDataset`.
+Per-sample transforms (``MNIST(root, transform=...)``)
+    :mod:`numnet.data.transforms`: ``Compose``, ``ToTensor``, ``Normalize``, ``Lambda``
+    (torchvision's names).
 """
 
+from numnet.data import transforms as transforms  # the submodule, as numnet.data.transforms
 from numnet.data.batching import ArrayDataset, iterate_minibatches
 from numnet.data.datasets import (
     MNIST,

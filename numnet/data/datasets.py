@@ -2,7 +2,16 @@
 
 Shapes: ``data`` is ``(N, H, W)`` uint8 (``(N, 28, 28)`` for MNIST), ``targets`` is
 ``(N,)`` int64; :meth:`IDXDataset.arrays` gives model-ready ``X`` of shape ``(N, H*W)``
-or ``(N, 1, H, W)`` with pixels scaled to [0, 1].
+or ``(N, 1, H, W)`` with pixels scaled to [0, 1]. ``ds[i]`` is ``(image, label)``, through
+the optional ``transform``/``target_transform`` as in torchvision::
+
+    from numnet.data import MNIST
+    from numnet.data.transforms import ToTensor
+    from numnet.utils.data import DataLoader
+
+    ds = MNIST(root, transform=ToTensor())        # ds[0]: Tensor (1, 28, 28) float32, int
+    for xb, yb in DataLoader(ds, batch_size=64, shuffle=True, generator=0):
+        ...                                       # (64, 1, 28, 28) float32, (64,) int64
 
 Where the files are looked for, with ``root`` resolved by :func:`numnet.data.data_root`
 (argument, ``$NUMNET_DATA``, ``~/.cache/numnet``): first ``root/<folder>`` (``mnist``
@@ -13,6 +22,7 @@ or ``fashion-mnist``), then ``root`` itself. Each file may be gzip-compressed
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -39,10 +49,21 @@ class MNIST(IDXDataset):
     download : bool
         Download missing files into ``root/mnist`` from the mirrors.
     verify : bool
-        Check the files' MD5 (of the decompressed content, or of the gzip file).
+        Keyword only. Check the files' MD5 (of the decompressed content, or of the
+        gzip file).
+    transform : callable or None
+        Keyword only. Applied to each image ``ds[i]`` returns, a uint8 ``(28, 28)``
+        array (torchvision passes a PIL Image): e.g.
+        :class:`numnet.data.transforms.ToTensor` gives a float32 ``(1, 28, 28)``
+        Tensor in [0, 1]. See :meth:`IDXDataset.__getitem__` for slices.
+    target_transform : callable or None
+        Keyword only. Applied to each label, an ``int``.
 
     Raises
     ------
+    TypeError
+        If ``transform`` or ``target_transform`` is neither callable nor ``None``, or
+        ``download`` is a callable (a transform passed in torchvision's position).
     FileNotFoundError
         If files are missing and ``download`` is false; the message says where to put them.
     numnet.data.DownloadError
@@ -55,6 +76,13 @@ class MNIST(IDXDataset):
         shape ``(N, 28, 28)``, its labels not in 0..9, or the two files disagree on
         ``N``; the message names the file. A ``ValueError``. Files with ``N = 0``
         load as empty arrays.
+
+    Notes
+    -----
+    torchvision's order is ``MNIST(root, train, transform, target_transform,
+    download)``; numnet's third positional parameter is ``download`` (as it was
+    before transforms existed), so pass ``transform=`` by keyword. A callable passed
+    as ``download`` is refused rather than read as ``download=True``.
 
     References
     ----------
@@ -103,7 +131,16 @@ class MNIST(IDXDataset):
         download: bool = False,
         *,
         verify: bool = True,
+        transform: Callable | None = None,
+        target_transform: Callable | None = None,
     ) -> None:
+        if callable(download):
+            raise TypeError(
+                f"download must be a bool, got {download!r}: numnet's third positional "
+                "parameter is download (torchvision's is transform); pass "
+                "transform=... by keyword"
+            )
+        self._set_transforms(transform, target_transform)
         self.root = data_root(root)
         self.train = bool(train)
         self.split = "train" if self.train else "test"

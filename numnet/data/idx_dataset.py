@@ -2,7 +2,9 @@
 
 Shapes: ``data`` is ``(N, H, W)`` (whatever the images file holds, first axis ``N``),
 ``targets`` is ``(N,)`` int64; :meth:`IDXDataset.arrays` gives model-ready ``X`` of
-shape ``(N, H*W)`` or ``(N, 1, H, W)`` with uint8 pixels scaled to [0, 1].
+shape ``(N, H*W)`` or ``(N, 1, H, W)`` with uint8 pixels scaled to [0, 1]. Items
+(``ds[i]``) go through the optional per-sample ``transform``/``target_transform``, as
+torchvision's datasets' do.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +57,36 @@ def _verify(path: Path, content_md5: str, checksums: FileChecksums) -> None:
         )
 
 
+def _check_transform(name: str, value) -> Callable | None:
+    if value is not None and not callable(value):
+        raise TypeError(f"{name} must be callable or None, got {type(value).__name__}")
+    return value
+
+
+def _stack(samples: list, what: str, empty_dtype: type):
+    """Per-sample results as one batch: Tensors stacked into a Tensor, anything else
+    into an array; ``(0,)`` of ``empty_dtype`` for no samples (their shape is unknown)."""
+    if not samples:
+        return np.empty((0,), dtype=empty_dtype)
+    from numnet.tensor import Tensor
+
+    if all(isinstance(x, Tensor) for x in samples):
+        from numnet import stack
+
+        shapes = {tuple(x.shape) for x in samples}
+        if len(shapes) == 1:
+            return stack(samples)
+    else:
+        arrays = [np.asarray(x) for x in samples]
+        shapes = {a.shape for a in arrays}
+        if len(shapes) == 1:
+            return np.stack(arrays)
+    raise ValueError(
+        f"{what} returned samples of different shapes {sorted(shapes)}: a slice or an "
+        "index array stacks them into one batch; index one sample at a time instead"
+    )
+
+
 def _load_verified(
     path: Path, checksums: FileChecksums | None, max_bytes: int | None = DEFAULT_MAX_BYTES
 ) -> np.ndarray:
@@ -78,6 +110,13 @@ class IDXDataset:
     max_bytes : int or None
         Largest array to read from either file (see :func:`numnet.data.read_idx`):
         512 MiB by default, ``None`` for no limit.
+    transform : callable or None
+        Keyword only. Applied to each image that indexing returns: it receives the
+        ``(H, W)`` array (uint8 for MNIST; torchvision passes a PIL Image), e.g.
+        :class:`numnet.data.transforms.ToTensor` for a float32 ``(1, H, W)`` Tensor in
+        [0, 1]. ``None`` returns the stored array.
+    target_transform : callable or None
+        Keyword only. Applied to each label (a Python ``int``) that indexing returns.
 
     Attributes
     ----------
@@ -85,9 +124,14 @@ class IDXDataset:
         Images, ``(N, H, W)`` (or whatever the IDX file holds, first axis ``N``).
     targets : numpy.ndarray
         Labels, ``(N,)`` int64.
+    transform, target_transform : callable or None
+        As given; they may be set later too. :attr:`data`, :attr:`targets` and
+        :meth:`arrays` never go through them.
 
     Raises
     ------
+    TypeError
+        If ``transform`` or ``target_transform`` is neither callable nor ``None``.
     FileNotFoundError
         If a file is missing.
     numnet.data.IDXFormatError
@@ -107,10 +151,17 @@ class IDXDataset:
         labels_file: str,
         *,
         max_bytes: int | None = DEFAULT_MAX_BYTES,
+        transform: Callable | None = None,
+        target_transform: Callable | None = None,
     ) -> None:
         root = Path(root)
         self.max_bytes = max_bytes
+        self._set_transforms(transform, target_transform)
         self._set(root / images_file, root / labels_file, None, None)
+
+    def _set_transforms(self, transform, target_transform) -> None:
+        self.transform = _check_transform("transform", transform)
+        self.target_transform = _check_transform("target_transform", target_transform)
 
     def _set(
         self,
@@ -143,16 +194,72 @@ class IDXDataset:
         return len(self.targets)
 
     def __getitem__(self, index):
-        """``(image, label)``: an ``(H, W)`` array and an ``int`` for an integer index,
-        ``(images, labels)`` arrays for a slice or an index array."""
+        """One sample for an integer index, a batch for a slice or an index array.
+
+        Parameters
+        ----------
+        index : int, slice, or array_like of int or bool
+            What NumPy accepts along the first axis of :attr:`data`.
+
+        Returns
+        -------
+        image, label
+            For an integer index: ``transform(data[index])`` and
+            ``target_transform(int(targets[index]))``; without transforms an
+            ``(H, W)`` array (a view of :attr:`data`) and an ``int``, as torchvision.
+        images, labels
+            For a slice or an index array (numnet's extension; torchvision's MNIST
+            takes integers only): without transforms the arrays ``data[index]``
+            ``(B, H, W)`` and ``targets[index]`` ``(B,)`` int64. With transforms each
+            sample is transformed as for an integer index, in order, and the results
+            are stacked: a Tensor ``(B, ...)`` if the transform returns Tensors, else
+            an array; an empty index gives an empty ``(0,)`` array in place of each
+            transformed part (float32 images, int64 labels).
+
+        Raises
+        ------
+        IndexError
+            For an index out of range.
+        ValueError
+            If the transform returns samples of different shapes for a batch index.
+
+        Notes
+        -----
+        Why a batch index applies the transforms per sample rather than raising: a
+        transform is written for one sample (``ToTensor`` turns ``(H, W)`` into
+        ``(1, H, W)``; given a batch ``(B, H, W)`` it would return a wrong
+        ``(W, B, H)``), and ``ds[idx]`` must keep meaning the samples
+        ``ds[i] for i in idx`` whether or not a transform is set, so code that slices
+        (or a :class:`numnet.utils.data.Subset` indexed by a list) keeps working when
+        a transform is added. The per-sample loop is Python-speed: for whole-set
+        float arrays use :meth:`arrays`; for shuffled mini-batches a
+        :class:`numnet.utils.data.DataLoader` calls ``ds[i]`` and stacks the same way.
+        """
         if isinstance(index, (int, np.integer)):
-            return self.data[index], int(self.targets[index])
-        return self.data[index], self.targets[index]
+            return self._sample(self.data[index], int(self.targets[index]))
+        images, labels = self.data[index], self.targets[index]
+        if self.transform is None and self.target_transform is None:
+            return images, labels
+        samples = [self._sample(image, int(label)) for image, label in zip(images, labels)]
+        if self.transform is not None:
+            images = _stack([s[0] for s in samples], "transform", np.float32)
+        if self.target_transform is not None:
+            labels = _stack([s[1] for s in samples], "target_transform", np.int64)
+        return images, labels
+
+    def _sample(self, image: np.ndarray, label: int):
+        if self.transform is not None:
+            image = self.transform(image)
+        if self.target_transform is not None:
+            label = self.target_transform(label)
+        return image, label
 
     def arrays(
         self, flatten: bool = True, scale: bool = True, dtype: np.dtype | type = np.float32
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Model-ready ``(X, y)``.
+        """Model-ready ``(X, y)`` from all of :attr:`data` and :attr:`targets`, vectorized.
+
+        ``transform`` and ``target_transform`` do not apply here (they are per-sample).
 
         Parameters
         ----------

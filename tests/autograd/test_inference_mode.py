@@ -219,8 +219,10 @@ def test_concurrent_calls_of_one_decorated_function_do_not_share_state():
         t.start()
     for t in threads:
         t.join()
-    assert sorted(results) == [(False, (False, True), (False, False)),
-                               (True, (False, True), (True, False))]
+    assert sorted(results) == [
+        (False, (False, True), (False, False)),
+        (True, (False, True), (True, False)),
+    ]
 
 
 @pytest.mark.parametrize("mode", [1, None, "yes", 0.0])

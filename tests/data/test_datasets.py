@@ -1,4 +1,5 @@
-"""MNIST / Fashion-MNIST / IDXDataset on tiny fake IDX directories, and data-root resolution."""
+"""MNIST / Fashion-MNIST / IDXDataset on tiny fake IDX directories, data-root resolution,
+per-sample transforms (numnet.data.transforms) and a DataLoader over a transformed set."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ from numnet.data import (
     load_mnist,
     write_idx,
 )
+from numnet.data.transforms import Compose, Lambda, Normalize, ToTensor
+from numnet.tensor import Tensor
+from numnet.utils.data import DataLoader, random_split
 
 N_TRAIN, N_TEST = 30, 12
 
@@ -250,3 +254,199 @@ def test_mnist_uses_env_root(tmp_path, monkeypatch):
     _write_fake_mnist(tmp_path / "mnist")
     monkeypatch.setenv("NUMNET_DATA", str(tmp_path))
     assert MNIST(train=False, verify=False).root == tmp_path
+
+
+# -- transform / target_transform, and numnet.data.transforms -------------------------------
+@pytest.fixture
+def digits_root(tmp_path, row_block_digits):
+    return row_block_digits(tmp_path, 20, 7)
+
+
+def test_integer_index_applies_transform_and_target_transform(digits_root):
+    seen = []
+
+    def target(label):
+        seen.append(label)
+        return label + 100
+
+    ds = MNIST(digits_root, verify=False, transform=ToTensor(), target_transform=target)
+    image, label = ds[3]
+    assert isinstance(image, Tensor) and image.dtype == np.float32 and image.shape == (1, 28, 28)
+    np.testing.assert_allclose(image.data[0], ds.data[3] / 255.0, rtol=1e-6)
+    assert 0.0 <= image.data.min() and image.data.max() == 1.0  # the lit rows are 255
+    assert label == int(ds.targets[3]) + 100 and type(seen[0]) is int  # as torchvision: an int
+    assert ds[np.int64(-1)][1] == int(ds.targets[-1]) + 100
+    raw = MNIST(digits_root, verify=False)  # no transform: the stored array and an int
+    assert raw[3][0].dtype == np.uint8 and raw[3][0].shape == (28, 28)
+    assert ds.transform is not None and raw.transform is None and raw.target_transform is None
+    image.data[:] = 0  # ToTensor copies: the dataset is untouched
+    assert ds.data[3].max() == 255
+
+
+@pytest.mark.parametrize("index", [slice(2, 7), np.array([5, 0, 5, 9]), [1, 4], "mask"])
+def test_batch_index_with_transforms_equals_stacked_samples(digits_root, index):
+    ds = MNIST(digits_root, verify=False, transform=ToTensor(), target_transform=lambda y: y * 2)
+    if isinstance(index, str):
+        index = np.arange(len(ds)) % 3 == 0
+    positions = np.arange(len(ds))[index]
+    images, labels = ds[index]
+    assert isinstance(images, Tensor) and images.shape == (len(positions), 1, 28, 28)
+    assert images.dtype == np.float32
+    expected = [ds[int(i)] for i in positions]
+    np.testing.assert_array_equal(images.data, np.stack([im.data for im, _ in expected]))
+    assert isinstance(labels, np.ndarray) and labels.tolist() == [y for _, y in expected]
+
+
+def test_batch_index_stacks_arrays_and_keeps_untransformed_parts(digits_root):
+    ds = MNIST(digits_root, verify=False, transform=lambda im: im.ravel() / 255.0)
+    images, labels = ds[0:4]
+    assert type(images) is np.ndarray and images.shape == (4, 784)
+    np.testing.assert_array_equal(labels, ds.targets[0:4])  # no target_transform: int64 array
+    ds = MNIST(digits_root, verify=False, target_transform=lambda y: f"digit {y}")
+    images, labels = ds[[2, 3]]
+    np.testing.assert_array_equal(images, ds.data[[2, 3]])
+    assert labels.tolist() == [f"digit {ds.targets[2]}", f"digit {ds.targets[3]}"]
+
+
+def test_per_sample_calls_run_in_order_image_then_label(digits_root):
+    calls = []
+    ds = MNIST(
+        digits_root,
+        verify=False,
+        transform=lambda im: calls.append("x") or im,
+        target_transform=lambda y: calls.append("y") or y,
+    )
+    ds[0:3]
+    assert calls == ["x", "y"] * 3  # so random transforms see what [ds[i] for i] would
+
+
+def test_empty_batch_index_and_ragged_transform(digits_root):
+    ds = MNIST(digits_root, verify=False, transform=ToTensor(), target_transform=str)
+    images, labels = ds[5:5]
+    assert images.shape == (0,) and images.dtype == np.float32
+    assert labels.shape == (0,) and labels.dtype == np.int64
+    ragged = MNIST(digits_root, verify=False, transform=lambda im: im[: 1 + im[0, 0] % 3])
+    with pytest.raises(ValueError, match="transform returned samples of different shapes"):
+        ragged[:]
+    ragged.transform = lambda im: ToTensor()(im[: 1 + im[0, 0] % 3])  # Tensors too
+    with pytest.raises(ValueError, match="index one sample at a time"):
+        ragged[:]
+
+
+def test_transform_arguments_are_checked_and_download_stays_third(digits_root):
+    with pytest.raises(TypeError, match="transform must be callable or None, got str"):
+        MNIST(digits_root, verify=False, transform="to_tensor")
+    with pytest.raises(TypeError, match="target_transform must be callable or None"):
+        IDXDataset(
+            digits_root,
+            "t10k-images-idx3-ubyte.gz",
+            "t10k-labels-idx1-ubyte.gz",
+            target_transform=3,
+        )
+    with pytest.raises(TypeError, match="download must be a bool.*pass transform=.* by keyword"):
+        MNIST(digits_root, True, ToTensor())  # torchvision's positional order
+    ds = MNIST(digits_root, False, False, verify=False)  # positional download still works
+    assert ds.split == "test" and len(ds) == 7
+
+
+def test_idx_dataset_and_fashion_mnist_take_transforms(digits_root, tmp_path):
+    ds = IDXDataset(
+        digits_root,
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+        transform=ToTensor(),
+        target_transform=lambda y: -y,
+    )
+    image, label = ds[0]
+    assert image.shape == (1, 28, 28) and label == -int(ds.targets[0])
+    _write_fake_mnist(tmp_path / "f" / "fashion-mnist")
+    fashion = FashionMNIST(tmp_path / "f", verify=False, transform=ToTensor())
+    assert fashion[0][0].shape == (1, 28, 28)
+
+
+def test_arrays_ignore_transforms(digits_root):
+    ds = MNIST(digits_root, verify=False, transform=lambda im: im * 0)
+    X, y = ds.arrays()
+    assert X.max() == 1.0 and X.shape == (20, 784)
+
+
+def test_dataloader_over_a_transformed_dataset(digits_root):
+    flat = Compose([ToTensor(), Lambda(lambda t: t.flatten())])
+    ds = MNIST(digits_root, verify=False, transform=flat)
+    loader = DataLoader(ds, batch_size=8, shuffle=True, generator=0)
+    assert len(loader) == 3
+    X, y = ds.arrays()
+    seen = []
+    for xb, yb in loader:
+        assert isinstance(xb, Tensor) and xb.dtype == np.float32 and xb.shape[1] == 784
+        assert yb.dtype == np.int64 and len(yb) == len(xb) <= 8
+        rows = [int(np.flatnonzero((X == row).all(axis=1))[0]) for row in xb.data]
+        np.testing.assert_array_equal(yb.data, y[rows])
+        seen += rows
+    assert sorted(seen) == list(range(20))  # each sample once per epoch
+    image_batch, _ = next(
+        iter(DataLoader(MNIST(digits_root, verify=False, transform=ToTensor()), batch_size=5))
+    )
+    np.testing.assert_allclose(image_batch.data, X[:5].reshape(5, 1, 28, 28), rtol=1e-6)
+    train, _ = random_split(ds, [15, 5], generator=0)
+    xs, ys = train[[0, 1, 2]]  # a Subset indexed by a list indexes the dataset with it
+    assert xs.shape == (3, 784) and ys.shape == (3,)
+
+
+def test_to_tensor_follows_torchvision_for_arrays():
+    hwc = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    t = ToTensor()(hwc)
+    assert t.shape == (4, 2, 3) and t.dtype == np.float32
+    np.testing.assert_allclose(t.data, hwc.transpose(2, 0, 1) / 255.0, rtol=1e-6)
+    f64 = np.linspace(0, 3, 6).reshape(2, 3)  # other dtypes: values and dtype kept
+    out = ToTensor()(f64)
+    assert out.dtype == np.float64 and out.shape == (1, 2, 3)
+    np.testing.assert_array_equal(out.data[0], f64)
+    out.data[:] = -1
+    assert f64[1, 2] == 3.0  # a copy
+    with pytest.raises(TypeError, match="pic should be a numpy.ndarray"):
+        ToTensor()(Tensor(f64))
+    with pytest.raises(ValueError, match="pic should be 2/3 dimensional. Got 1 dimensions"):
+        ToTensor()(np.zeros(3, np.uint8))
+
+
+def test_normalize_per_channel():
+    x = Tensor(np.arange(2 * 2 * 3, dtype=np.float32).reshape(2, 2, 3))
+    out = Normalize((1.0, 2.0), (2.0, 4.0))(x)
+    expected = (x.data - np.array([1.0, 2.0])[:, None, None]) / np.array([2.0, 4.0])[:, None, None]
+    np.testing.assert_allclose(out.data, expected, rtol=1e-6)
+    assert out.dtype == np.float32 and x.data[0, 0, 0] == 0.0  # not in place
+    same = Normalize(0.5, 0.5, inplace=True)(x)
+    assert same is x and x.data[0, 0, 0] == -1.0
+    with pytest.raises(ValueError, match="std evaluated to zero"):
+        Normalize((0.0,), (0.0,))(x)
+    with pytest.raises(ValueError, match=r"size \(..., C, H, W\)"):
+        Normalize((0.0,), (1.0,))(Tensor(np.zeros((3, 3), np.float32)))
+    with pytest.raises(ValueError, match="mean has 3 values for an image of 2 channels"):
+        Normalize((0.0, 0.0, 0.0), (1.0,))(x)
+    with pytest.raises(TypeError, match="float tensor"):
+        Normalize((0.0,), (1.0,))(Tensor(np.zeros((1, 2, 2), np.int64)))
+    with pytest.raises(TypeError, match="Tensor image"):
+        Normalize((0.0,), (1.0,))(np.zeros((1, 2, 2), np.float32))
+
+
+def test_normalize_matches_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).random((3, 4, 5), dtype=np.float32)
+    mean, std = (0.1, 0.2, 0.3), (0.5, 0.25, 2.0)
+    got = Normalize(mean, std)(Tensor(x)).data
+    t = torch.from_numpy(x)
+    want = ((t - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None]).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_compose_and_lambda():
+    pipeline = Compose([ToTensor(), Normalize((0.1307,), (0.3081,)), Lambda(lambda t: t.flatten())])
+    out = pipeline(np.full((28, 28), 255, np.uint8))
+    assert out.shape == (784,)
+    np.testing.assert_allclose(out.data, (1 - 0.1307) / 0.3081, rtol=1e-5)
+    assert "ToTensor()" in repr(pipeline) and "Normalize(" in repr(pipeline)
+    with pytest.raises(TypeError, match=r"transforms\[1\] is not callable"):
+        Compose([ToTensor(), 3])
+    with pytest.raises(TypeError, match="lambd should be callable"):
+        Lambda(None)
