@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from numnet.ops._ieee import primitive
+from numnet.ops.elementwise import _BITS, select_adjoint
 from numnet.parallel import parallel_batch
 
 _PARALLEL_MIN_SIZE = 1 << 18  # elements; below, one thread is faster than a split
@@ -77,30 +78,41 @@ def _dense_order(a: np.ndarray) -> tuple[int, ...] | None:
     return order if a.transpose(order).flags.c_contiguous else None
 
 
+def _relu_adjoint(g: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``δz`` into ``out``: ``δy`` where ``y ≠ 0``, ``+0`` elsewhere (PyTorch's
+    ``threshold_backward``; ``δy`` passes at NaN), with the mask written into ``out``."""
+    mask = np.not_equal(y, 0, out=out.view(_BITS[out.dtype.itemsize]))  # 1{y ≠ 0} as 0/1
+    return select_adjoint(g, mask, out=out)  # d relu = 1{y > 0}, and 1 at NaN (PyTorch's)
+
+
 @primitive(
     "relu", family="activations", quiet=False, saves=(), saves_output=True, int_rule="no_bool"
 )
 def relu(z):
     """Rectified linear unit ``max(0, z)``. Math: ``φ'(z) = 1{z > 0}`` (0 at z = 0).
 
-    At ``z = NaN`` (output NaN) the adjoint passes, as in PyTorch (which zeroes it
-    where ``y ≤ 0``, false for NaN): the VJP's mask is ``y ≠ 0``, the same as
-    ``1{z > 0}`` for every other input since ``y ≥ 0``.
+    The VJP is PyTorch's ``threshold_backward``, a selection: ``δz = δy`` where
+    ``y ≠ 0``, else ``+0``, whatever ``δy`` is there (``±∞`` and NaN included, not the
+    ``∞ · 0 = NaN`` of a product). At ``z = NaN`` (output NaN) ``δy`` passes, as in
+    PyTorch (which zeroes it where ``y ≤ 0``, false for NaN); for every other input the
+    mask ``y ≠ 0`` is ``1{z > 0}``, since ``y ≥ 0``.
 
     Notes: the zero is passed as a row of zeros rather than a scalar: NumPy's
     vectorised loop for ``maximum`` is about 2x faster on two arrays than on an array
-    and a scalar (measured for float32, 128 x 512). Large arrays (a convolution's
-    output) are processed in the order of their memory (a channels-last block behind an
-    NCHW view stays channels-last) and split over
-    :mod:`numnet.parallel`'s threads: both passes are memory-bound and NumPy releases
-    the GIL.
+    and a scalar (measured for float32, 128 x 512). The VJP writes the mask as 0/1
+    integers into its result and multiplies ``δy``'s bit pattern by it
+    (:func:`numnet.ops.elementwise.select_adjoint`): as fast as ``δy ⊙ 1{y ≠ 0}``,
+    where ``np.where`` is 16x slower. Large arrays (a convolution's output) are
+    processed in the order of their memory (a channels-last block behind an NCHW view
+    stays channels-last) and split over :mod:`numnet.parallel`'s threads: both passes
+    are memory-bound and NumPy releases the GIL.
     """
     order = _dense_order(z) if z.size >= _PARALLEL_MIN_SIZE else None
     if order is None:
         y = np.maximum(z, _zero_row(z))
 
         def vjp(g, needs):
-            return (g * (y != 0),)  # d relu = 1{y > 0}, and 1 at NaN (PyTorch's)
+            return (_relu_adjoint(g, y, np.empty(y.shape, g.dtype)),)
 
         return y, vjp
 
@@ -115,11 +127,11 @@ def relu(z):
     def vjp_large(g, needs):
         gc = g.transpose(order) if g.shape == y.shape else None
         if gc is None or not gc.flags.c_contiguous:
-            return (g * (y != 0),)
-        gxc = np.empty(gc.shape, np.result_type(g.dtype, y.dtype))
+            return (_relu_adjoint(g, y, np.empty(y.shape, g.dtype)),)
+        gxc = np.empty(gc.shape, g.dtype)
         gf, gxf = gc.reshape(len(gc), -1), gxc.reshape(len(gxc), -1)
-        parallel_batch(lambda a, b: np.multiply(gf[a:b], yf[a:b] != 0, out=gxf[a:b]), len(gf))
-        return (gxc.transpose(inverse),)  # d relu = 1{y > 0}
+        parallel_batch(lambda a, b: _relu_adjoint(gf[a:b], yf[a:b], gxf[a:b]), len(gf))
+        return (gxc.transpose(inverse),)
 
     return y, vjp_large
 
@@ -185,11 +197,12 @@ def straight_through_sign(z):
     """``sign(z)`` (``+1`` at 0) forward; backward ``δz = δy ⊙ 1{|z| ≤ 1}``.
 
     The straight-through estimator of Hubara et al. (2016): the gradient of
-    ``hardtanh``, i.e. the identity inside ``[-1, 1]`` and 0 outside.
+    ``hardtanh``, i.e. the identity inside ``[-1, 1]`` and 0 outside (and at NaN),
+    whatever ``δy`` is there (``±∞`` and NaN included), as PyTorch's masks.
     """
     y = np.where(z >= 0, 1, -1).astype(z.dtype)
 
     def vjp(g, needs):
-        return (g * (np.abs(z) <= 1),)
+        return (select_adjoint(g, np.abs(z) <= 1),)  # d hardtanh = 1{|z| ≤ 1}, a selection
 
     return y, vjp

@@ -10,6 +10,41 @@ import numpy as np
 
 from numnet.ops._ieee import primitive
 
+_BITS = {2: np.uint16, 4: np.uint32, 8: np.uint64}  # an unsigned integer per float width
+
+
+def select_adjoint(g, mask, out=None):
+    """``δy`` where ``mask``, ``+0`` elsewhere: PyTorch's ``where(mask, δy, 0)``.
+
+    The adjoint of a piecewise-linear op (ReLU, clamp, max-pooling): where the local
+    derivative is 0 the result is 0 even for ``δy = ±∞`` or NaN, as in PyTorch, not the
+    ``∞ · 0 = NaN`` of ``δy ⊙ mask``.
+
+    Parameters
+    ----------
+    g : floating array (float16, float32 or float64), the adjoint ``δy``
+    mask : bool array, or 0/1 unsigned integers of ``g``'s width, broadcastable with ``g``
+    out : floating array of the broadcast shape and ``g``'s dtype, optional (may be
+        ``g`` or, viewed as integers, ``mask`` itself)
+
+    Returns
+    -------
+    ``out`` (a new array if not given), dtype of ``g``
+
+    Notes
+    -----
+    Computed branch-free as the *integer* product of ``δy``'s bit pattern with the 0/1
+    mask (``bits · 1 = bits``, ``bits · 0 = +0.0``): as fast as the float product
+    ``δy ⊙ mask``, where ``np.where`` and a masked ``np.copyto`` are 10-16x slower on a
+    random mask (measured for float32, 128 x 512 and 128 x 32 x 28 x 28).
+    """
+    g = np.asarray(g)
+    bits = _BITS[g.dtype.itemsize]
+    if out is None:
+        out = np.empty(np.broadcast_shapes(g.shape, np.shape(mask)), g.dtype)
+    np.multiply(g.view(bits), mask, out=out.view(bits))
+    return out
+
 
 @primitive("add", family="elementwise", saves=())
 def add(a, b):
@@ -73,7 +108,9 @@ def pow(x, p):
     also at ``x = 0``, where ``p x^{p-1}`` would be ``0·∞``); ``δp = 0`` where ``x = 0``
     and ``p ≥ 0`` (``0^p`` is constant in ``p`` there); elsewhere the formulas, so
     ``δx = ∞`` for ``√x`` at 0, ``δp = -∞`` at ``x = 0, p < 0`` and ``δp = NaN`` for
-    ``x < 0`` (``x^p`` is not real-differentiable in ``p`` there).
+    ``x < 0`` (``x^p`` is not real-differentiable in ``p`` there). As in PyTorch, ``δx``
+    is a selection (0 where ``p = 0`` for any ``δy``) and ``δp`` a product
+    (``δy · 0``: NaN where ``x = 0, p ≥ 0`` for ``δy = ±∞`` or NaN).
     """
     y = np.power(x, p)
 
@@ -81,8 +118,8 @@ def pow(x, p):
         gx = gp = None
         if needs[0]:
             gx = np.where(p == 0, 0, g * p * np.power(x, p - 1))
-        if needs[1]:
-            gp = np.where((x == 0) & (p >= 0), 0, g * y * np.log(x))
+        if needs[1]:  # δy ⊙ (x^p log x), 0 where x = 0 and p ≥ 0: a product, as PyTorch's
+            gp = g * np.where((x == 0) & (p >= 0), 0, y * np.log(x))
         return gx, gp
 
     return y, vjp
@@ -134,7 +171,11 @@ def abs(x):
 
 @primitive("clamp", family="elementwise", int_rule="no_bool", promote_kwargs=("min", "max"))
 def clamp(x, *, min=None, max=None):
-    """Clip ``x`` to ``[min, max]``. Math: ``δx = δy`` where not clipped, else 0."""
+    """Clip ``x`` to ``[min, max]``. Math: ``δx = δy`` where not clipped, else 0.
+
+    The clipped positions (and NaN inputs) get 0 whatever ``δy`` is, ``±∞`` and NaN
+    included, as in PyTorch (a selection, not a product: :func:`select_adjoint`).
+    """
     if min is None and max is None:
         raise ValueError("clamp() needs at least one of min and max")
     y = np.clip(x, min, max)
@@ -145,7 +186,7 @@ def clamp(x, *, min=None, max=None):
             inside &= x >= min
         if max is not None:
             inside &= x <= max
-        return (g * inside,)
+        return (select_adjoint(g, inside),)  # d clamp = 1{min ≤ x ≤ max} (0 at NaN)
 
     return y, vjp
 

@@ -41,7 +41,10 @@ def cross_entropy_logits(z, target, *, reduction="mean"):
     """Softmax cross-entropy from logits ``z`` (N, C) and integer labels ``target`` (N,).
 
     Math (seeds 001, 003): ``ℓ_n = -log softmax(z_n)_{y_n} = log Σ_j e^{z_nj} - z_{n y_n}``;
-    ``δz_n = δℓ_n (softmax(z_n) - onehot(y_n))``.
+    ``δz_n = δℓ_n (softmax(z_n) - onehot(y_n))``, computed as
+    ``δℓ_n softmax(z_n) - δℓ_n onehot(y_n)`` (PyTorch's ``nll_loss`` then
+    ``log_softmax`` backward), so an infinite ``δℓ_n`` gives NaN at the label (``∞ - ∞``)
+    as in PyTorch.
     """
     logp = _log_softmax(z, 1)
     rows = np.arange(z.shape[0])
@@ -54,14 +57,11 @@ def cross_entropy_logits(z, target, *, reduction="mean"):
         out = losses
 
     def vjp(g, needs):
+        gl = g / max(z.shape[0], 1) if reduction == "mean" else g  # (empty when N = 0)
         p = np.exp(logp)
-        p[rows, target] -= 1  # softmax - onehot
-        if reduction == "mean":
-            p *= g / max(z.shape[0], 1)  # p is empty when N = 0
-        elif reduction == "sum":
-            p *= g
-        else:
-            p *= g[:, None]
+        p *= gl[:, None] if reduction == "none" else gl
+        # δz = δℓ softmax - δℓ onehot, in PyTorch's order (∞ - ∞ = NaN at the label)
+        p[rows, target] -= gl
         return p, None
 
     return np.asarray(out, dtype=z.dtype), vjp
@@ -73,6 +73,9 @@ def cross_entropy_soft(z, target, *, reduction="mean"):
 
     Math: ``ℓ_n = -Σ_j t_nj log softmax(z_n)_j``;
     ``δz_n = δℓ_n (softmax(z_n) Σ_j t_nj - t_n)``, ``δt_n = -δℓ_n log softmax(z_n)``.
+    ``δz_n`` is computed as ``softmax(z_n) Σ_j (δℓ_n t_nj) - δℓ_n t_n`` (PyTorch's
+    ``log_softmax`` backward of ``-δℓ_n t_n``), so non-finite ``δℓ_n`` give PyTorch's
+    infinities and NaNs.
     """
     logp = _log_softmax(z, 1)
     losses = -np.sum(target * logp, axis=1)
@@ -86,7 +89,8 @@ def cross_entropy_soft(z, target, *, reduction="mean"):
     def vjp(g, needs):
         gl = g / max(n, 1) if scale_mean else g  # the gradients are empty when N = 0
         gl = gl[:, None] if reduction == "none" else gl
-        gz = (np.exp(logp) * np.sum(target, axis=1, keepdims=True) - target) * gl
+        tg = target * gl  # -δ log softmax(z_n) (PyTorch's order: NaN for δℓ = ∞ where t = 0)
+        gz = np.exp(logp) * np.sum(tg, axis=1, keepdims=True) - tg
         gt = -logp * gl if needs[1] else None
         return gz, gt
 

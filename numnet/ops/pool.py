@@ -17,7 +17,8 @@ row-major order, each step one vectorised operation on the strided slice
   attaining the maximum is kept (``uint8``, updated as ``idx = max(idx, k·1{x_k > y})``,
   valid because the offsets come in increasing order): PyTorch's tie rule. It is kept
   only when a graph may be recorded. The VJP routes ``δy`` back:
-  ``δx_{pq} = δy ⊙ 1{idx = k}``.
+  ``δx_{pq} = δy ⊙ 1{idx = k}``, a selection as PyTorch's scatter (an input that is
+  no window's arg-max gets 0 even for ``δy = ±∞`` or NaN).
 * mean: ``y = (1/kH·kW) Σ_{pq} x_{pq}`` (zero padding counted, as PyTorch's default
   ``count_include_pad=True``); ``δx_{pq} += δy / (kH·kW)``.
 
@@ -36,6 +37,7 @@ from numnet import kernels
 from numnet.autograd.engine import is_grad_enabled
 from numnet.ops._ieee import primitive
 from numnet.ops.conv import _pair, _positive_pair, parallel_batch
+from numnet.ops.elementwise import select_adjoint
 
 
 def _pool_geometry(x, kernel_size, stride, padding, what: str):
@@ -119,10 +121,10 @@ def _scatter(g, idx, shape, kernel, stride, out, dtype) -> np.ndarray:
                     target[...] = gs
                 else:
                     target += gs
-            elif partition:
-                np.multiply(gs, idx[b0:b1] == k, out=target)  # δx_pq = δy ⊙ 1{arg-max = k}
+            elif partition:  # δx_pq = δy where the arg-max is k, else 0 (for any δy)
+                select_adjoint(gs, idx[b0:b1] == k, out=target)
             else:
-                target += gs * (idx[b0:b1] == k)
+                target += select_adjoint(gs, idx[b0:b1] == k)
 
     parallel_batch(scatter, shape[0])
     return gx
@@ -183,8 +185,10 @@ def relu_max_pool2d(x, *, kernel_size, stride=None, padding=0):
     where it is ≤ 0 both give ``δx = 0`` on the whole window (the composed form routes
     ``δy`` to an input whose ReLU derivative is 0). The VJP is
     ``δx_{pq} = δy ⊙ 1{y ≠ 0} ⊙ 1{idx = k}`` (``y ≠ 0`` as :func:`numnet.ops.relu`'s, so
-    a NaN passes the adjoint as it does there). :class:`numnet.nn.Sequential` uses it
-    for a ``ReLU`` directly followed by a ``MaxPool2d``.
+    a NaN passes the adjoint as it does there), each mask a selection as in PyTorch
+    (``δx = 0`` where a mask is 0, also for ``δy = ±∞`` or NaN).
+    :class:`numnet.nn.Sequential` uses it for a ``ReLU`` directly followed by a
+    ``MaxPool2d``.
 
     Parameters and returns as :func:`max_pool2d`.
     """
@@ -222,7 +226,7 @@ def _max_pool(x, kernel_size, stride, padding, *, relu: bool):
             raise RuntimeError(f"{what}: the forward ran under no_grad; no arg-max was kept")
         gc = _to_canonical(g, nhwc)
         if relu:  # d relu = 1{y ≠ 0} on the pooled output (a new array: g is not ours)
-            gc = gc * live
+            gc = select_adjoint(gc, live)
         if fast and gc.dtype == a.dtype:  # δx = δy routed to the arg-max (compiled)
             ga = np.empty(a.shape, gc.dtype)
             backward_fn = kernels.get("max_pool_backward")

@@ -149,8 +149,11 @@ def _variance(x, dim, keepdim, unbiased, name):
     axes = _axes(dim, x.ndim)
     n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
     dof = n - int(bool(unbiased))
-    # an empty reduction has no mean to subtract (and NumPy would warn "Mean of empty slice")
-    centred = x - mean(x, dim=axes, keepdim=True) if n else x
+    # an empty reduction has no mean to subtract (and NumPy would warn "Mean of empty slice");
+    # the mean is a constant of the graph: ∂/∂x̄ Σ (x - x̄)² = -2 Σ (x - x̄) = 0, so
+    # δx = 2 δv (x - x̄) / (n - correction), PyTorch's closed form (no ∞ - ∞ = NaN
+    # through the mean's path for an infinite δv)
+    centred = x - mean(x, dim=axes, keepdim=True).detach() if n else x
     squares = sum(centred * centred, dim=axes, keepdim=keepdim)
     if dof > 0:
         return squares / dof
@@ -173,6 +176,10 @@ def var(x, *, dim=None, keepdim=False, unbiased=True):
     single element or any variance of an empty reduction, the result is NaN and a
     ``UserWarning`` is emitted, as in PyTorch (no NumPy ``RuntimeWarning``). The gradient
     of such a NaN entry is NaN for every input entry reduced into it, also as in PyTorch.
+
+    The gradient is PyTorch's closed form ``δx = 2 δv (x - x̄) / (n - 1)`` (the mean
+    ``x̄`` is held constant: the derivative through it is 0), so an infinite ``δv``
+    gives ``±∞``, and NaN only where ``x = x̄``, as in PyTorch.
     """
     return _variance(x, dim, keepdim, unbiased, "var")
 
