@@ -161,7 +161,8 @@ def sqrt(x):
 @primitive("abs", family="elementwise", int_rule="no_bool")
 def abs(x):
     """``|x|``. Math: ``δx = δy ⊙ sign(x)`` (0 at x = 0, a subgradient; 0 at NaN, as
-    PyTorch's ``sgn``)."""
+    PyTorch's ``sgn``). A product, as PyTorch's: ``δy = ±∞`` or NaN gives NaN at
+    ``x = 0`` and at NaN."""
 
     def vjp(g, needs):
         return (g * ((x > 0).astype(g.dtype) - (x < 0)),)

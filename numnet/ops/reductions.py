@@ -65,8 +65,10 @@ def mean(x, *, dim=None, keepdim=False):
 def _extreme(x, y, axes, keepdim, g):
     """Route the adjoint to the positions holding the extreme, split evenly on ties.
 
-    PyTorch's ``(δy / count) ⊙ mask``: where the extreme is NaN (the reduced entries hold
-    a NaN) no entry equals it, and every entry reduced into it gets NaN, as in PyTorch.
+    PyTorch's ``(δy / count) ⊙ mask`` (``torch.amax``'s backward), a product: where the
+    extreme is NaN (the reduced entries hold a NaN) no entry equals it, and every entry
+    reduced into it gets NaN, as in PyTorch; an adjoint ``±∞`` or NaN gives NaN off the
+    extreme (``∞ · 0``), also as in PyTorch.
     """
     yk = y if keepdim else np.expand_dims(y, axes)
     mask = x == yk
