@@ -403,13 +403,12 @@ def test_nonfinite_adjoint(case, kind):
 
 # Tensor.max() / Tensor.min() without ``dim``: PyTorch's backward is
 # ``evenly_distribute_backward``, a masked fill (0 off the maxima for any δy; δy / count at
-# the NaN entries when the maximum is NaN), while ``torch.amax`` multiplies (as
-# ``numnet.ops.amax``). numnet's Tensor.max() calls ops.amax, so it follows torch.amax.
-FULL_MAX = [
-    Case("max-all", lambda x: x.max(), lambda x: x.max(), (ROWS_FINITE,)),
-    Case("min-all", lambda x: x.min(), lambda x: x.min(), (ROWS_FINITE,)),
-    Case("max-all-nan", lambda x: x.max(), lambda x: x.max(), (ROWS,)),
-]
+# the NaN entries when the maximum is NaN, even for a finite δy), while ``torch.amax``
+# multiplies (as ``numnet.ops.amax``). numnet's Tensor.max() calls ops.amax, so it follows
+# torch.amax: the same gradients for a finite adjoint and a maximum that is not NaN.
+_MAX_ALL = Case("max-all", lambda x: x.max(), lambda x: x.max(), (ROWS_FINITE,))
+_MIN_ALL = Case("min-all", lambda x: x.min(), lambda x: x.min(), (ROWS_FINITE,))
+_MAX_ALL_NAN = Case("max-all-nan", lambda x: x.max(), lambda x: x.max(), (ROWS,))
 
 
 @pytest.mark.xfail(
@@ -417,12 +416,31 @@ FULL_MAX = [
     reason="Tensor.max()/min() without dim use ops.amax/amin (a product); torch.max() "
     "fills a mask (numnet/tensor.py would need its own VJP)",
 )
-@pytest.mark.parametrize("kind", ["+inf", "nan"])
-@pytest.mark.parametrize("case", FULL_MAX, ids=lambda c: c.label)
+@pytest.mark.parametrize(
+    ("case", "kind"),
+    [(_MAX_ALL, "+inf"), (_MAX_ALL, "nan"), (_MIN_ALL, "-inf"), (_MAX_ALL_NAN, "finite"),
+     (_MAX_ALL_NAN, "+inf")],
+    ids=lambda v: v if isinstance(v, str) else v.label,
+)
 def test_full_max_adjoint_known_difference(case, kind):
     run_case(case, kind)
 
 
-@pytest.mark.parametrize("case", FULL_MAX[:2], ids=lambda c: c.label)
+@pytest.mark.parametrize("case", [_MAX_ALL, _MIN_ALL], ids=lambda c: c.label)
 def test_full_max_finite_adjoint(case):
     run_case(case, "finite")
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_select_adjoint_is_a_selection(dtype):
+    """``where(mask, δy, +0)`` bit for bit, broadcasting the mask, in each float width."""
+    from numnet.ops.elementwise import select_adjoint
+
+    g = np.array([[inf, -inf, nan, -0.0, 1.5, -2.0]] * 2, dtype)
+    mask = np.array([[True], [False]])
+    out = select_adjoint(g, mask)
+    assert out.dtype == dtype and out.shape == g.shape
+    expected = np.where(mask, g, dtype(0))
+    np.testing.assert_array_equal(out.view(np.uint8), expected.view(np.uint8))
+    strided = select_adjoint(g[:, ::2], np.array([True, False, True]))  # a strided adjoint
+    np.testing.assert_array_equal(strided, np.where([True, False, True], g[:, ::2], 0))
