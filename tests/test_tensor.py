@@ -296,7 +296,13 @@ def test_zero_dim_tensors_get_array_gradients():
 
 
 def test_integer_inputs_give_float32_results():
-    assert numnet.nn.Linear(2, 3)(Tensor([[1, 2]])).dtype == np.float32
+    # a layer refuses integer inputs, as torch does (unscaled pixel values would train
+    # silently); converted, they give float32
+    with pytest.raises(TypeError, match=r"linear\(\): mixing float32 and int64 .*\.float\(\)"):
+        numnet.nn.Linear(2, 3)(Tensor([[1, 2]]))
+    with pytest.raises(TypeError, match=r"linear\(\): mixing float32 and uint8"):
+        numnet.nn.Linear(2, 3)(np.array([[1, 2]], np.uint8))
+    assert numnet.nn.Linear(2, 3)(Tensor([[1, 2]]).float()).dtype == np.float32
     assert (Tensor([1, 2]) / 2).dtype == np.float32
     with pytest.raises(TypeError, match="mean"):  # as torch: no float dtype to infer
         Tensor([1, 2]).mean()

@@ -80,11 +80,16 @@ it does when that dtype is integer or bool:
     ``sqrt``, ``sigmoid``, ``tanh``, ``arctan``, ``logsumexp``.
 ``"no_bool"``
     like ``"keep"`` for integers, but a bool result dtype is refused: ``neg``, ``abs``,
-    ``pow``, ``clamp``, ``relu``, ``matmul``, ``linear``, ``conv2d``, the poolings,
+    ``pow``, ``clamp``, ``relu``, the poolings,
     ``argmax``, ``argmin``, ``sign_step``.
 ``"no_bool_operand"``
     refuse any bool operand, whatever the result dtype (``sub``: PyTorch refuses
     ``x - mask`` and suggests ``^`` or ``logical_not``).
+``"same_kind"``
+    like ``"no_bool"``, and an integer or bool operand next to a floating one is
+    refused instead of promoted: ``matmul``, ``linear``, ``conv2d`` (PyTorch: "mat1 and
+    mat2 must have the same dtype"). Integer pixel values fed to a float32 layer would
+    otherwise train silently on unscaled inputs.
 ``"raise"``
     floating-point only: ``mean``, ``softplus``, ``leaky_relu``, ``log_softmax`` and the
     losses (PyTorch has no integer kernel for them: ``mean()`` "could not infer output
@@ -94,8 +99,8 @@ These are PyTorch's outcomes (checked op by op against torch in
 ``tests/ops/test_dtype_sweep.py``). Where PyTorch raises (``RuntimeError`` or
 ``NotImplementedError``), numnet raises :class:`TypeError` naming the op and the dtype,
 like its other dtype errors (mixed float32/float64, ``requires_grad`` on integers).
-Known differences: numnet promotes an int Tensor mixed with a float Tensor in
-``matmul``, ``linear``, ``conv2d`` and the losses, where PyTorch requires equal dtypes.
+Known difference: numnet promotes an int Tensor mixed with a float Tensor in the
+losses, where PyTorch requires equal dtypes.
 
 Calling the decorated function applies the primitive to :class:`~numnet.Tensor` s (or
 array-likes), records the graph node when gradients are needed, and returns a Tensor.
@@ -128,7 +133,7 @@ class Primitive:
     promote_kwargs: tuple[str, ...] = ()  # scalar keyword arguments taking part
 
 
-INT_RULES = ("keep", "float", "no_bool", "no_bool_operand", "raise")
+INT_RULES = ("keep", "float", "no_bool", "no_bool_operand", "same_kind", "raise")
 DEFAULT_FLOAT = np.dtype(np.float32)  # numnet's default float dtype (torch.get_default_dtype())
 
 PRIMITIVES: dict[str, Primitive] = {}
@@ -224,6 +229,11 @@ def _kind(x) -> str:
     return x._data.dtype.kind if isinstance(x, _Tensor) else np.asarray(x).dtype.kind
 
 
+def _dtype(x) -> np.dtype:
+    """The dtype of an operand (Tensor, array or Python scalar)."""
+    return x._data.dtype if isinstance(x, _Tensor) else np.asarray(x).dtype
+
+
 def _refuse(prim: Primitive, what: str, hint: str) -> TypeError:
     return TypeError(
         f"{prim.name}(): {what} is not supported (PyTorch refuses it too); {hint}"
@@ -238,7 +248,7 @@ def result_dtype(prim: Primitive, inputs: tuple, kwargs: dict, float_dtype) -> n
     Raises :class:`TypeError` where PyTorch raises.
     """
     if float_dtype is not None and prim.promote is None:
-        if prim.int_rule != "no_bool_operand":
+        if prim.int_rule not in ("no_bool_operand", "same_kind"):
             return float_dtype  # fast path: a floating Tensor among the operands decides
         if all(isinstance(x, _Tensor) and x._data.dtype.kind == "f" for x in inputs):
             return float_dtype  # (sub of floating Tensors: no bool operand possible)
@@ -255,6 +265,13 @@ def result_dtype(prim: Primitive, inputs: tuple, kwargs: dict, float_dtype) -> n
             "use ^ or logical operations on masks, or convert with .long() or .float()",
         )
     category = max(cats)
+    if rule == "same_kind" and category == 2 and min(cats) < 2:
+        names = sorted({str(_dtype(inputs[i])) for i in idx if i < len(inputs)})
+        raise _refuse(
+            prim, f"mixing {' and '.join(names)} operands",
+            "it needs one dtype: convert with .float() (and scale pixel values, e.g. "
+            "x.float() / 255)",
+        )
     if category == 2:
         return float_dtype if float_dtype is not None else DEFAULT_FLOAT
     dtype = np.dtype(np.int64) if category == 1 else np.dtype(np.bool_)
@@ -265,7 +282,7 @@ def result_dtype(prim: Primitive, inputs: tuple, kwargs: dict, float_dtype) -> n
             prim, f"input of dtype {dtype}",
             "it is defined for floating-point tensors only: convert with .float()",
         )
-    if rule == "no_bool" and category == 0:
+    if rule in ("no_bool", "same_kind") and category == 0:
         raise _refuse(prim, "bool input", "convert with .long() or .float()")
     return dtype
 

@@ -264,7 +264,7 @@ def _check_conv2d(x, weight, bias, stride, pads, dilation, groups) -> tuple[int,
 
 
 # -- the primitive ----------------------------------------------------------------------
-@primitive("conv2d", family="conv", int_rule="no_bool", saves=(0, 1))
+@primitive("conv2d", family="conv", int_rule="same_kind", saves=(0, 1))
 def conv2d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation of a batch of images with a bank of filters (``F.conv2d``).
 

@@ -46,7 +46,7 @@ def _check_matmul(a: np.ndarray, b: np.ndarray, what: str = "matmul") -> None:
         )
 
 
-@primitive("matmul", family="linalg", int_rule="no_bool")
+@primitive("matmul", family="linalg", int_rule="same_kind")
 def matmul(a, b):
     """Matrix product ``a @ b`` with NumPy's rules (1-D operands, batched leading dims).
 
@@ -89,7 +89,7 @@ def check_bias(op: str, bias, weight) -> None:
         )
 
 
-@primitive("linear", family="linalg", int_rule="no_bool", saves=(0, 1))
+@primitive("linear", family="linalg", int_rule="same_kind", saves=(0, 1))
 def linear(x, weight, bias=None):
     """Affine map ``y = x Wᵀ + b`` (fused; ``torch.nn.functional.linear``).
 

@@ -303,6 +303,18 @@ MIXED = {
     ),
     "int < float": (lambda i, b, f: i < f, None),
     "bool == int": (lambda i, b, f: b == i, None),
+    "matmul(int, float)": (lambda i, b, f: i @ f.T, None),
+    "matmul(float, bool)": (lambda i, b, f: f @ b.T, None),
+    "linear(int, float)": (lambda i, b, f: F.linear(i, f), lambda i, b, f: TF.linear(i, f)),
+    "linear(float, int)": (lambda i, b, f: F.linear(f, i), lambda i, b, f: TF.linear(f, i)),
+    "conv2d(int, float)": (
+        lambda i, b, f: F.conv2d(img(i), f[:1, :2].reshape(1, 1, 1, 2)),
+        lambda i, b, f: TF.conv2d(img(i), f[:1, :2].reshape(1, 1, 1, 2)),
+    ),
+    "conv2d(float, bool)": (
+        lambda i, b, f: F.conv2d(f.reshape(1, 1, 2, 3), img(b)[..., :1, :2]),
+        lambda i, b, f: TF.conv2d(f.reshape(1, 1, 2, 3), img(b)[..., :1, :2]),
+    ),
     "mse_loss(float, int)": (
         lambda i, b, f: F.mse_loss(f, i),
         lambda i, b, f: TF.mse_loss(f, i.float()),  # torch computes it in float32 too
