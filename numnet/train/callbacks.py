@@ -280,9 +280,12 @@ class LearningRateScheduler(Callback):
 
 
 class ProgressBar(Callback):
-    """A tqdm bar per epoch with live loss/accuracy and ETA.
+    """A tqdm bar per epoch with live loss/accuracy and ETA (``verbose=1``).
 
-    Shown when stderr is a terminal, or always with ``force=True``.
+    Shown when stderr is a terminal, or always with ``force=True``. Otherwise (output
+    redirected to a log file or a pipe, where a bar's carriage returns make a mess) it
+    writes one line per epoch to stderr instead, as Keras's ``verbose="auto"`` falls
+    back to one line per epoch when not interactive.
     """
 
     def __init__(self, force: bool = False) -> None:
@@ -316,6 +319,9 @@ class ProgressBar(Callback):
                 )
 
     def on_epoch_end(self, loop, epoch, logs):
+        if not self._enabled():
+            print(epoch_line(loop, epoch, logs), file=sys.stderr, flush=True)
+            return
         if self._bar is not None:
             self._bar.set_postfix(
                 {
@@ -328,16 +334,21 @@ class ProgressBar(Callback):
             self._bar = None
 
 
+def epoch_line(loop, epoch, logs) -> str:
+    """``epoch 3/10  loss 0.1234  accuracy 0.9612 ...  lr 0.01  1.2s``."""
+    parts = [f"epoch {epoch}/{loop.epochs}"]
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        if logs.get(key) is not None:
+            parts.append(f"{key} {logs[key]:.4f}")
+    parts.append(f"lr {logs['lr']:.3g}  {logs['time']:.1f}s")
+    return "  ".join(parts)
+
+
 class EpochPrinter(Callback):
     """One line per epoch on stdout (``verbose=2``)."""
 
     def on_epoch_end(self, loop, epoch, logs):
-        parts = [f"epoch {epoch}/{loop.epochs}"]
-        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-            if logs.get(key) is not None:
-                parts.append(f"{key} {logs[key]:.4f}")
-        parts.append(f"lr {logs['lr']:.3g}  {logs['time']:.1f}s")
-        print("  ".join(parts), flush=True)
+        print(epoch_line(loop, epoch, logs), flush=True)
 
 
 class CSVLogger(Callback):

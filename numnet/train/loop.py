@@ -474,7 +474,8 @@ def fit(
     shuffle : bool, optional
         A new order of the arrays every epoch (default True). With a DataLoader,
         ``drop_last`` and ``shuffle`` are the loader's, as ``batch_size``.
-    verbose : 0 silent; 1 a progress bar when stderr is a terminal; 2 one line per epoch
+    verbose : 0 silent; 1 a progress bar when stderr is a terminal, else one line per
+        epoch on stderr; 2 one line per epoch on stdout
         The bar's total is the number of batches per epoch (``len(loader)``; unknown,
         hence no total, for batches without a length).
     checkpoint : path, optional

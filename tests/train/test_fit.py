@@ -258,6 +258,18 @@ def test_progress_bar_forced(capsys):
     assert "epoch 2/2" in err and "4/4" in err
 
 
+def test_verbose_1_without_a_terminal_prints_one_line_per_epoch(capsys):
+    """Output redirected (a log file, a pipe): no bar, one line per epoch on stderr."""
+    X, y = data(100)
+    model, opt = make()
+    train.fit(model, F.cross_entropy, opt, (X, y), epochs=2, batch_size=25, verbose=1)
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert [ln.split("  ")[0] for ln in lines] == ["epoch 1/2", "epoch 2/2"], err
+    assert "\r" not in err and "loss " in lines[0]
+
+
 def test_no_float64_on_the_training_hot_path(monkeypatch):
     """Every node recorded during float32 training steps (MLP and ConvNet) is float32."""
     from numnet.tensor import Tensor
