@@ -28,7 +28,6 @@ import functools
 import inspect
 import threading
 from collections.abc import Callable
-from contextlib import ContextDecorator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -44,35 +43,205 @@ def is_grad_enabled() -> bool:
     return getattr(_state, "enabled", True)
 
 
-class set_grad_enabled(ContextDecorator):
-    """Context manager / decorator that turns graph recording on or off."""
+def _check_mode(mode, name: str, alternative: str = "") -> bool:
+    """``mode`` as a Python bool; ``TypeError`` (as PyTorch) for anything but a bool."""
+    if not isinstance(mode, (bool, np.bool_)):
+        raise TypeError(f"{name}: mode must be a bool{alternative}, got {type(mode).__name__}")
+    return bool(mode)
 
-    def __init__(self, mode: bool) -> None:
-        self.mode = bool(mode)
+
+def _wrap_generator(make_context: Callable, func: Callable) -> Callable:
+    """``func``, a generator function, with each of its steps run in ``make_context()``.
+
+    Between steps (at each ``yield``) the caller's modes hold, as in PyTorch's decorator:
+    a fresh context is entered to start or resume the generator, to throw a caller's
+    exception into it, and to close it.
+    """
+
+    @functools.wraps(func)
+    def decorated(*args, **kwargs):
+        gen = func(*args, **kwargs)
+        send, value = gen.send, None
+        while True:  # each step of the generator runs in the context
+            try:
+                with make_context():
+                    item = send(value)
+            except StopIteration as stop:
+                return stop.value
+            send = gen.send
+            try:
+                value = yield item
+            except GeneratorExit:
+                with make_context():
+                    gen.close()
+                raise
+            except BaseException as exc:  # thrown in by the caller: pass it on
+                send, value = gen.throw, exc
+
+    return decorated
+
+
+class _GradModeContext:
+    """A grad-mode context manager that is also a decorator: PyTorch's
+    ``_DecoratorContextManager``.
+
+    Used as a decorator, one instance serves every call, so it keeps no state for the
+    calls: each call enters a fresh context (:meth:`clone`), and recursive calls and
+    calls from several threads at once restore their own saved modes. A generator
+    function runs each step in the context, the caller's mode in between (as PyTorch's
+    decorator does).
+    """
+
+    def clone(self) -> _GradModeContext:
+        """A fresh context with the same settings (what each decorated call enters)."""
+        return type(self)()
+
+    def __call__(self, func: Callable) -> Callable:
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(self.clone, func)
+
+        @functools.wraps(func)
+        def decorated(*args, **kwargs):
+            with self.clone():
+                return func(*args, **kwargs)
+
+        return decorated
+
+
+class _SwitchGrad(_GradModeContext):
+    """Turn recording to ``mode`` on entry, back to the previous mode on exit.
+
+    A function in place of the (absent) argument decorates it: ``@no_grad`` works without
+    parentheses, as in PyTorch 2. The previous modes are a stack, so one instance may be
+    entered again inside itself (``with ctx: ... with ctx:``) in one thread.
+    """
+
+    mode: bool
+
+    def __new__(cls, orig_func: Callable | None = None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)  # @no_grad, without parentheses
+
+    def __init__(self) -> None:
         self._prev: list[bool] = []
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         self._prev.append(is_grad_enabled())
         _state.enabled = self.mode
-        return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> bool:
         _state.enabled = self._prev.pop()
         return False
 
 
-class no_grad(set_grad_enabled):
-    """Disable graph recording: results of ops never require grad (evaluation, updates)."""
+class no_grad(_SwitchGrad):
+    """Disable graph recording: ``torch.no_grad``.
 
-    def __init__(self) -> None:
-        super().__init__(False)
+    Results of ops made inside never require grad and record no graph (evaluation,
+    parameter updates). A context manager, or a decorator, with or without parentheses
+    (``@no_grad`` or ``@no_grad()``); per thread, restored on exit also when the block
+    raises.
+
+    Notes
+    -----
+    As a decorator each call enters a fresh context, so concurrent calls of one decorated
+    function from several threads (numnet runs training steps in worker threads, see
+    :mod:`numnet.parallel`) and recursive calls do not share saved state; a generator
+    function runs each step without recording and the caller's mode in between, as in
+    PyTorch. Factory functions given ``requires_grad=True`` make leaves that require
+    grad inside, as in PyTorch.
+
+    Examples
+    --------
+    >>> import numnet
+    >>> w = numnet.ones(3, requires_grad=True)
+    >>> with numnet.no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+    >>> @numnet.no_grad
+    ... def predict(x):
+    ...     return w * x
+    >>> predict(numnet.ones(3)).requires_grad
+    False
+    """
+
+    mode = False
 
 
-class enable_grad(set_grad_enabled):
-    """Re-enable graph recording inside a :class:`no_grad` block."""
+class enable_grad(_SwitchGrad):
+    """Re-enable graph recording inside :class:`no_grad`: ``torch.enable_grad``.
 
-    def __init__(self) -> None:
-        super().__init__(True)
+    A context manager, or a decorator with or without parentheses, per thread; as a
+    decorator each call enters a fresh context (see :class:`no_grad`).
+
+    Examples
+    --------
+    >>> import numnet
+    >>> w = numnet.ones(3, requires_grad=True)
+    >>> with numnet.no_grad(), numnet.enable_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    True
+    """
+
+    mode = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """Turn graph recording on or off: ``torch.set_grad_enabled``, a function or a context.
+
+    As in PyTorch, the call itself sets the mode (``numnet.set_grad_enabled(False)`` as
+    a statement turns recording off in this thread until it is turned on again); used as
+    ``with set_grad_enabled(mode):`` the mode from before the call is restored on exit,
+    also when the block raises. As a decorator (``@set_grad_enabled(False)``) it changes
+    nothing at decoration time, and each call of the function runs in a fresh context
+    (thread-safe, generators step by step: see :class:`no_grad`).
+
+    Parameters
+    ----------
+    mode : bool
+        Record the graph if true (e.g. ``set_grad_enabled(is_train)``).
+
+    Raises
+    ------
+    TypeError
+        If ``mode`` is not a bool (PyTorch refuses it too; NumPy's bool is accepted).
+
+    Examples
+    --------
+    >>> import numnet
+    >>> w = numnet.ones(3, requires_grad=True)
+    >>> with numnet.set_grad_enabled(False):
+    ...     (w * 2).requires_grad
+    False
+    >>> _ = numnet.set_grad_enabled(False)
+    >>> (w * 2).requires_grad
+    False
+    >>> _ = numnet.set_grad_enabled(True)
+    >>> (w * 2).requires_grad
+    True
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = _check_mode(mode, "set_grad_enabled")
+        self.prev = is_grad_enabled()
+        _state.enabled = self.mode
+
+    def clone(self) -> set_grad_enabled:
+        return type(self)(self.mode)
+
+    def __call__(self, func: Callable) -> Callable:
+        _state.enabled = self.prev  # decorating switches nothing: undo the call's switch
+        return super().__call__(func)
+
+    def __enter__(self) -> None:
+        _state.enabled = self.mode
+
+    def __exit__(self, *exc) -> bool:
+        _state.enabled = self.prev
+        return False
 
 
 def is_inference_mode_enabled() -> bool:
@@ -80,7 +249,7 @@ def is_inference_mode_enabled() -> bool:
     return getattr(_state, "inference", False)
 
 
-class inference_mode:
+class inference_mode(_GradModeContext):
     """Context manager / decorator for inference: PyTorch's ``torch.inference_mode``.
 
     ``inference_mode()`` (or ``inference_mode(True)``) turns graph recording off as
@@ -142,16 +311,10 @@ class inference_mode:
         return super().__new__(cls)
 
     def __init__(self, mode: bool = True) -> None:
-        if not isinstance(mode, (bool, np.bool_)):
-            raise TypeError(
-                f"inference_mode: mode must be a bool (or a function to decorate), got "
-                f"{type(mode).__name__}"
-            )
-        self.mode = bool(mode)
+        self.mode = _check_mode(mode, "inference_mode", " (or a function to decorate)")
         self._prev: list[tuple[bool, bool]] = []
 
     def clone(self) -> inference_mode:
-        """A fresh context with the same ``mode`` (what each decorated call enters)."""
         return type(self)(self.mode)
 
     def __enter__(self) -> None:
@@ -161,40 +324,6 @@ class inference_mode:
     def __exit__(self, *exc) -> bool:
         _state.enabled, _state.inference = self._prev.pop()
         return False
-
-    def __call__(self, func: Callable) -> Callable:
-        if inspect.isgeneratorfunction(func):
-            return self._wrap_generator(func)
-
-        @functools.wraps(func)
-        def decorated(*args, **kwargs):
-            with self.clone():
-                return func(*args, **kwargs)
-
-        return decorated
-
-    def _wrap_generator(self, func: Callable) -> Callable:
-        @functools.wraps(func)
-        def decorated(*args, **kwargs):
-            gen = func(*args, **kwargs)
-            send, value = gen.send, None
-            while True:  # each step of the generator runs in the context
-                try:
-                    with self.clone():
-                        item = send(value)
-                except StopIteration as stop:
-                    return stop.value
-                send = gen.send
-                try:
-                    value = yield item
-                except GeneratorExit:
-                    with self.clone():
-                        gen.close()
-                    raise
-                except BaseException as exc:  # thrown in by the caller: pass it on
-                    send, value = gen.throw, exc
-
-        return decorated
 
 
 FREED = object()  # marks a node whose VJP was released by a previous backward pass
