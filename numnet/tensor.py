@@ -609,17 +609,24 @@ class Tensor:
     def max(self, dim=None, keepdim: bool = False):
         """Largest value; with ``dim``, a ``(values, indices)`` pair as in PyTorch.
 
-        Without ``dim`` the gradient is shared among tied maxima (like ``amax``); with
-        ``dim`` it goes to the returned index only (like ``torch.max(x, dim)``).
+        Without ``dim``: a 0-d Tensor, and ``torch.max(input)``'s gradient: ``δy / count``
+        on each of the ``count`` tied maxima (the NaN entries if the maximum is NaN) and
+        exactly 0 elsewhere, for any adjoint (``ops.amax(x, masked_fill=True)``; plain
+        ``amax`` multiplies, as ``torch.amax``). ``ValueError`` for an empty tensor
+        (PyTorch: ``RuntimeError``). With ``dim`` the gradient goes to the returned index
+        only (like ``torch.max(x, dim)``).
         """
         if dim is None:
-            return _ops.amax(self)
+            return _ops.amax(self, masked_fill=True)
         return self._pick(_ops.argmax(self, dim=dim, keepdim=True), dim, keepdim)
 
     def min(self, dim=None, keepdim: bool = False):
-        """Smallest value; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
+        """Smallest value; with ``dim``, a ``(values, indices)`` pair as in PyTorch.
+
+        The gradients are :meth:`max`'s, at the minima.
+        """
         if dim is None:
-            return _ops.amin(self)
+            return _ops.amin(self, masked_fill=True)
         return self._pick(_ops.argmin(self, dim=dim, keepdim=True), dim, keepdim)
 
     def _pick(self, indices: Tensor, dim: int, keepdim: bool) -> MaxMin:

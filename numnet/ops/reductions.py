@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from numnet.ops._ieee import primitive
+from numnet.ops.elementwise import select_adjoint
 from numnet.ops.elementwise import sqrt as _sqrt
 from numnet.ops.elementwise import where as _where
 
@@ -76,6 +77,23 @@ def _extreme(x, y, axes, keepdim, g):
     return ((_expand(g, axes, keepdim) / count.astype(x.dtype)) * mask).astype(x.dtype)
 
 
+def _fill_extreme(x, y, axes, keepdim, g):
+    """``δy / count`` at the positions holding the extreme, ``+0`` elsewhere.
+
+    PyTorch's ``evenly_distribute_backward`` (the VJP of ``torch.max(input)``), a masked
+    fill rather than :func:`_extreme`'s product: entries off the extreme get 0 for any
+    ``δy`` (also ``±∞`` and NaN), and where the extreme is NaN the NaN entries share
+    ``δy`` (``count`` is then the number of NaNs reduced into it).
+    """
+    yk = y if keepdim else np.expand_dims(y, axes)
+    mask = x == yk
+    nan_extreme = np.isnan(yk)
+    if nan_extreme.any():  # NaN == NaN is false: the NaN entries hold a NaN extreme
+        mask |= np.isnan(x) & nan_extreme
+    count = mask.sum(axis=axes, keepdims=True)
+    return select_adjoint(_expand(g, axes, keepdim) / count.astype(x.dtype), mask)
+
+
 def _check_extreme(x, axes, dim, name: str) -> None:
     """PyTorch's errors for an extreme over nothing (an empty reduced dimension)."""
     if dim is None and x.size == 0:
@@ -92,29 +110,71 @@ def _check_extreme(x, axes, dim, name: str) -> None:
             )
 
 
-def _extremum(reduce, name: str, x, dim, keepdim):
+def _extremum(reduce, name: str, x, dim, keepdim, masked_fill):
     """``reduce`` (``np.max`` or ``np.min``) over ``dim``, and its VJP: ``δx_i = δy`` at
-    the positions holding the extreme, ties sharing it (:func:`_extreme`)."""
+    the positions holding the extreme, ties sharing it (:func:`_extreme`, or
+    :func:`_fill_extreme` if ``masked_fill``)."""
     axes = _axes(dim, x.ndim)
-    _check_extreme(x, axes, dim, name)
+    _check_extreme(x, axes, dim, name[1:] if masked_fill else name)
     y = reduce(x, axis=axes, keepdims=keepdim)
+    share = _fill_extreme if masked_fill else _extreme
 
     def vjp(g, needs):
-        return (_extreme(x, y, axes, keepdim, g),)
+        return (share(x, y, axes, keepdim, g),)
 
     return y, vjp
 
 
 @primitive("amax", family="reductions", saves_output=True)
-def amax(x, *, dim=None, keepdim=False):
-    """Largest value over ``dim``. Math: ``δx_i = δy`` at the arg-max (ties share it)."""
-    return _extremum(np.max, "amax", x, dim, keepdim)
+def amax(x, *, dim=None, keepdim=False, masked_fill=False):
+    """Largest value over ``dim``: ``torch.amax``, and ``torch.max(input)``'s gradient.
+
+    Math: ``y = max_i x_i``; ``δx_i = δy / count`` at the ``count`` positions holding
+    the maximum (ties share the adjoint evenly), 0 elsewhere.
+
+    Parameters
+    ----------
+    x : Tensor of any shape and dtype
+    dim : int, tuple of ints or None
+        The reduced axes (all if None).
+    keepdim : bool
+        Keep the reduced axes with size 1.
+    masked_fill : bool
+        Which of PyTorch's two VJPs to use. False (default): ``torch.amax``'s product
+        ``(δy / count) ⊙ mask``, so an adjoint ``±∞`` or NaN gives NaN off the maximum
+        (``∞ · 0``), and where the maximum is NaN every entry reduced into it gets NaN
+        (no entry equals NaN, ``count = 0``). True: ``torch.max(input)``'s masked fill
+        (``evenly_distribute_backward``): exactly 0 off the maximum for any adjoint, and
+        where the maximum is NaN the NaN entries share ``δy``. ``Tensor.max()`` without
+        ``dim`` uses it.
+
+    Returns
+    -------
+    Tensor
+        ``x``'s shape without the reduced axes (size 1 if ``keepdim``), ``x``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        If a reduced axis is empty, or ``dim`` is None and ``x`` is empty: there is no
+        maximum of nothing (PyTorch raises ``RuntimeError``). The message names ``amax()``,
+        or ``max()`` with ``masked_fill``.
+    IndexError
+        If ``dim`` is out of range.
+    """
+    return _extremum(np.max, "amax", x, dim, keepdim, masked_fill)
 
 
 @primitive("amin", family="reductions", saves_output=True)
-def amin(x, *, dim=None, keepdim=False):
-    """Smallest value over ``dim``. Math: ``δx_i = δy`` at the arg-min (ties share it)."""
-    return _extremum(np.min, "amin", x, dim, keepdim)
+def amin(x, *, dim=None, keepdim=False, masked_fill=False):
+    """Smallest value over ``dim``: ``torch.amin``, and ``torch.min(input)``'s gradient.
+
+    As :func:`amax`, with the minimum: ``δx_i = δy / count`` at the ``count`` positions
+    holding it; ``masked_fill`` selects ``torch.min(input)``'s VJP (``Tensor.min()``
+    without ``dim``) instead of ``torch.amin``'s product. ``ValueError`` for an empty
+    reduction (``amin()``, or ``min()`` with ``masked_fill``).
+    """
+    return _extremum(np.min, "amin", x, dim, keepdim, masked_fill)
 
 
 @primitive("logsumexp", family="reductions", saves=(), int_rule="float")

@@ -82,8 +82,12 @@ CASES = {
         (lambda x: ops.sum(x, dim=1, keepdim=True), lambda x: x.sum(1, keepdim=True)),
     ],
     "mean": [(ops.mean, torch.mean), (lambda x: ops.mean(x, dim=0), lambda x: x.mean(0))],
-    "amax": [(ops.amax, torch.amax), (lambda x: ops.amax(x, dim=1), lambda x: x.amax(1))],
-    "amin": [(lambda x: ops.amin(x, dim=0), lambda x: x.amin(0))],
+    "amax": [
+        (ops.amax, torch.amax),
+        (lambda x: ops.amax(x, dim=1), lambda x: x.amax(1)),
+        (lambda x: x.max(), lambda x: x.max()),  # ops.amax(x, masked_fill=True)
+    ],
+    "amin": [(lambda x: ops.amin(x, dim=0), lambda x: x.amin(0)), (lambda x: x.min(), None)],
     "logsumexp": [(lambda x: ops.logsumexp(x, dim=1), lambda x: torch.logsumexp(x, 1))],
     "matmul": [(lambda x: ops.matmul(x, x.T), lambda x: x @ x.T), (lambda x: x[0] @ x[1], None)],
     "linear": [

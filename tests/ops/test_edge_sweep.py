@@ -314,6 +314,29 @@ def _amin(x, dim=None, keepdim=False):
     return ops.amin(x, dim=dim, keepdim=keepdim)
 
 
+def _full_extreme(name):
+    """``Tensor.max()`` / ``Tensor.min()`` without dim (``ops.amax/amin`` with
+    ``masked_fill``): torch.max(input)'s gradient, on ties, infinities, NaN and empties."""
+
+    def fn(x):  # the same call on both libraries
+        return getattr(x, name)()
+
+    ties = np.array([[2.0, -1.0, 2.0], [2.0, 0.5, -0.0]])
+    return [
+        Case(f"{name}-all-special", fn, fn, (SPECIAL,)),  # NaN: its entry takes δy
+        Case(f"{name}-all-finite", fn, fn, (SPECIAL[SPECIAL == SPECIAL],)),
+        Case(f"{name}-all-ties", fn, fn, (ties if name == "max" else -ties,)),
+        Case(f"{name}-all-infinite-ties", fn, fn, (np.array([inf, -inf, inf, -inf]),)),
+        Case(f"{name}-all-nan-ties", fn, fn, (np.array([[nan, 1.0], [inf, nan]]),)),
+        Case(f"{name}-all-zeros", fn, fn, (np.array([-0.0, 0.0, -0.0]),)),
+        Case(f"{name}-all-scalar", fn, fn, (np.array(-inf),)),
+        Case(f"{name}-all-empty", fn, fn, (EMPTY,), raises=ValueError,
+             match=rf"^{name}\(\): cannot reduce an empty tensor"),
+        Case(f"{name}-all-empty-1d", fn, fn, (np.zeros(0),), raises=ValueError,
+             match=rf"^{name}\(\): cannot reduce an empty tensor"),
+    ]
+
+
 def _lse(x, dim=None, keepdim=False):
     return ops.logsumexp(x, dim=dim, keepdim=keepdim)
 
@@ -415,9 +438,11 @@ CASES: dict[str, list[Case]] = {
     "sum": _reduction_cases("sum", _sum, torch.sum) + _all(_sum, torch.sum, "sum"),
     "mean": _reduction_cases("mean", _mean, torch.mean) + _all(_mean, torch.mean, "mean"),
     "amax": _reduction_cases("amax", _amax, torch.amax, empty_ok=False)
-    + _all(_amax, torch.amax, "amax", empty_ok=False),
+    + _all(_amax, torch.amax, "amax", empty_ok=False)
+    + _full_extreme("max"),
     "amin": _reduction_cases("amin", _amin, torch.amin, empty_ok=False)
-    + _all(_amin, torch.amin, "amin", empty_ok=False),
+    + _all(_amin, torch.amin, "amin", empty_ok=False)
+    + _full_extreme("min"),
     "logsumexp": _reduction_cases("logsumexp", _lse, _t_lse) + [
         Case("logsumexp-all-dims-empty", lambda x: ops.logsumexp(x, dim=(0, 1)),
              lambda x: torch.logsumexp(x, dim=(0, 1)), (EMPTY,)),

@@ -404,31 +404,23 @@ def test_nonfinite_adjoint(case, kind):
 # Tensor.max() / Tensor.min() without ``dim``: PyTorch's backward is
 # ``evenly_distribute_backward``, a masked fill (0 off the maxima for any δy; δy / count at
 # the NaN entries when the maximum is NaN, even for a finite δy), while ``torch.amax``
-# multiplies (as ``numnet.ops.amax``). numnet's Tensor.max() calls ops.amax, so it follows
-# torch.amax: the same gradients for a finite adjoint and a maximum that is not NaN.
-_MAX_ALL = Case("max-all", lambda x: x.max(), lambda x: x.max(), (ROWS_FINITE,))
-_MIN_ALL = Case("min-all", lambda x: x.min(), lambda x: x.min(), (ROWS_FINITE,))
-_MAX_ALL_NAN = Case("max-all-nan", lambda x: x.max(), lambda x: x.max(), (ROWS,))
+# multiplies. numnet's Tensor.max() calls ops.amax(x, masked_fill=True), the masked fill.
+FULL_EXTREMES = [
+    Case("max-all", lambda x: x.max(), lambda x: x.max(), (ROWS_FINITE,)),
+    Case("min-all", lambda x: x.min(), lambda x: x.min(), (ROWS_FINITE,)),
+    Case("max-all-nan", lambda x: x.max(), lambda x: x.max(), (ROWS,)),
+    Case("min-all-nan", lambda x: x.min(), lambda x: x.min(), (ROWS,)),
+    Case("max-all-inf", lambda x: x.max(), lambda x: x.max(), (ROWS[2:5],)),
+    Case("min-all-inf", lambda x: x.min(), lambda x: x.min(), (ROWS[2:5],)),
+    Case("max-all-float32", lambda x: x.max(), lambda x: x.max(), (ROWS,), dtype=np.float32),
+    Case("min-all-zeros", lambda x: x.min(), lambda x: x.min(), (ROWS[6:],)),
+]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Tensor.max()/min() without dim use ops.amax/amin (a product); torch.max() "
-    "fills a mask (numnet/tensor.py would need its own VJP)",
-)
-@pytest.mark.parametrize(
-    ("case", "kind"),
-    [(_MAX_ALL, "+inf"), (_MAX_ALL, "nan"), (_MIN_ALL, "-inf"), (_MAX_ALL_NAN, "finite"),
-     (_MAX_ALL_NAN, "+inf")],
-    ids=lambda v: v if isinstance(v, str) else v.label,
-)
-def test_full_max_adjoint_known_difference(case, kind):
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("case", FULL_EXTREMES, ids=lambda c: c.label)
+def test_full_max_adjoint(case, kind):
     run_case(case, kind)
-
-
-@pytest.mark.parametrize("case", [_MAX_ALL, _MIN_ALL], ids=lambda c: c.label)
-def test_full_max_finite_adjoint(case):
-    run_case(case, "finite")
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
