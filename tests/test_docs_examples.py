@@ -23,9 +23,11 @@ typed. The rules:
   added to :data:`NOT_RUN` with a reason or its line is marked ``skip-line``.
 * No MNIST: the test writes tiny IDX files under MNIST's names (synthetic digits,
   :data:`TINY` images); every ``--data-dir DIR`` is replaced by their folder and
-  ``$NUMNET_DATA`` points at it. ``numnet`` runs as ``python -c`` around
-  ``numnet.cli.main`` with MNIST's checksum verification off (made-up files cannot
-  match MNIST's MD5s): the only difference from the installed command.
+  ``$NUMNET_DATA`` points at it. Python blocks find them at ``../shared/data/mnist``
+  too, and run with MNIST's checksum verification off if they name ``MNIST``.
+  ``numnet`` runs as ``python -c`` around ``numnet.cli.main`` with MNIST's checksum
+  verification off (made-up files cannot match MNIST's MD5s): the only difference from
+  the installed command.
 * ``numnet reproduce NAME`` runs with ``--quick`` (a full run takes minutes to hours).
 * One thread (:data:`THREADS`: BLAS, OpenMP, numnet) unless the command sets its own.
 * A command identical to one that already ran in the same block runs once; so does a
@@ -110,12 +112,25 @@ def test_the_readme_has_python_examples():
     assert any(doc.name == "README.md" for doc, *_ in (b.values for b in BLOCKS))
 
 
+# what a Python block reading MNIST runs first: the stand-in files are made up, so
+# MNIST's checksums are not checked (as for the `numnet` command, NUMNET above)
+UNVERIFIED_MNIST = NUMNET.split("from numnet.cli import main")[0]
+
+
 @pytest.mark.parametrize(("doc", "line", "code"), BLOCKS)
-def test_python_block_runs(doc, line, code, tmp_path):
-    script = tmp_path / "block.py"
-    script.write_text(code, encoding="utf-8")
+def test_python_block_runs(doc, line, code, tmp_path, tiny_mnist):
+    """Each block as a script. Blocks that read MNIST find the stand-in at
+    ``../shared/data/mnist`` (the path the docs use) and in ``$NUMNET_DATA``."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (tmp_path / "shared" / "data").mkdir(parents=True)
+    (tmp_path / "shared" / "data" / "mnist").symlink_to(tiny_mnist, target_is_directory=True)
+    script = work / "block.py"
+    preamble = UNVERIFIED_MNIST if "MNIST" in code else ""
+    script.write_text(preamble + code, encoding="utf-8")
     run = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300
+        [sys.executable, str(script)], cwd=work, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, NUMNET_DATA=str(tiny_mnist)),
     )
     assert run.returncode == 0, f"{doc.name}, block at line {line}:\n{run.stderr[-3000:]}"
 
