@@ -908,9 +908,21 @@ def cmd_info(args, argv) -> int:
     print(f"parameters: {model.num_parameters():,}")
     for name, p in model.named_parameters():
         print(f"  {name:<20} {p.shape!s:<14} {p.dtype}")
-    extra = {k: v for k, v in meta.items() if k not in ("config",)}
+    extra = {k: _rounded(v) for k, v in meta.items() if k not in ("config",)}
     print(json.dumps(extra, indent=1, default=str))
     return 0
+
+
+def _rounded(value, digits: int = 10):
+    """``value`` with its floats rounded to ``digits`` significant digits (for display:
+    0.049000000000000044 prints as 0.049), through lists and dicts."""
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v, digits) for v in value]
+    return value
 
 
 # -- reproduce -------------------------------------------------------------------------

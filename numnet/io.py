@@ -610,7 +610,14 @@ def _expand_aliases(path, tensors: dict, meta: dict) -> dict:
 def _check_format(path, meta: dict, kind: str, error=ModelFileError) -> int:
     """Check the numnet format keys; returns the format version (1 if not recorded)."""
     if meta.get("format") != FORMAT or ("config" not in meta and kind == "model"):
-        raise error(f"{path}: not a numnet {kind} file (no numnet metadata)")
+        hint = ""
+        if kind == "model":  # weights without an architecture: a state dict
+            hint = (
+                "; a file of weights only (numnet.io.save_state_dict, or safetensors "
+                "written elsewhere) loads with numnet.io.load_state_dict(path), then "
+                "model.load_state_dict(...)"
+            )
+        raise error(f"{path}: not a numnet {kind} file (no numnet metadata){hint}")
     text = meta.get("format_version", str(FORMAT_VERSION))
     if not _VERSION.fullmatch(text) or int(text) < 1:
         raise error(f"{path}: corrupt format_version {text!r:.50} (not a positive integer)")

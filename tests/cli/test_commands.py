@@ -86,6 +86,16 @@ def test_train_evaluate_info(tiny_mnist, tmp_path, capsys):
     assert main(["info", str(out / "model.safetensors")]) == 0
     info = capsys.readouterr().out
     assert "0.weight" in info and "(32, 784)" in info and "parameters: 26,506" in info
+    # floats are shown rounded: no 0.049000000000000044
+    assert not re.search(r"\d\.\d{12,}", info), info
+
+
+def test_info_rounds_floats_for_display():
+    from numnet.cli import _rounded
+
+    assert _rounded({"e": 1 - 0.951, "h": [0.1 + 0.2, "x", 3], "n": None}) == {
+        "e": 0.049, "h": [0.3, "x", 3], "n": None,
+    }
 
 
 def test_missing_data_gives_clear_error(tmp_path, capsys):
