@@ -136,9 +136,10 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0, epochs: i
             out_dir, seeds=seeds, workers=workers, scheduler=scheduler, **options
         )
     out = Path(out_dir)
+    data = _data(data_dir, quick, seed)  # first: a missing data set leaves no folder behind
     (out / "cells").mkdir(parents=True, exist_ok=True)
     epochs = epochs or (2 if quick else EPOCHS)
-    rows, histories = _run_cells(out, _data(data_dir, quick, seed), epochs=epochs, quick=quick,
+    rows, histories = _run_cells(out, data, epochs=epochs, quick=quick,
                                  cells=cells, seed=seed, verbose=verbose)
     _protocol.write_outputs(out, rows, _markdown(rows, quick), partial(_plot, histories))
     within = [r for r in rows if r["test_error"] <= r["seed_test_error"] + TOLERANCE]

@@ -139,8 +139,8 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0, epochs: i
             out_dir, seeds=seeds, workers=workers, scheduler=scheduler, **options
         )
     out = Path(out_dir)
+    data = _data(data_dir, quick, seed)  # first: a missing data set leaves no folder behind
     (out / "cells").mkdir(parents=True, exist_ok=True)
-    data = _data(data_dir, quick, seed)
     rows, histories = [], {}
     # dropout cells last: they take longest
     order = sorted(((a, r) for a in ARCHS for r in REGS), key=lambda ar: ar[1][2] > 0)

@@ -44,9 +44,11 @@ def numnet(tmp_path: Path, *args: str, timeout: float = TIMEOUT):
 
 
 def snapshot(root: Path) -> dict:
-    """Every file under ``root`` with its bytes: nothing written, nothing lost."""
+    """Every file under ``root`` with its bytes, and every folder: nothing written (not
+    even an empty folder), nothing lost."""
     return {
-        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+        str(p.relative_to(root)): p.read_bytes() if p.is_file() else "folder"
+        for p in sorted(root.rglob("*"))
     }
 
 
@@ -61,8 +63,10 @@ def assert_clean_error(res, status: int, *needles: str) -> None:
 
 @pytest.fixture
 def work(tmp_path):
-    """A working folder holding an unrelated file that must survive every refusal."""
+    """A working folder holding an unrelated file that must survive every refusal (and
+    the empty $NUMNET_DATA folder the commands run with)."""
     (tmp_path / "keep.txt").write_text("mine")
+    (tmp_path / "no-data").mkdir()
     return tmp_path
 
 
@@ -171,6 +175,7 @@ def test_missing_mnist_gives_cli_advice(work):
     for args in (
         ["train", "--data", "mnist", "--out", "run"],
         ["reproduce", "mnist-convnet", "--quick"],
+        ["reproduce", "mnist-mlp-table", "--quick"],
     ):
         res = numnet(work, *args)
         assert_clean_error(res, 2, "MNIST not found", "--data-dir", "$NUMNET_DATA")
