@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,7 @@ __all__ = [
     "mnist_splits",
     "plot_errors",
     "save_cell",
+    "say_reused",
     "summary_line",
     "table_cell",
     "train_cell",
@@ -168,6 +170,17 @@ def cell_path(out: Path, *names: str) -> Path:
 
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-").replace("--", "-")
+
+
+def say_reused(reused: int, out: Path, verbose) -> None:
+    """Tell (on stderr) that ``reused`` cells of the table were read back, not trained."""
+    if reused and verbose:
+        print(
+            f"reused {reused} finished cell(s) from {Path(out) / 'cells'} (same recipe; a "
+            "new --out, or deleting them, trains them again)",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def load_cached_cell(path: Path, plan: dict, quick: bool, *, assumed: dict | None = None):

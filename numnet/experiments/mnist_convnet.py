@@ -139,12 +139,15 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0, epochs: i
     data = _data(data_dir, quick, seed)  # first: a missing data set leaves no folder behind
     (out / "cells").mkdir(parents=True, exist_ok=True)
     epochs = epochs or (2 if quick else EPOCHS)
-    rows, histories = _run_cells(out, data, epochs=epochs, quick=quick,
-                                 cells=cells, seed=seed, verbose=verbose)
+    rows, histories, reused = _run_cells(out, data, epochs=epochs, quick=quick,
+                                         cells=cells, seed=seed, verbose=verbose)
     _protocol.write_outputs(out, rows, _markdown(rows, quick), partial(_plot, histories))
+    _protocol.say_reused(reused, out, verbose)
     within = [r for r in rows if r["test_error"] <= r["seed_test_error"] + TOLERANCE]
     return {
         "cells": len(rows),
+        "trained": len(rows) - reused,
+        "reused": reused,
         "table": str(out / "results.md"),
         "total_seconds": round(sum(r["seconds"] for r in rows), 1),
         "seconds_per_epoch": {r["regularization"]: r["seconds_per_epoch"] for r in rows},
@@ -156,14 +159,16 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0, epochs: i
 def _run_cells(out: Path, data, *, epochs, quick, cells, seed, verbose):
     """Each cell finished earlier (in this mode, for these epochs) is read back; the
     others listed in ``cells`` (all when None) are trained, checkpointed every epoch and
-    saved. Returns the rows and the History columns by regularization."""
-    rows, histories = [], {}
+    saved. Returns the rows, the History columns by regularization and how many cells
+    were read back."""
+    rows, histories, reused = [], {}, 0
     for reg, l2, p in REGS:
         done = _protocol.cell_path(out, reg)
         cached = _protocol.load_cached_cell(done, {"epochs": epochs}, quick)
         if cached is not None:  # finished earlier: in the table, selected or not
             rows.append(cached[0])
             histories[reg] = cached[1]
+            reused += 1
             continue
         if cells is not None and reg not in cells:
             continue
@@ -179,4 +184,4 @@ def _run_cells(out: Path, data, *, epochs, quick, cells, seed, verbose):
         ckpt.unlink(missing_ok=True)
         rows.append(row)
         histories[reg] = hist.history
-    return rows, histories
+    return rows, histories, reused

@@ -141,7 +141,7 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0, epochs: i
     out = Path(out_dir)
     data = _data(data_dir, quick, seed)  # first: a missing data set leaves no folder behind
     (out / "cells").mkdir(parents=True, exist_ok=True)
-    rows, histories = [], {}
+    rows, histories, reused = [], {}, 0
     # dropout cells last: they take longest
     order = sorted(((a, r) for a in ARCHS for r in REGS), key=lambda ar: ar[1][2] > 0)
     for (arch, act, hidden), (reg, l2, p) in order:
@@ -154,6 +154,7 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0, epochs: i
         if cached is not None:  # finished earlier: in the table, selected or not
             rows.append(cached[0])
             histories[(arch, reg)] = cached[1]
+            reused += 1
             continue
         if cells is not None and (arch, reg) not in cells:
             continue
@@ -169,8 +170,11 @@ def run(out_dir, *, quick: bool = False, data_dir=None, seed: int = 0, epochs: i
         rows.append(row)
         histories[(arch, reg)] = hist.history
     _protocol.write_outputs(out, rows, _markdown(rows, quick), partial(_plot, histories))
+    _protocol.say_reused(reused, out, verbose)
     return {
         "cells": len(rows),
+        "trained": len(rows) - reused,
+        "reused": reused,
         "table": str(out / "results.md"),
         "total_seconds": round(sum(r["seconds"] for r in rows), 1),
         "within_0.3_points": sum(r["test_error"] <= r["seed_test_error"] + 0.3 for r in rows),

@@ -80,9 +80,13 @@ def test_one_cell_then_another_fills_the_table(tiny_mnist, tmp_path, capsys):
     summary = printed[printed.rindex("\n{\n") : printed.rindex("\n}\n") + 2]
     assert json.loads(summary)["cells"] == 1
 
-    # a second cell: the first one is kept in the table, not trained again
+    # a second cell: the first one is kept in the table, not trained again, and it says so
     saved = (out / "cells" / "mlp-relu-512-512-512_l2-λ-1e-5.json").read_bytes()
     assert main([*common, "--cells", " tanh-512x3/none ", "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    summary = json.loads(printed.out[printed.out.rindex("\n{\n") : printed.out.rindex("\n}\n") + 2])
+    assert (summary["cells"], summary["trained"], summary["reused"]) == (2, 1, 1)
+    assert "reused 1 finished cell(s) from" in printed.err
     rows = json.loads((out / "results.json").read_text())
     assert {(r["architecture"], r["regularization"]) for r in rows} == {
         ("MLP (ReLU) 512-512-512", "L2 (λ=1e-5)"),
