@@ -607,17 +607,23 @@ def _expand_aliases(path, tensors: dict, meta: dict) -> dict:
     return out
 
 
+def _what_it_is(meta: dict, kind: str) -> str:
+    """What a file that is not a numnet ``kind`` file holds, and what loads it."""
+    if meta.get("format") == FORMAT and meta.get("kind") == "checkpoint":
+        return "a training checkpoint: numnet.io.load_checkpoint(path), or fit(checkpoint=path)"
+    weights = (
+        "; a file of weights only loads with numnet.io.load_state_dict(path), then "
+        "model.load_state_dict(...)" if kind == "model" else ""
+    )
+    if meta.get("format") == FORMAT:  # save_state_dict: numnet's, without an architecture
+        return "weights without an architecture" + weights
+    return "no numnet metadata" + weights
+
+
 def _check_format(path, meta: dict, kind: str, error=ModelFileError) -> int:
     """Check the numnet format keys; returns the format version (1 if not recorded)."""
     if meta.get("format") != FORMAT or ("config" not in meta and kind == "model"):
-        hint = ""
-        if kind == "model":  # weights without an architecture: a state dict
-            hint = (
-                "; a file of weights only (numnet.io.save_state_dict, or safetensors "
-                "written elsewhere) loads with numnet.io.load_state_dict(path), then "
-                "model.load_state_dict(...)"
-            )
-        raise error(f"{path}: not a numnet {kind} file (no numnet metadata){hint}")
+        raise error(f"{path}: not a numnet {kind} file ({_what_it_is(meta, kind)})")
     text = meta.get("format_version", str(FORMAT_VERSION))
     if not _VERSION.fullmatch(text) or int(text) < 1:
         raise error(f"{path}: corrupt format_version {text!r:.50} (not a positive integer)")

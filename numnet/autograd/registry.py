@@ -266,7 +266,9 @@ def result_dtype(prim: Primitive, inputs: tuple, kwargs: dict, float_dtype) -> n
         )
     category = max(cats)
     if rule == "same_kind" and category == 2 and min(cats) < 2:
-        names = sorted({str(_dtype(inputs[i])) for i in idx if i < len(inputs)})
+        names = sorted(
+            {str(_dtype(inputs[i])) for i in idx if i < len(inputs) and inputs[i] is not None}
+        )
         raise _refuse(
             prim, f"mixing {' and '.join(names)} operands",
             "it needs one dtype: convert with .float() (and scale pixel values, e.g. "

@@ -235,7 +235,9 @@ class IDXDataset:
         float arrays use :meth:`arrays`; for shuffled mini-batches a
         :class:`numnet.utils.data.DataLoader` calls ``ds[i]`` and stacks the same way.
         """
-        if isinstance(index, (int, np.integer)):
+        if isinstance(index, (int, np.integer)) or (
+            isinstance(index, np.ndarray) and index.ndim == 0 and index.dtype.kind in "iu"
+        ):  # an integer, or a 0-d integer array (what NumPy indexes as one)
             return self._sample(self.data[index], int(self.targets[index]))
         images, labels = self.data[index], self.targets[index]
         if self.transform is None and self.target_transform is None:

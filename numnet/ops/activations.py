@@ -196,13 +196,15 @@ def straight_through_heaviside(z):
 def straight_through_sign(z):
     """``sign(z)`` (``+1`` at 0) forward; backward ``δz = δy ⊙ 1{|z| ≤ 1}``.
 
-    The straight-through estimator of Hubara et al. (2016): the gradient of
-    ``hardtanh``, i.e. the identity inside ``[-1, 1]`` and 0 outside (and at NaN),
-    whatever ``δy`` is there (``±∞`` and NaN included), as PyTorch's masks.
+    The straight-through estimator of Hubara et al. (2016), ``1{|r| ≤ 1}``: the
+    identity inside the closed interval ``[-1, 1]`` and 0 outside and at NaN, whatever
+    ``δy`` is there (``±∞`` and NaN included: a selection, not a product). It differs
+    from PyTorch's ``hardtanh`` gradient at exactly ``|z| = 1`` (PyTorch: 0, the open
+    interval) and at NaN (PyTorch passes ``δy``).
     """
     y = np.where(z >= 0, 1, -1).astype(z.dtype)
 
     def vjp(g, needs):
-        return (select_adjoint(g, np.abs(z) <= 1),)  # d hardtanh = 1{|z| ≤ 1}, a selection
+        return (select_adjoint(g, np.abs(z) <= 1),)  # = np.where(|z| ≤ 1, δy, 0)
 
     return y, vjp

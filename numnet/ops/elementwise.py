@@ -42,7 +42,10 @@ def select_adjoint(g, mask, out=None):
     bits = _BITS[g.dtype.itemsize]
     if out is None:
         out = np.empty(np.broadcast_shapes(g.shape, np.shape(mask)), g.dtype)
-    np.multiply(g.view(bits), mask, out=out.view(bits))
+    elif out.dtype != g.dtype:
+        raise TypeError(f"select_adjoint: out has dtype {out.dtype}, the adjoint {g.dtype}")
+    # casting="safe": a mask that is not bool or a narrower unsigned integer is refused
+    np.multiply(g.view(bits), mask, out=out.view(bits), casting="safe")
     return out
 
 
@@ -117,7 +120,7 @@ def pow(x, p):
     def vjp(g, needs):
         gx = gp = None
         if needs[0]:
-            gx = np.where(p == 0, 0, g * p * np.power(x, p - 1))
+            gx = np.where(p == 0, 0, g * (p * np.power(x, p - 1)))  # δy ⊙ (p x^(p-1))
         if needs[1]:  # δy ⊙ (x^p log x), 0 where x = 0 and p ≥ 0: a product, as PyTorch's
             gp = g * np.where((x == 0) & (p >= 0), 0, y * np.log(x))
         return gx, gp

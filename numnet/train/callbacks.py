@@ -293,7 +293,9 @@ class ProgressBar(Callback):
         self._bar = None
 
     def _enabled(self) -> bool:
-        return self.force or sys.stderr.isatty()
+        # a terminal, or a Jupyter kernel (its stderr is no terminal; tqdm.auto draws a
+        # notebook bar there)
+        return self.force or sys.stderr.isatty() or "ipykernel" in sys.modules
 
     def on_epoch_begin(self, loop, epoch):
         if not self._enabled():

@@ -82,9 +82,19 @@ def _as_arrays(data, what: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _inputs(X: np.ndarray, dtype, *, features: bool = False) -> np.ndarray:
     """Floating arrays (and integer ``features``, e.g. uint8 pixels) in the model's dtype;
-    integer targets (class labels) unchanged."""
+    integer targets (class labels) unchanged. Integer features are converted as Keras
+    converts them, unscaled, with a warning (shown once per process, Python's default
+    filter): pixel values 0-255 train badly where a layer expects [0, 1]."""
     if X.dtype == dtype or not (X.dtype.kind == "f" or (features and X.dtype.kind in "iub")):
         return X
+    if X.dtype.kind in "iu":
+        warnings.warn(
+            f"integer features ({X.dtype}) converted to {np.dtype(dtype)} without scaling; "
+            "for pixel values 0-255 divide by 255 first (or use MNIST(...).arrays(), or "
+            "transform=numnet.data.transforms.ToTensor())",
+            UserWarning,
+            stacklevel=2,
+        )
     return X.astype(dtype)
 
 
@@ -448,7 +458,8 @@ def fit(
         of them) streams: it is iterated once per epoch, so the data need not fit in
         memory; the batches are used as they come (x and y as Tensors or arrays,
         converted as arrays are: floating x and y to the model's dtype, integer
-        features too, integer labels kept). A one-shot iterator (a generator) is
+        features too (unscaled, with a UserWarning: divide pixel values by 255),
+        integer labels kept). A one-shot iterator (a generator) is
         refused: it would be exhausted after the first epoch.
     epochs : int
         The total number of epochs of the run, counting those restored from

@@ -276,6 +276,7 @@ def test_integer_index_applies_transform_and_target_transform(digits_root):
     assert 0.0 <= image.data.min() and image.data.max() == 1.0  # the lit rows are 255
     assert label == int(ds.targets[3]) + 100 and type(seen[0]) is int  # as torchvision: an int
     assert ds[np.int64(-1)][1] == int(ds.targets[-1]) + 100
+    assert ds[np.array(3)][1] == label  # a 0-d integer array is an integer index
     raw = MNIST(digits_root, verify=False)  # no transform: the stored array and an int
     assert raw[3][0].dtype == np.uint8 and raw[3][0].shape == (28, 28)
     assert ds.transform is not None and raw.transform is None and raw.target_transform is None

@@ -138,6 +138,9 @@ def test_mismatched_weights_and_foreign_files(tmp_path):
     with pytest.raises(io.ModelFileError, match="not a numnet model file.*load_state_dict"):
         io.load(tmp_path / "sd.safetensors")
     assert list(io.load_state_dict(tmp_path / "sd.safetensors")) == ["0.weight"]
+    io.save_checkpoint({"model": {"w": np.zeros(2, np.float32)}}, tmp_path / "ck.safetensors")
+    with pytest.raises(io.ModelFileError, match="a training checkpoint: .*load_checkpoint"):
+        io.load(tmp_path / "ck.safetensors")
     # weights whose shapes disagree with the stored architecture
     import json
 

@@ -407,7 +407,8 @@ def test_predict_on_no_rows_has_the_output_shape():
     out = train.predict(mlp, np.zeros((0, 2), dtype=np.float32))
     assert out.shape == (0, 3) and out.dtype == np.float32
     net = models.convnet(channels=(2, 3), hidden=8, generator=0)
-    out = train.predict(net, np.zeros((0, 1, 28, 28), dtype=np.uint8))
+    with pytest.warns(UserWarning, match="integer features"):
+        out = train.predict(net, np.zeros((0, 1, 28, 28), dtype=np.uint8))
     assert out.shape == (0, 10) and out.dtype == np.float32
     assert train.predict(mlp, np.zeros((5, 2)), batch_size=2).shape == (5, 3)
 

@@ -328,6 +328,8 @@ def test_integer_features_are_cast_to_the_model_dtype():
     X = (np.random.default_rng(0).random((40, 4)) * 255).astype(np.uint8)
     y = np.arange(40) % 2
     model = nn.Sequential(nn.Linear(4, 2, generator=0))
-    quiet_fit(model, (X, y), lr=1e-3, epochs=1, batch_size=8)
+    with pytest.warns(UserWarning, match=r"integer features \(uint8\) .* divide by 255"):
+        quiet_fit(model, (X, y), lr=1e-3, epochs=1, batch_size=8)
     assert model[0].weight.dtype == np.float32
-    assert train.predict(model, X).dtype == np.float32
+    with pytest.warns(UserWarning, match="without scaling"):
+        assert train.predict(model, X).dtype == np.float32

@@ -52,8 +52,9 @@ def sign(input, *, straight_through: bool = False) -> Tensor:
     """``sign(z)`` with ``sign(0) = +1`` (the perceptron's output, seed 002).
 
     Forward only by default (zero gradient almost everywhere). With
-    ``straight_through=True`` the gradient is that of ``hardtanh``:
-    ``δz = δy ⊙ 1{|z| ≤ 1}``.
+    ``straight_through=True`` the gradient is Hubara et al.'s straight-through estimator
+    ``δz = δy ⊙ 1{|z| ≤ 1}`` (``hardtanh``'s gradient except at ``|z| = 1``, where
+    PyTorch's ``hardtanh`` gives 0).
     """
     if straight_through:
         return ops.straight_through_sign(input)
