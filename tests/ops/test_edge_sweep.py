@@ -39,6 +39,7 @@ import numnet.nn.functional as F  # noqa: E402
 from numnet import nn, ops  # noqa: E402
 from numnet.autograd import PRIMITIVES  # noqa: E402
 from numnet.nn import loss as loss_modules  # noqa: E402
+from tests.ops import _torch_refs  # noqa: E402 (needs torch)
 
 TF = torch.nn.functional
 F64, F32 = np.float64, np.float32
@@ -160,27 +161,7 @@ def run_case(case: Case, dtype) -> None:
 
 
 # -- torch references for numnet-only ops --------------------------------------------------
-class _Surrogate(torch.autograd.Function):
-    """A forward value with a surrogate backward mask (straight-through estimators)."""
-
-    @staticmethod
-    def forward(ctx, x, value, mask):
-        ctx.save_for_backward(mask)
-        return value
-
-    @staticmethod
-    def backward(ctx, g):
-        (mask,) = ctx.saved_tensors
-        return torch.where(mask, g, torch.zeros((), dtype=g.dtype)), None, None
-
-
-def _t_heaviside_st(x):
-    return _Surrogate.apply(x, (x >= 0).to(x.dtype), torch.ones_like(x, dtype=torch.bool))
-
-
-def _t_sign_st(x):
-    value = torch.where(x >= 0, 1.0, -1.0).to(x.dtype)
-    return _Surrogate.apply(x, value, x.abs() <= 1)
+_t_heaviside_st, _t_sign_st = _torch_refs.heaviside_st, _torch_refs.sign_st
 
 
 def _ce_probs_torch(z, t, reduction):

@@ -30,6 +30,7 @@ torch = pytest.importorskip("torch")
 import numnet  # noqa: E402
 import numnet.nn.functional as F  # noqa: E402
 from numnet import kernels, ops  # noqa: E402
+from tests.ops import _torch_refs  # noqa: E402 (needs torch)
 
 TF = torch.nn.functional
 inf, nan = np.inf, np.nan
@@ -203,28 +204,7 @@ def _dropout_mask(shape, p, seed):
     return keep * (1.0 / (1.0 - p))
 
 
-class _Surrogate(torch.autograd.Function):
-    """A forward value with a masked backward: PyTorch's rule for a mask is a selection
-    (``where(mask, δy, 0)``, as its ``hardtanh_backward``)."""
-
-    @staticmethod
-    def forward(ctx, x, value, mask):
-        ctx.save_for_backward(mask)
-        return value
-
-    @staticmethod
-    def backward(ctx, g):
-        (mask,) = ctx.saved_tensors
-        return torch.where(mask, g, torch.zeros((), dtype=g.dtype)), None, None
-
-
-def _t_sign_st(x):
-    value = torch.where(x >= 0, 1.0, -1.0).to(x.dtype)
-    return _Surrogate.apply(x, value, x.abs() <= 1)
-
-
-def _t_heaviside_st(x):
-    return _Surrogate.apply(x, (x >= 0).to(x.dtype), torch.ones_like(x, dtype=torch.bool))
+_t_heaviside_st, _t_sign_st = _torch_refs.heaviside_st, _torch_refs.sign_st
 
 
 def _nn_hinge(s, y, margin=1.0, reduction="mean"):
