@@ -4,6 +4,8 @@ The engine (:class:`Tensor`, ``backward``, ``no_grad``), layers (:mod:`numnet.nn
 optimizers (:mod:`numnet.optim`) and more, with PyTorch's names.
 """
 
+import numpy as np
+
 from numnet import ops as _ops
 from numnet._device import device
 from numnet._memory import empty_cache
@@ -86,6 +88,43 @@ def argmin(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
     return _ops.argmin(input, dim=dim, keepdim=keepdim)
 
 
+def max(input, dim=None, keepdim: bool = False):  # noqa: A001, A002
+    """``torch.max``: the largest value, per-``dim`` ``(values, indices)``, or ``maximum``.
+
+    ``max(input)``: a 0-d Tensor whose gradient is shared equally by tied maxima;
+    ``max(input, dim, keepdim=False)``: a ``(values, indices)`` pair (see
+    :meth:`Tensor.max`); ``max(input, other)`` with a Tensor or array ``other``: the
+    element-wise :func:`maximum`, as in PyTorch.
+
+    Raises
+    ------
+    ValueError
+        If ``input`` is empty (PyTorch: ``RuntimeError``).
+    """
+    if isinstance(dim, (Tensor, np.ndarray)):
+        return _ops.maximum(input, dim)
+    return (input if isinstance(input, Tensor) else Tensor(input)).max(dim=dim, keepdim=keepdim)
+
+
+def min(input, dim=None, keepdim: bool = False):  # noqa: A001, A002
+    """``torch.min``: the smallest value, per-``dim`` ``(values, indices)``, or
+    ``minimum``; see :func:`max`."""
+    if isinstance(dim, (Tensor, np.ndarray)):
+        return _ops.minimum(input, dim)
+    return (input if isinstance(input, Tensor) else Tensor(input)).min(dim=dim, keepdim=keepdim)
+
+
+def amax(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """The largest values along ``dim`` (all by default), ``torch.amax``: the gradient
+    is ``δy`` times the mask of the maxima, divided among ties."""
+    return _ops.amax(input, dim=dim, keepdim=keepdim)
+
+
+def amin(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """The smallest values along ``dim``, ``torch.amin``; see :func:`amax`."""
+    return _ops.amin(input, dim=dim, keepdim=keepdim)
+
+
 def where(condition, input, other):
     """``input`` where ``condition`` else ``other`` (``torch.where``)."""
     return _ops.where(condition, input, other)
@@ -120,6 +159,8 @@ __all__ = [
     "Tensor",
     "abs",
     "arange",
+    "amax",
+    "amin",
     "argmax",
     "argmin",
     "cat",
@@ -149,8 +190,10 @@ __all__ = [
     "set_num_threads",
     "get_num_threads",
     "matmul",
+    "max",
     "maximum",
     "mean",
+    "min",
     "minimum",
     "no_grad",
     "ones",

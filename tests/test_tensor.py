@@ -344,3 +344,26 @@ def test_full_rejects_a_fill_value_it_cannot_infer():
     with pytest.raises(TypeError, match="fill_value must be a bool, int or float"):
         numnet.full((2,), "a")
     assert numnet.full((2,), "7", dtype=np.int64).numpy().tolist() == [7, 7]
+
+
+def test_top_level_max_min_amax_amin_follow_torch():
+    torch = pytest.importorskip("torch")
+    a = np.array([[1.0, 5.0, 5.0], [4.0, -2.0, 6.0]], np.float32)
+    b = np.array([[2.0, 0.0, 7.0], [1.0, 1.0, 1.0]], np.float32)
+    for name in ("max", "min"):
+        ours, theirs = getattr(numnet, name), getattr(torch, name)
+        x, t = Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        ours(x).backward()
+        theirs(t).backward()
+        np.testing.assert_array_equal(x.grad, t.grad.numpy())  # ties share δy
+        v, i = ours(Tensor(a), 1, keepdim=True)
+        tv, ti = theirs(torch.tensor(a), 1, keepdim=True)
+        np.testing.assert_array_equal(v.numpy(), tv.numpy())
+        assert v.shape == tuple(tv.shape) and i.shape == tuple(ti.shape)
+        pair = ours(Tensor(a), Tensor(b))
+        np.testing.assert_array_equal(pair.numpy(), theirs(torch.tensor(a), torch.tensor(b)))
+    for name in ("amax", "amin"):
+        got = getattr(numnet, name)(Tensor(a), dim=0)
+        np.testing.assert_array_equal(got.numpy(), getattr(torch, name)(torch.tensor(a), dim=0))
+    with pytest.raises(ValueError, match="empty"):
+        numnet.max(numnet.zeros(0))
