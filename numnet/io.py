@@ -15,6 +15,11 @@ name, and record the other names in the metadata key ``aliases`` (JSON
 ``{alias: stored name}``, the mapping that ``safetensors.torch.save_model`` keeps as
 metadata entries); :func:`load` and :func:`load_state_dict` restore every name.
 
+Modes: :func:`save` records the modules in eval mode (metadata key ``eval_modules``,
+a JSON list of their names, ``""`` for the model itself) and :func:`load` puts them
+back in eval mode, as ``torch.save(model)`` / ``torch.load`` keep each module's
+``training`` flag.
+
 numnet writes and reads the container itself (an 8-byte little-endian header length,
 a JSON header, the tensors' raw little-endian bytes): one implementation for both
 directions, so what numnet writes is what its validating reader expects, and saving
@@ -399,6 +404,9 @@ def save(model: Module, path, *, metadata: dict | None = None) -> Path:
         del state[alias]
     if aliases:
         meta["aliases"] = json.dumps(aliases)
+    evaluating = [name for name, m in model.named_modules() if not m.training]
+    if evaluating:  # as torch.save(model) keeps each module's mode ("" is the model)
+        meta["eval_modules"] = json.dumps(evaluating)
     return write_safetensors(path, state, meta)
 
 
@@ -494,7 +502,21 @@ def load(path, *, classes: dict[str, type] | None = None) -> Module:
     except (KeyError, ValueError, RuntimeError, TypeError) as exc:
         reason = str(exc).replace(":\n\t", ": ").replace("\n\t", "; ")
         raise ModelFileError(f"{path}: weights do not match the architecture: {reason}") from exc
+    _restore_modes(path, model, meta)
     return model
+
+
+def _restore_modes(path, model: Module, meta: dict) -> None:
+    """Put the modules saved in eval mode back in eval mode (only those: a model saved
+    training with one frozen layer loads the same way)."""
+    names = _parse_json(meta.get("eval_modules", "[]"), path, "'eval_modules' metadata")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ModelFileError(f"{path}: corrupt 'eval_modules' metadata (not a list of names)")
+    modules = dict(model.named_modules())
+    for name in names:
+        if name not in modules:
+            raise ModelFileError(f"{path}: 'eval_modules' names an unknown module {name!r}")
+        modules[name].training = False
 
 
 def load_metadata(path) -> dict:

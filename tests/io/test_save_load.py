@@ -423,3 +423,23 @@ def test_a_saved_autoencoder_loads_in_a_fresh_process(tmp_path):
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["Autoencoder", "True"]
+
+
+def test_modes_round_trip_like_torch_save(tmp_path):
+    """torch.save(model) keeps each module's training flag; so does numnet.save."""
+    m = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 2))
+    io.save(m, tmp_path / "train.safetensors")
+    assert all(x.training for _, x in io.load(tmp_path / "train.safetensors").named_modules())
+    m.eval()
+    io.save(m, tmp_path / "eval.safetensors")
+    assert not any(x.training for _, x in io.load(tmp_path / "eval.safetensors").named_modules())
+    m.train()
+    m[1].eval()  # one module frozen in eval mode
+    io.save(m, tmp_path / "mixed.safetensors")
+    got = io.load(tmp_path / "mixed.safetensors")
+    assert [x.training for _, x in got.named_modules()] == [True, True, False, True]
+    tensors, meta = io.read_safetensors(tmp_path / "mixed.safetensors")
+    meta["eval_modules"] = '["7"]'
+    io.write_safetensors(tmp_path / "bad.safetensors", tensors, meta)
+    with pytest.raises(io.ModelFileError, match="unknown module '7'"):
+        io.load(tmp_path / "bad.safetensors")
