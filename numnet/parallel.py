@@ -216,7 +216,39 @@ def _blas_limit(threads: int):
     if controller is None:
         _CONTROLLERS.clear()
         controller = _CONTROLLERS[key] = ThreadpoolController()
-    return controller.limit(limits=threads, user_api="blas")
+    return _controlled_limit(controller, threads)
+
+
+@contextlib.contextmanager
+def _controlled_limit(controller, threads: int):
+    """``controller.limit(threads)``, set and restored by whichever thread calls.
+
+    threadpoolctl >= 3.8 lets only one "controlling" thread change a pthreads OpenBLAS
+    (the first to set it, while it is alive) and silently ignores the others. numnet's
+    limits are entered and left from different threads (the counted limit below: the
+    last caller out restores what the first one in saved), so each call releases that
+    control first; numnet's own lock orders the calls. Without it, the restore was
+    sometimes dropped and BLAS stayed at one thread for the rest of the process.
+    """
+    _release_blas_control()
+    limiter = controller.limit(limits=threads, user_api="blas")
+    try:
+        yield limiter
+    finally:
+        _release_blas_control()
+        limiter.restore_original_limits()
+        _release_blas_control()
+
+
+def _release_blas_control() -> None:
+    """Let the calling thread set OpenBLAS's thread count (threadpoolctl >= 3.8)."""
+    try:
+        from threadpoolctl import OpenBLASController
+    except ImportError:  # older threadpoolctl: no controlling thread
+        return
+    clear = getattr(OpenBLASController, "clear_controlling_thread", None)
+    if clear is not None:
+        clear(force=True)
 
 
 class _Limit:

@@ -256,6 +256,44 @@ def test_blas_limit_is_restored_after_overlapping_limits_from_two_threads():
     assert parallel._LIMIT.depth == 0
 
 
+def test_blas_limit_works_while_another_live_thread_controls_openblas():
+    """threadpoolctl >= 3.8 lets only the first thread that set a pthreads OpenBLAS's
+    thread count change it while that thread lives, and ignores the others silently:
+    numnet's limit (entered and left from any thread) must still set and restore."""
+    import threading
+
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from numnet import parallel
+
+    def counts():
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info()
+                if i["user_api"] == "blas"]
+
+    before = counts()
+    took, done = threading.Event(), threading.Event()
+
+    def hold_control():  # sets the count (becoming the controller) and stays alive
+        controller = threadpoolctl.ThreadpoolController()
+        for lib in controller.lib_controllers:
+            if lib.user_api == "blas":
+                lib.set_num_threads(lib.get_num_threads())
+        took.set()
+        done.wait(10)
+
+    holder = threading.Thread(target=hold_control)
+    holder.start()
+    try:
+        took.wait(10)
+        with parallel.one_blas_thread():
+            inside = counts()
+        after = counts()
+    finally:
+        done.set()
+        holder.join()
+    assert inside == [1] * len(before)
+    assert after == before
+
+
 def test_worker_threads_run_in_the_callers_context():
     """``kernels.disabled()`` (a context variable) holds on numnet's worker threads too."""
     from numnet import kernels, parallel
