@@ -224,14 +224,14 @@ def _float_dtype(tensors) -> np.dtype | None:
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # PyTorch's categories: bool < integer < float
 
 
-def _kind(x) -> str:
-    """The dtype kind of an operand (Tensor, array or Python scalar)."""
-    return x._data.dtype.kind if isinstance(x, _Tensor) else np.asarray(x).dtype.kind
-
-
 def _dtype(x) -> np.dtype:
     """The dtype of an operand (Tensor, array or Python scalar)."""
     return x._data.dtype if isinstance(x, _Tensor) else np.asarray(x).dtype
+
+
+def _kind(x) -> str:
+    """The dtype kind of an operand (Tensor, array or Python scalar)."""
+    return _dtype(x).kind
 
 
 def _refuse(prim: Primitive, what: str, hint: str) -> TypeError:

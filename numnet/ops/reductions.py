@@ -63,35 +63,30 @@ def mean(x, *, dim=None, keepdim=False):
     return np.mean(x, axis=axes, keepdims=keepdim), vjp
 
 
-def _extreme(x, y, axes, keepdim, g):
-    """Route the adjoint to the positions holding the extreme, split evenly on ties.
+def _extreme(x, y, axes, keepdim, g, masked_fill: bool):
+    """Route the adjoint to the positions holding the extreme, split evenly on ties:
+    ``δy / count`` there, in one of PyTorch's two forms.
 
-    PyTorch's ``(δy / count) ⊙ mask`` (``torch.amax``'s backward), a product: where the
-    extreme is NaN (the reduced entries hold a NaN) no entry equals it, and every entry
-    reduced into it gets NaN, as in PyTorch; an adjoint ``±∞`` or NaN gives NaN off the
-    extreme (``∞ · 0``), also as in PyTorch.
+    * ``masked_fill=False``: ``(δy / count) ⊙ mask`` (``torch.amax``'s backward), a
+      product: where the extreme is NaN (the reduced entries hold a NaN) no entry equals
+      it, and every entry reduced into it gets NaN, as in PyTorch; an adjoint ``±∞`` or
+      NaN gives NaN off the extreme (``∞ · 0``), also as in PyTorch.
+    * ``masked_fill=True``: ``evenly_distribute_backward`` (the VJP of
+      ``torch.max(input)``), a masked fill: entries off the extreme get 0 for any ``δy``
+      (also ``±∞`` and NaN), and where the extreme is NaN the NaN entries share ``δy``
+      (``count`` is then the number of NaNs reduced into it).
     """
     yk = y if keepdim else np.expand_dims(y, axes)
     mask = x == yk
+    if masked_fill:
+        nan_extreme = np.isnan(yk)
+        if nan_extreme.any():  # NaN == NaN is false: the NaN entries hold a NaN extreme
+            mask |= np.isnan(x) & nan_extreme
     count = mask.sum(axis=axes, keepdims=True)
-    return ((_expand(g, axes, keepdim) / count.astype(x.dtype)) * mask).astype(x.dtype)
-
-
-def _fill_extreme(x, y, axes, keepdim, g):
-    """``δy / count`` at the positions holding the extreme, ``+0`` elsewhere.
-
-    PyTorch's ``evenly_distribute_backward`` (the VJP of ``torch.max(input)``), a masked
-    fill rather than :func:`_extreme`'s product: entries off the extreme get 0 for any
-    ``δy`` (also ``±∞`` and NaN), and where the extreme is NaN the NaN entries share
-    ``δy`` (``count`` is then the number of NaNs reduced into it).
-    """
-    yk = y if keepdim else np.expand_dims(y, axes)
-    mask = x == yk
-    nan_extreme = np.isnan(yk)
-    if nan_extreme.any():  # NaN == NaN is false: the NaN entries hold a NaN extreme
-        mask |= np.isnan(x) & nan_extreme
-    count = mask.sum(axis=axes, keepdims=True)
-    return select_adjoint(_expand(g, axes, keepdim) / count.astype(x.dtype), mask)
+    share = _expand(g, axes, keepdim) / count.astype(x.dtype)
+    if masked_fill:
+        return select_adjoint(share, mask)
+    return (share * mask).astype(x.dtype)
 
 
 def _check_extreme(x, axes, dim, name: str) -> None:
@@ -112,15 +107,14 @@ def _check_extreme(x, axes, dim, name: str) -> None:
 
 def _extremum(reduce, name: str, x, dim, keepdim, masked_fill):
     """``reduce`` (``np.max`` or ``np.min``) over ``dim``, and its VJP: ``δx_i = δy`` at
-    the positions holding the extreme, ties sharing it (:func:`_extreme`, or
-    :func:`_fill_extreme` if ``masked_fill``)."""
+    the positions holding the extreme, ties sharing it (:func:`_extreme`). ``name`` is
+    the op the errors name."""
     axes = _axes(dim, x.ndim)
-    _check_extreme(x, axes, dim, name[1:] if masked_fill else name)
+    _check_extreme(x, axes, dim, name)
     y = reduce(x, axis=axes, keepdims=keepdim)
-    share = _fill_extreme if masked_fill else _extreme
 
     def vjp(g, needs):
-        return (share(x, y, axes, keepdim, g),)
+        return (_extreme(x, y, axes, keepdim, g, masked_fill),)
 
     return y, vjp
 
@@ -162,7 +156,7 @@ def amax(x, *, dim=None, keepdim=False, masked_fill=False):
     IndexError
         If ``dim`` is out of range.
     """
-    return _extremum(np.max, "amax", x, dim, keepdim, masked_fill)
+    return _extremum(np.max, "max" if masked_fill else "amax", x, dim, keepdim, masked_fill)
 
 
 @primitive("amin", family="reductions", saves_output=True)
@@ -174,7 +168,7 @@ def amin(x, *, dim=None, keepdim=False, masked_fill=False):
     without ``dim``) instead of ``torch.amin``'s product. ``ValueError`` for an empty
     reduction (``amin()``, or ``min()`` with ``masked_fill``).
     """
-    return _extremum(np.min, "amin", x, dim, keepdim, masked_fill)
+    return _extremum(np.min, "min" if masked_fill else "amin", x, dim, keepdim, masked_fill)
 
 
 @primitive("logsumexp", family="reductions", saves=(), int_rule="float")
